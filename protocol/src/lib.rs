@@ -1,0 +1,760 @@
+//! The Tafel wire protocol, version 1.
+//!
+//! Everything a client and the server say to each other over the WebSocket at `/ws`.
+//! Each message is one JSON text frame holding one object with a `"type"` field.
+//! This crate holds only the types (serde); it knows nothing of sockets, rooms or storage,
+//! so a client in any language can be written from these docs and `docs/protocol.md`.
+//!
+//! # The conversation
+//!
+//! 1. The client opens `/ws` and sends [`ClientMessage::Join`] (a new participant, with a join
+//!    code, name and perspective) or [`ClientMessage::Resume`] (anyone who holds a token: a
+//!    returning participant, the facilitator, the projector).
+//! 2. The server answers [`ServerMessage::Welcome`]: the role, the client's own data
+//!    ([`You`]), and a snapshot of everything this role may see ([`View`]). A `Join` welcome
+//!    also carries the new participant's token, once; the client keeps it to resume later.
+//! 3. The client sends [`ClientMessage::Cmd`] with an id it chose and a [`Command`]. The server
+//!    answers [`ServerMessage::Ack`] (the command is applied and on disk) or
+//!    [`ServerMessage::Error`] (nothing changed). Sending the same id again — after a
+//!    reconnect, say — gets the first answer again; the command is never applied twice.
+//! 4. After every change, every connected client receives a [`ServerMessage::Delta`]: the
+//!    entities that changed, as its role may see them. A client that only ever applies
+//!    welcomes and deltas always shows the room as it is.
+//! 5. Either side may `ping`; the server answers `pong`. The server closes connections that
+//!    stay silent for 60 seconds, so a client pings every 20 seconds or so.
+//!
+//! # Errors and limits
+//!
+//! A bad message gets an [`ServerMessage::Error`] with a stable [`ErrorCode`] and changes
+//! nothing; the connection stays open. A frame larger than [`MAX_FRAME_BYTES`] closes the
+//! connection with close code 1009; a client sending faster than the rate limit is closed with
+//! 1008. A client that reads too slowly to keep up is closed with 1013 and should resume: it
+//! receives a fresh snapshot.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The protocol version this crate describes. Clients send it in `join` and `resume`.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// The largest text frame the server accepts, in bytes.
+pub const MAX_FRAME_BYTES: usize = 16 * 1024;
+
+/// Length limits, counted in Unicode characters (not bytes).
+pub mod limits {
+    /// A display name: 1 to 40 characters after trimming.
+    pub const NAME_CHARS: std::ops::RangeInclusive<usize> = 1..=40;
+    /// A card's text: 1 to 500 characters after trimming.
+    pub const CARD_CHARS: std::ops::RangeInclusive<usize> = 1..=500;
+    /// A session title: 1 to 120 characters.
+    pub const TITLE_CHARS: std::ops::RangeInclusive<usize> = 1..=120;
+    /// The problem statement: 0 to 2000 characters.
+    pub const PROBLEM_CHARS: std::ops::RangeInclusive<usize> = 0..=2000;
+    /// A command id chosen by the client: 1 to 64 characters.
+    pub const COMMAND_ID_CHARS: std::ops::RangeInclusive<usize> = 1..=64;
+    /// The largest vote budget per person in one round.
+    pub const MAX_BUDGET: u32 = 50;
+}
+
+/// Identifies a participant within a session, e.g. `"p3"`.
+pub type ParticipantId = String;
+/// Identifies a card within a session, e.g. `"k12"`.
+pub type CardId = String;
+/// Identifies a voting round within a session, e.g. `"r2"`.
+pub type RoundId = String;
+/// Milliseconds since the Unix epoch, on the server's clock.
+pub type Millis = i64;
+
+// ---------------------------------------------------------------------------------------------
+// Client → server
+// ---------------------------------------------------------------------------------------------
+
+/// A message from a client.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMessage {
+    /// Join a session as a new participant.
+    ///
+    /// `{"type":"join","v":1,"code":"K7QM2X","name":"Anna","perspective":"medewerker"}`
+    Join {
+        /// The protocol version the client speaks: [`PROTOCOL_VERSION`].
+        v: u32,
+        /// The session's join code (case-insensitive).
+        code: String,
+        /// Display name, 1–40 characters.
+        name: String,
+        /// From which position this person takes part.
+        perspective: Perspective,
+    },
+    /// Come back with a token received earlier (participant) or from a link (facilitator,
+    /// projector).
+    ///
+    /// `{"type":"resume","v":1,"code":"K7QM2X","token":"…"}`
+    Resume {
+        /// The protocol version the client speaks: [`PROTOCOL_VERSION`].
+        v: u32,
+        /// The session's join code.
+        code: String,
+        /// The secret token.
+        token: String,
+    },
+    /// A command, with an id the client chose (1–64 characters, unique per client).
+    ///
+    /// `{"type":"cmd","id":"c-17","cmd":{"type":"add_card","text":"…","kind":"idea"}}`
+    Cmd {
+        /// Chosen by the client; the answer carries it back.
+        id: String,
+        /// What to do.
+        cmd: Command,
+    },
+    /// Heartbeat; answered with `pong`.
+    Ping,
+}
+
+/// What a client asks the room to do. Each applied command is one change in the session's
+/// record. The role that may give each command is in its doc line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Command {
+    /// Participant: add a card to the current phase. Acked with `result.card`.
+    AddCard {
+        /// 1–500 characters.
+        text: String,
+        /// What sort of card this is.
+        kind: CardKind,
+        /// Optional: the card this one builds on.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        builds_on: Option<CardId>,
+    },
+    /// Participant: change the text of one's own card.
+    EditCard {
+        /// The card.
+        card: CardId,
+        /// The new text, 1–500 characters.
+        text: String,
+    },
+    /// Participant: take back one's own card.
+    WithdrawCard {
+        /// The card.
+        card: CardId,
+    },
+    /// Facilitator: hide a card from participants and the projector.
+    HideCard {
+        /// The card.
+        card: CardId,
+    },
+    /// Facilitator: show a hidden card again.
+    RestoreCard {
+        /// The card.
+        card: CardId,
+    },
+    /// Facilitator: fold `card` into `into` (for duplicates). Not while either is in an open
+    /// voting round.
+    MergeCards {
+        /// The card that disappears into the other.
+        card: CardId,
+        /// The card that stays.
+        into: CardId,
+    },
+    /// Facilitator: move the session to a phase (0–5).
+    SetPhase {
+        /// The phase number, 0–5.
+        phase: u8,
+    },
+    /// Facilitator: open a voting round over the visible cards of a phase. Only one round is
+    /// open at a time. Acked with `result.round`.
+    OpenRound {
+        /// The phase whose cards are voted on; default: the current phase.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        phase: Option<u8>,
+        /// Votes per person, 1–50; default 5.
+        #[serde(default = "default_budget")]
+        budget: u32,
+        /// The most votes one person may give one card, 1–budget; default 3.
+        #[serde(default = "default_max_per_card")]
+        max_per_card: u32,
+        /// Show running totals to everyone while the round is open; default false.
+        #[serde(default)]
+        live: bool,
+    },
+    /// Facilitator: close a round; everyone then sees the ranked totals.
+    CloseRound {
+        /// The round.
+        round: RoundId,
+    },
+    /// Participant: place one vote on a card in an open round.
+    Vote {
+        /// The round.
+        round: RoundId,
+        /// The card.
+        card: CardId,
+    },
+    /// Participant: take back one of one's own votes on a card in an open round.
+    Unvote {
+        /// The round.
+        round: RoundId,
+        /// The card.
+        card: CardId,
+    },
+    /// Facilitator: let no new participants join (those who joined can still come back).
+    Lock,
+    /// Facilitator: let new participants join again.
+    Unlock,
+    /// Facilitator: end the session. From then on it is read-only.
+    End,
+}
+
+fn default_budget() -> u32 {
+    5
+}
+fn default_max_per_card() -> u32 {
+    3
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server → client
+// ---------------------------------------------------------------------------------------------
+
+/// A message from the server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMessage {
+    /// The answer to `join` or `resume`.
+    Welcome {
+        /// The protocol version the server speaks.
+        v: u32,
+        /// The role of this connection.
+        role: Role,
+        /// The new participant's secret token; only in the answer to `join`. Keep it to resume.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token: Option<String>,
+        /// This client's own data.
+        you: You,
+        /// The room as this role may see it.
+        view: View,
+        /// The number of the last change included in `view`.
+        seq: u64,
+    },
+    /// A command was applied and is durable.
+    Ack {
+        /// The command's id, as the client sent it.
+        id: String,
+        /// What the command created, if anything.
+        #[serde(default, skip_serializing_if = "AckResult::is_empty")]
+        result: AckResult,
+    },
+    /// Something was refused. Nothing changed.
+    Error {
+        /// The command's id, when the error answers a command.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+        /// Stable, machine-readable reason.
+        code: ErrorCode,
+        /// A human-readable explanation (English), for logs and developers.
+        message: String,
+    },
+    /// What changed in the room, as this role may see it. Apply in order.
+    Delta {
+        /// The number of the last change included.
+        seq: u64,
+        /// The changed entities.
+        patch: Patch,
+    },
+    /// This client's own data changed (for example its votes).
+    You {
+        /// The new own data, whole.
+        you: You,
+    },
+    /// Answer to `ping`.
+    Pong,
+}
+
+/// Ids of what a command created.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AckResult {
+    /// The card `add_card` created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<CardId>,
+    /// The round `open_round` opened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round: Option<RoundId>,
+}
+
+impl AckResult {
+    /// True when the command created nothing.
+    pub fn is_empty(&self) -> bool {
+        self.card.is_none() && self.round.is_none()
+    }
+}
+
+/// Why something was refused. Serialized in snake_case, e.g. `"over_budget"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The frame is not valid JSON, or not a known message.
+    BadMessage,
+    /// The command type is unknown.
+    UnknownCommand,
+    /// The client speaks another protocol version.
+    UnsupportedVersion,
+    /// A command was sent before `join` or `resume` succeeded.
+    NotJoined,
+    /// `join` or `resume` was sent twice on one connection.
+    AlreadyJoined,
+    /// No session has this code.
+    SessionNotFound,
+    /// The session is locked: no new participants.
+    SessionLocked,
+    /// The session has ended: nothing can change any more.
+    SessionEnded,
+    /// The token is not valid for this session.
+    BadToken,
+    /// Too many wrong codes from this address; wait a while.
+    TooManyAttempts,
+    /// This role may not give this command, or not on this card.
+    Forbidden,
+    /// A field is invalid: a length, a phase number, a budget.
+    Invalid,
+    /// The card does not exist (or is not visible to you).
+    UnknownCard,
+    /// The round does not exist.
+    UnknownRound,
+    /// The card cannot be voted on or changed in its current state.
+    CardUnavailable,
+    /// The round is closed.
+    RoundClosed,
+    /// Another round is still open, or the card is in an open round.
+    RoundOpen,
+    /// The vote would exceed your budget for the round.
+    OverBudget,
+    /// The vote would exceed the maximum per card.
+    CardLimit,
+    /// There is no vote of yours to take back.
+    NoVote,
+    /// The server could not complete the command; nothing changed. Try again.
+    Internal,
+}
+
+/// The three kinds of connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Runs the session: phases, moderation, voting rounds, lock and end.
+    Facilitator,
+    /// Takes part from a phone: cards and votes.
+    Participant,
+    /// The read-only big screen.
+    Projector,
+}
+
+/// From which position someone takes part. Serialized as the Dutch word without accents:
+/// `"client"` is cliënt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Perspective {
+    /// Cliënt: someone who receives care.
+    Client,
+    /// Naaste: a relative or someone close to a client.
+    Naaste,
+    /// Medewerker: a care worker.
+    Medewerker,
+    /// Teamleider: a team lead.
+    Teamleider,
+    /// Manager.
+    Manager,
+    /// Bestuurder: a director or board member.
+    Bestuurder,
+    /// Anders: any other position.
+    Anders,
+}
+
+/// What sort of note a card is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CardKind {
+    /// A problem, or part of one.
+    Problem,
+    /// A question.
+    Question,
+    /// An idea for a solution.
+    Idea,
+    /// A condition an idea needs.
+    Condition,
+    /// An experiment to try.
+    Experiment,
+    /// A lesson learned.
+    Lesson,
+    /// Anything else.
+    Note,
+}
+
+/// The session's language, for its screens' defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Language {
+    /// Dutch.
+    #[default]
+    Nl,
+    /// English.
+    En,
+}
+
+/// Where the session stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionStatus {
+    /// People can join.
+    Open,
+    /// No new participants; everything else goes on.
+    Locked,
+    /// Read-only.
+    Ended,
+}
+
+/// A card's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CardStatus {
+    /// On the board.
+    Visible,
+    /// Hidden by the facilitator. Only the facilitator receives its text.
+    Hidden,
+    /// Taken back by its author. Nobody receives its text.
+    Withdrawn,
+    /// Folded into another card (`merged_into`). Only the facilitator receives its text.
+    Merged,
+}
+
+/// A voting round's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoundStatus {
+    /// Votes can be placed and taken back.
+    Open,
+    /// Final; the ranked totals are visible to everyone.
+    Closed,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Views
+// ---------------------------------------------------------------------------------------------
+
+/// The whole room as one role may see it. Sent in `welcome`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct View {
+    /// The session itself.
+    pub session: SessionView,
+    /// Everyone who joined, in order of joining (the facilitator included, with role
+    /// `facilitator`).
+    pub participants: Vec<ParticipantView>,
+    /// The cards, in order of creation.
+    pub cards: Vec<CardView>,
+    /// The voting rounds, in order of opening.
+    pub rounds: Vec<RoundView>,
+}
+
+/// What changed. Each present entity replaces the client's copy with the same id (or is
+/// added). Absent fields mean "unchanged". Entities are never deleted: a withdrawn card is
+/// sent again with status `withdrawn` and no text.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Patch {
+    /// The session, whole, if anything in it changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<SessionView>,
+    /// Participants that joined or changed (presence included).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub participants: Vec<ParticipantView>,
+    /// Cards that were added or changed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cards: Vec<CardView>,
+    /// Rounds that were opened or changed (new votes included).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rounds: Vec<RoundView>,
+}
+
+impl Patch {
+    /// True when nothing changed.
+    pub fn is_empty(&self) -> bool {
+        self.session.is_none()
+            && self.participants.is_empty()
+            && self.cards.is_empty()
+            && self.rounds.is_empty()
+    }
+}
+
+/// The session's own fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionView {
+    /// The join code, e.g. `"K7QM2X"`.
+    pub code: String,
+    /// The session's title.
+    pub title: String,
+    /// The problem the group works on.
+    pub problem: String,
+    /// The session's language.
+    pub language: Language,
+    /// When true, nobody is shown who wrote which card.
+    pub anonymous_cards: bool,
+    /// The current phase, 0–5.
+    pub phase: u8,
+    /// Open, locked or ended.
+    pub status: SessionStatus,
+    /// When the session was created.
+    pub created_at: Millis,
+    /// The link participants open to join (also encoded in the QR code at
+    /// `/api/sessions/{code}/qr.svg`).
+    pub join_url: String,
+}
+
+/// One person in the session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParticipantView {
+    /// The participant's id.
+    pub id: ParticipantId,
+    /// Display name.
+    pub name: String,
+    /// From which position they take part.
+    pub perspective: Perspective,
+    /// Facilitator or participant.
+    pub role: Role,
+    /// When they joined.
+    pub joined_at: Millis,
+    /// Whether they have a live connection now.
+    pub online: bool,
+}
+
+/// One card.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CardView {
+    /// The card's id.
+    pub id: CardId,
+    /// Its kind.
+    pub kind: CardKind,
+    /// The phase it was added in.
+    pub phase: u8,
+    /// Visible, hidden, withdrawn or merged.
+    pub status: CardStatus,
+    /// The text; absent when this role may not see it (see [`CardStatus`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// The author; absent when cards are anonymous.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<ParticipantId>,
+    /// The card this one builds on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub builds_on: Option<CardId>,
+    /// For merged cards: the card it was folded into.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<CardId>,
+    /// When it was added.
+    pub created_at: Millis,
+    /// When its text last changed, if ever.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited_at: Option<Millis>,
+}
+
+/// One voting round.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoundView {
+    /// The round's id.
+    pub id: RoundId,
+    /// The phase whose cards are voted on.
+    pub phase: u8,
+    /// Votes per person.
+    pub budget: u32,
+    /// The most votes one person may give one card.
+    pub max_per_card: u32,
+    /// Whether running totals are shown while open.
+    pub live: bool,
+    /// Open or closed.
+    pub status: RoundStatus,
+    /// The cards in this round (the phase's visible cards when it opened).
+    pub cards: Vec<CardId>,
+    /// How many people have at least one vote placed.
+    pub voters: u32,
+    /// When it opened.
+    pub opened_at: Millis,
+    /// When it closed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<Millis>,
+    /// Totals per card, highest first (ties: earlier card first). Present once closed; while
+    /// open only for the facilitator, or for everyone when `live`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub results: Option<Vec<CardTotal>>,
+}
+
+/// A card's total in a round.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardTotal {
+    /// The card.
+    pub card: CardId,
+    /// Its number of votes.
+    pub votes: u32,
+}
+
+/// A client's own data. Sent only to that client.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct You {
+    /// Your participant id (absent for the projector).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<ParticipantId>,
+    /// Your role.
+    pub role: Role,
+    /// The cards you wrote (also when cards are anonymous).
+    pub cards: Vec<CardId>,
+    /// Your votes, per round.
+    pub votes: Vec<YourVotes>,
+}
+
+/// Your votes in one round.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct YourVotes {
+    /// The round.
+    pub round: RoundId,
+    /// Votes per card (cards with none left out).
+    pub cards: BTreeMap<CardId, u32>,
+    /// Votes you can still place.
+    pub remaining: u32,
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP API
+// ---------------------------------------------------------------------------------------------
+
+/// `POST /api/sessions`: create a session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreateSession {
+    /// 1–120 characters.
+    pub title: String,
+    /// The problem statement, up to 2000 characters.
+    #[serde(default)]
+    pub problem: String,
+    /// Default `nl`.
+    #[serde(default)]
+    pub language: Language,
+    /// Hide who wrote which card; default false.
+    #[serde(default)]
+    pub anonymous_cards: bool,
+    /// The facilitator's display name; default "Facilitator".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facilitator_name: Option<String>,
+}
+
+/// The answer to `POST /api/sessions`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionCreated {
+    /// The join code participants type.
+    pub code: String,
+    /// The link participants open (also in the QR code).
+    pub join_url: String,
+    /// The facilitator's secret link (holds the facilitator token after `#`).
+    pub facilitator_url: String,
+    /// The projector's secret link (holds the projector token after `#`).
+    pub projector_url: String,
+    /// The QR code of `join_url`, as SVG.
+    pub qr_url: String,
+    /// The facilitator's token (also in `facilitator_url`).
+    pub facilitator_token: String,
+    /// The projector's token (also in `projector_url`).
+    pub projector_token: String,
+}
+
+/// `GET /api/sessions/{code}`: what a phone may know before joining.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// The join code.
+    pub code: String,
+    /// The title.
+    pub title: String,
+    /// The session's language.
+    pub language: Language,
+    /// Open, locked or ended.
+    pub status: SessionStatus,
+}
+
+/// The body of an HTTP error answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HttpError {
+    /// Stable, machine-readable reason.
+    pub code: ErrorCode,
+    /// Human-readable explanation.
+    pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_round_trips_in_documented_shape() {
+        let raw = r#"{"type":"cmd","id":"c-1","cmd":{"type":"add_card","text":"Meer tijd","kind":"idea"}}"#;
+        let msg: ClientMessage = serde_json::from_str(raw).unwrap();
+        assert_eq!(
+            msg,
+            ClientMessage::Cmd {
+                id: "c-1".into(),
+                cmd: Command::AddCard {
+                    text: "Meer tijd".into(),
+                    kind: CardKind::Idea,
+                    builds_on: None
+                }
+            }
+        );
+        assert_eq!(serde_json::to_string(&msg).unwrap(), raw);
+    }
+
+    #[test]
+    fn open_round_takes_documented_defaults() {
+        let cmd: Command = serde_json::from_str(r#"{"type":"open_round"}"#).unwrap();
+        assert_eq!(
+            cmd,
+            Command::OpenRound {
+                phase: None,
+                budget: 5,
+                max_per_card: 3,
+                live: false
+            }
+        );
+    }
+
+    #[test]
+    fn unit_messages_are_plain_objects() {
+        assert_eq!(
+            serde_json::to_string(&ClientMessage::Ping).unwrap(),
+            r#"{"type":"ping"}"#
+        );
+        assert_eq!(
+            serde_json::to_string(&ServerMessage::Pong).unwrap(),
+            r#"{"type":"pong"}"#
+        );
+        let lock: ClientMessage =
+            serde_json::from_str(r#"{"type":"cmd","id":"x","cmd":{"type":"lock"}}"#).unwrap();
+        assert!(matches!(
+            lock,
+            ClientMessage::Cmd {
+                cmd: Command::Lock,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn perspective_client_is_ascii_on_the_wire() {
+        assert_eq!(
+            serde_json::to_string(&Perspective::Client).unwrap(),
+            r#""client""#
+        );
+    }
+
+    #[test]
+    fn empty_ack_has_no_result_field() {
+        let ack = ServerMessage::Ack {
+            id: "a".into(),
+            result: AckResult::default(),
+        };
+        assert_eq!(
+            serde_json::to_string(&ack).unwrap(),
+            r#"{"type":"ack","id":"a"}"#
+        );
+    }
+}

@@ -1,0 +1,42 @@
+//! `edit_card` and `withdraw_card`: an author changes or takes back their own card. In an
+//! anonymous session this still works: the room knows each card's author by pseudonym.
+
+use super::{Actor, Ctx, Outcome, card, card_in, not_in_open_round, person, text_of};
+use crate::error::{Refusal, refuse};
+use crate::room::doc;
+use tafel_protocol::{AckResult, CardStatus, ErrorCode, limits};
+
+fn own_card(cx: &Ctx<'_, '_>, actor: Actor, id: &str) -> Result<usize, Refusal> {
+    let me = person(actor)?;
+    let c = card(cx.s, id)?;
+    if cx.s.cards[c].author != me {
+        return Err(refuse(
+            ErrorCode::Forbidden,
+            "you can only change your own cards",
+        ));
+    }
+    Ok(c)
+}
+
+pub(super) fn edit(cx: &mut Ctx<'_, '_>, actor: Actor, id: &str, text: &str) -> Outcome {
+    let c = own_card(cx, actor, id)?;
+    card_in(cx.s, c, &[CardStatus::Visible, CardStatus::Hidden])?;
+    not_in_open_round(cx.s, c)?;
+    let text = text_of(text, limits::CARD_CHARS, "a card")?;
+    doc::put_card_text(cx.tx, cx.o, c, &text, cx.now)?;
+    let card = &mut cx.s.cards[c];
+    card.text = text;
+    card.edited_at = Some(cx.now);
+    cx.dirty.cards.insert(c);
+    Ok(AckResult::default())
+}
+
+pub(super) fn withdraw(cx: &mut Ctx<'_, '_>, actor: Actor, id: &str) -> Outcome {
+    let c = own_card(cx, actor, id)?;
+    card_in(cx.s, c, &[CardStatus::Visible, CardStatus::Hidden])?;
+    not_in_open_round(cx.s, c)?;
+    doc::put_card_status(cx.tx, cx.o, c, CardStatus::Withdrawn, None)?;
+    cx.s.cards[c].status = CardStatus::Withdrawn;
+    cx.dirty.cards.insert(c);
+    Ok(AckResult::default())
+}

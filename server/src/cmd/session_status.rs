@@ -1,0 +1,29 @@
+//! `lock`, `unlock` and `end`: the facilitator closes the door, opens it, or ends the session.
+//! Ending also closes an open voting round, so its result is final and visible.
+
+use super::{Actor, Ctx, Outcome, facilitator};
+use crate::room::doc;
+use tafel_protocol::{AckResult, SessionStatus};
+
+pub(super) fn set(cx: &mut Ctx<'_, '_>, actor: Actor, to: SessionStatus) -> Outcome {
+    facilitator(actor)?;
+    if cx.s.fields.status == to {
+        return Ok(AckResult::default());
+    }
+    let open_round = if to == SessionStatus::Ended {
+        cx.s.open_round()
+    } else {
+        None
+    };
+    if let Some(r) = open_round {
+        doc::put_round_closed(cx.tx, cx.o, r, cx.now)?;
+    }
+    doc::put_status(cx.tx, cx.o, to)?;
+    if let Some(r) = open_round {
+        cx.s.rounds[r].closed_at = Some(cx.now);
+        cx.dirty.rounds.insert(r);
+    }
+    cx.s.fields.status = to;
+    cx.dirty.session = true;
+    Ok(AckResult::default())
+}

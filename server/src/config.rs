@@ -1,0 +1,68 @@
+//! The server's settings: flags, each also an environment variable, all with working defaults.
+
+use clap::Parser;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+
+/// Tafel: live action-learning sessions, from phones, with fair speaking turns.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "tafel", version, about)]
+pub struct Config {
+    /// Address and port to listen on. The default reaches phones on the same network.
+    #[arg(long, env = "TAFEL_LISTEN", default_value = "0.0.0.0:8080")]
+    pub listen: SocketAddr,
+
+    /// Directory for Tafel's database file (tafel.redb). Created if missing.
+    #[arg(long, env = "TAFEL_DATA_DIR", default_value = "./tafel-data")]
+    pub data_dir: PathBuf,
+
+    /// Base URL of links and QR codes, e.g. https://tafel.example.org when behind a proxy.
+    /// Default: this machine's network address and the listening port.
+    #[arg(long, env = "TAFEL_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Seconds a session with nobody connected stays in memory before it is saved and unloaded.
+    #[arg(long, env = "TAFEL_IDLE_SECS", default_value_t = 300)]
+    pub idle_secs: u64,
+}
+
+impl Config {
+    /// Settings for tests: listen on a free loopback port, data in `data_dir`.
+    pub fn for_tests(data_dir: PathBuf) -> Self {
+        Self {
+            listen: "127.0.0.1:0".parse().expect("valid"),
+            data_dir,
+            public_url: None,
+            idle_secs: 300,
+        }
+    }
+
+    /// The base of links for a server bound to `bound`.
+    pub fn public_url_for(&self, bound: SocketAddr) -> String {
+        if let Some(url) = &self.public_url {
+            return url.trim_end_matches('/').to_owned();
+        }
+        let host = if bound.ip().is_unspecified() {
+            lan_address().unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
+        } else {
+            bound.ip()
+        };
+        format!("http://{}", SocketAddr::new(host, bound.port()))
+    }
+}
+
+/// This machine's first non-loopback IPv4 address: the one phones on the Wi-Fi can reach.
+pub fn lan_address() -> Option<IpAddr> {
+    let mut addrs: Vec<IpAddr> = if_addrs::get_if_addrs()
+        .ok()?
+        .into_iter()
+        .map(|i| i.ip())
+        .filter(|ip| ip.is_ipv4() && !ip.is_loopback())
+        .collect();
+    // Prefer private network addresses (the venue's Wi-Fi) over others.
+    addrs.sort_by_key(|ip| match ip {
+        IpAddr::V4(v4) => !v4.is_private(),
+        IpAddr::V6(_) => true,
+    });
+    addrs.first().copied()
+}

@@ -1,0 +1,425 @@
+//! One WebSocket connection: turns frames into typed messages, joins a room, forwards commands
+//! to it, and writes what the room puts in its outbox.
+//!
+//! Written against any `Stream` + `Sink` of [`Message`], so it needs no real socket to test.
+//! Limits: a text frame of at most [`MAX_FRAME_BYTES`] (bigger closes with 1009), a token
+//! bucket of [`RATE_PER_SEC`] messages a second with bursts of [`BURST`] (flooding closes with
+//! 1008), and 60 s of silence closes the connection (clients ping every 20 s).
+
+use crate::error::Refusal;
+use crate::guard::JoinGuard;
+use crate::registry::Registry;
+use crate::room::{ConnSink, RoomHandle, RoomMsg};
+use crate::secrets;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tafel_protocol::{
+    ClientMessage, ErrorCode, MAX_FRAME_BYTES, PROTOCOL_VERSION, Role, ServerMessage, limits,
+};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+/// Sustained messages per second a client may send.
+pub const RATE_PER_SEC: f64 = 20.0;
+/// Messages a client may send in a burst.
+pub const BURST: f64 = 60.0;
+/// Silence after which the server closes a connection.
+pub const IDLE: Duration = Duration::from_secs(60);
+
+/// WebSocket close codes the server uses.
+pub mod close {
+    /// Normal closure (idle).
+    pub const NORMAL: u16 = 1000;
+    /// The server is stopping.
+    pub const GOING_AWAY: u16 = 1001;
+    /// Flooding: too many messages.
+    pub const POLICY: u16 = 1008;
+    /// A frame over the size limit.
+    pub const TOO_BIG: u16 = 1009;
+    /// The client fell behind; resume for a fresh snapshot.
+    pub const TRY_AGAIN: u16 = 1013;
+}
+
+/// What a connection needs from the server.
+#[derive(Clone)]
+pub struct ConnEnv {
+    /// The rooms.
+    pub registry: Arc<Registry>,
+    /// Wrong-code throttle.
+    pub guard: Arc<JoinGuard>,
+    /// The client's address.
+    pub peer: IpAddr,
+    /// Cancelled when the server stops.
+    pub shutdown: CancellationToken,
+}
+
+/// A token bucket.
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+impl Bucket {
+    fn take(&mut self) -> bool {
+        let now = Instant::now();
+        self.tokens =
+            (self.tokens + now.duration_since(self.at).as_secs_f64() * RATE_PER_SEC).min(BURST);
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+struct InRoom {
+    room: RoomHandle,
+    role: Role,
+}
+
+enum Flow {
+    Continue,
+    Close(u16, &'static str),
+}
+
+fn text(msg: &ServerMessage) -> Message {
+    Message::Text(Utf8Bytes::from(
+        serde_json::to_string(msg).expect("protocol types serialize"),
+    ))
+}
+
+fn error(id: Option<String>, code: ErrorCode, message: impl Into<String>) -> Message {
+    text(&ServerMessage::Error {
+        id,
+        code,
+        message: message.into(),
+    })
+}
+
+fn refusal(id: Option<String>, r: Refusal) -> Message {
+    error(id, r.code, r.message)
+}
+
+/// Parses a client frame; on failure, the error to send (with the command id when one can be
+/// read, and `unknown_command` when only the command type is unknown).
+fn parse(frame: &str) -> Result<ClientMessage, Message> {
+    match serde_json::from_str::<ClientMessage>(frame) {
+        Ok(msg) => Ok(msg),
+        Err(err) => {
+            let Ok(value) = serde_json::from_str::<serde_json::Value>(frame) else {
+                return Err(error(
+                    None,
+                    ErrorCode::BadMessage,
+                    "the message is not valid JSON",
+                ));
+            };
+            let id = value.get("id").and_then(|v| v.as_str()).map(str::to_owned);
+            let kind = value.pointer("/cmd/type").and_then(|v| v.as_str());
+            // A command type is known when serde complains about its fields, not its name.
+            let unknown = kind.is_some_and(|k| {
+                serde_json::from_value::<tafel_protocol::Command>(serde_json::json!({ "type": k }))
+                    .is_err_and(|e| e.to_string().starts_with("unknown variant"))
+            });
+            if value.get("type").and_then(|v| v.as_str()) == Some("cmd") && unknown {
+                return Err(error(
+                    id,
+                    ErrorCode::UnknownCommand,
+                    format!("unknown command {:?}", kind.unwrap_or("")),
+                ));
+            }
+            Err(error(
+                id,
+                ErrorCode::BadMessage,
+                format!("not a valid message: {err}"),
+            ))
+        }
+    }
+}
+
+/// Serves one connection until it closes, the room drops it, or the server stops.
+pub async fn serve<S>(mut socket: S, env: ConnEnv)
+where
+    S: Stream<Item = Result<Message, axum::Error>> + Sink<Message, Error = axum::Error> + Unpin,
+{
+    let id = env.registry.next_conn_id();
+    let (outbox_tx, mut outbox) = mpsc::channel::<Utf8Bytes>(env.registry.config().outbox);
+    // Held until joined: the room then holds the only sender, so dropping it closes the outbox.
+    let mut sink = Some(ConnSink {
+        id,
+        outbox: outbox_tx,
+    });
+    let mut in_room: Option<InRoom> = None;
+    let mut bucket = Bucket {
+        tokens: BURST,
+        at: Instant::now(),
+    };
+    let mut deadline = Instant::now() + IDLE;
+
+    let flow = loop {
+        tokio::select! {
+            biased;
+            _ = env.shutdown.cancelled() => break Flow::Close(close::GOING_AWAY, "the server is restarting"),
+            out = outbox.recv() => match out {
+                Some(frame) => {
+                    if socket.feed(Message::Text(frame)).await.is_err() { break Flow::Continue; }
+                    // Coalesce: write whatever else is waiting, then flush once.
+                    let mut more = 0;
+                    while more < 64 {
+                        match outbox.try_recv() {
+                            Ok(frame) => if socket.feed(Message::Text(frame)).await.is_err() { break; },
+                            Err(_) => break,
+                        }
+                        more += 1;
+                    }
+                    if socket.flush().await.is_err() { break Flow::Continue; }
+                }
+                None => break Flow::Close(close::TRY_AGAIN, "you fell behind; reconnect to catch up"),
+            },
+            frame = socket.next() => {
+                deadline = Instant::now() + IDLE;
+                match frame {
+                    Some(Ok(Message::Text(t))) => {
+                        if !bucket.take() {
+                            tracing::warn!(conn = id, peer = %env.peer, "rate limit exceeded; closing");
+                            break Flow::Close(close::POLICY, "too many messages");
+                        }
+                        let flow = on_text(&mut socket, t.as_str(), &env, &mut sink, &mut in_room, id).await;
+                        if let Flow::Close(..) = flow { break flow; }
+                    }
+                    Some(Ok(Message::Binary(_))) => {
+                        if !bucket.take() { break Flow::Close(close::POLICY, "too many messages"); }
+                        let _ = socket.send(error(None, ErrorCode::BadMessage, "send JSON text frames, not binary")).await;
+                    }
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                    Some(Ok(Message::Close(_))) | None => break Flow::Continue,
+                    Some(Err(e)) => {
+                        let too_big = std::error::Error::source(&e)
+                            .and_then(|s| s.downcast_ref::<tungstenite::Error>())
+                            .is_some_and(|e| matches!(e, tungstenite::Error::Capacity(_)));
+                        if too_big {
+                            tracing::warn!(conn = id, peer = %env.peer, "frame too big; closing");
+                            break Flow::Close(close::TOO_BIG, "message too big");
+                        }
+                        break Flow::Continue;
+                    }
+                }
+            },
+            _ = tokio::time::sleep_until(deadline) => break Flow::Close(close::NORMAL, "no message for 60 seconds"),
+        }
+    };
+    if let Flow::Close(code, reason) = flow {
+        let _ = socket
+            .send(Message::Close(Some(CloseFrame {
+                code,
+                reason: reason.into(),
+            })))
+            .await;
+    }
+    if let Some(r) = in_room {
+        let _ = r.room.tx.send(RoomMsg::Leave { conn: id }).await;
+    }
+}
+
+async fn on_text<S>(
+    socket: &mut S,
+    frame: &str,
+    env: &ConnEnv,
+    sink: &mut Option<ConnSink>,
+    in_room: &mut Option<InRoom>,
+    id: u64,
+) -> Flow
+where
+    S: Sink<Message, Error = axum::Error> + Unpin,
+{
+    debug_assert!(frame.len() <= MAX_FRAME_BYTES);
+    let msg = match parse(frame) {
+        Ok(msg) => msg,
+        Err(reply) => {
+            let _ = socket.send(reply).await;
+            return Flow::Continue;
+        }
+    };
+    let reply = match msg {
+        ClientMessage::Ping => text(&ServerMessage::Pong),
+        ClientMessage::Join { .. } | ClientMessage::Resume { .. } if in_room.is_some() => error(
+            None,
+            ErrorCode::AlreadyJoined,
+            "this connection has already joined",
+        ),
+        ClientMessage::Join { v, .. } | ClientMessage::Resume { v, .. }
+            if v != PROTOCOL_VERSION =>
+        {
+            error(
+                None,
+                ErrorCode::UnsupportedVersion,
+                format!(
+                    "this server speaks protocol version {PROTOCOL_VERSION}, not {v}; reload the page"
+                ),
+            )
+        }
+        ClientMessage::Join {
+            code,
+            name,
+            perspective,
+            ..
+        } => {
+            let conn = sink.clone().expect("not joined yet");
+            match enter(env, &code, |reply| RoomMsg::Join {
+                name: name.clone(),
+                perspective,
+                conn: conn.clone(),
+                reply,
+            })
+            .await
+            {
+                Ok(room) => {
+                    *sink = None;
+                    *in_room = Some(room);
+                    return Flow::Continue;
+                }
+                Err(r) => refusal(None, r),
+            }
+        }
+        ClientMessage::Resume { code, token, .. } => {
+            let conn = sink.clone().expect("not joined yet");
+            let hash = secrets::hash_token(&token);
+            match enter(env, &code, |reply| RoomMsg::Resume {
+                token: hash,
+                conn: conn.clone(),
+                reply,
+            })
+            .await
+            {
+                Ok(room) => {
+                    *sink = None;
+                    *in_room = Some(room);
+                    return Flow::Continue;
+                }
+                Err(r) => refusal(None, r),
+            }
+        }
+        ClientMessage::Cmd { id: cmd_id, cmd } => match in_room {
+            None => error(Some(cmd_id), ErrorCode::NotJoined, "join or resume first"),
+            Some(_) if !limits::COMMAND_ID_CHARS.contains(&cmd_id.chars().count()) => error(
+                Some(cmd_id),
+                ErrorCode::Invalid,
+                "a command id must be 1 to 64 characters",
+            ),
+            Some(r) => {
+                tracing::trace!(conn = id, role = ?r.role, "command");
+                if r.room
+                    .tx
+                    .send(RoomMsg::Command {
+                        conn: id,
+                        id: cmd_id,
+                        cmd,
+                    })
+                    .await
+                    .is_err()
+                {
+                    return Flow::Close(close::TRY_AGAIN, "the session is reloading; reconnect");
+                }
+                return Flow::Continue;
+            }
+        },
+    };
+    let _ = socket.send(reply).await;
+    Flow::Continue
+}
+
+/// Joins or resumes through the registry, with the wrong-code throttle around it.
+async fn enter(
+    env: &ConnEnv,
+    code: &str,
+    make: impl FnMut(
+        tokio::sync::oneshot::Sender<Result<crate::room::Joined, crate::room::JoinError>>,
+    ) -> RoomMsg,
+) -> Result<InRoom, Refusal> {
+    env.guard.check(env.peer)?;
+    let not_found = || {
+        crate::error::refuse(
+            ErrorCode::SessionNotFound,
+            "there is no session with this code",
+        )
+    };
+    let result = match secrets::normalize_code(code) {
+        Some(code) => env.registry.ask(&code, make).await.map(|j| (code, j)),
+        None => Err(not_found()),
+    };
+    match result {
+        Ok((code, joined)) => Ok(InRoom {
+            room: env.registry.room(&code),
+            role: joined.role,
+        }),
+        Err(r) => {
+            if matches!(r.code, ErrorCode::SessionNotFound | ErrorCode::BadToken) {
+                let delay = env.guard.fail(env.peer);
+                tracing::info!(peer = %env.peer, code = ?r.code, "wrong code or token");
+                tokio::time::sleep(delay).await;
+            }
+            Err(r)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code_of(msg: Message) -> (Option<String>, ErrorCode) {
+        let Message::Text(t) = msg else {
+            panic!("not text")
+        };
+        match serde_json::from_str::<ServerMessage>(t.as_str()).unwrap() {
+            ServerMessage::Error { id, code, .. } => (id, code),
+            other => panic!("not an error: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn parse_errors_name_the_problem_and_keep_the_id() {
+        assert_eq!(
+            code_of(parse("{not json").unwrap_err()),
+            (None, ErrorCode::BadMessage)
+        );
+        assert_eq!(
+            code_of(
+                parse(r#"{"type":"cmd","id":"c1","cmd":{"type":"launch_rocket"}}"#).unwrap_err()
+            ),
+            (Some("c1".into()), ErrorCode::UnknownCommand)
+        );
+        assert_eq!(
+            code_of(
+                parse(r#"{"type":"cmd","id":"c2","cmd":{"type":"add_card","kind":"idea"}}"#)
+                    .unwrap_err()
+            ),
+            (Some("c2".into()), ErrorCode::BadMessage),
+            "a known command with a missing field is a bad message, not an unknown command"
+        );
+        assert_eq!(
+            code_of(parse(r#"{"type":"dance"}"#).unwrap_err()),
+            (None, ErrorCode::BadMessage)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn bucket_allows_bursts_then_the_sustained_rate() {
+        let mut b = Bucket {
+            tokens: BURST,
+            at: Instant::now(),
+        };
+        for _ in 0..BURST as usize {
+            assert!(b.take());
+        }
+        assert!(!b.take(), "the burst is spent");
+        tokio::time::advance(Duration::from_millis(100)).await;
+        assert!(b.take() && b.take(), "100 ms refills two messages at 20/s");
+        assert!(!b.take());
+    }
+}

@@ -1,0 +1,207 @@
+//! The HTTP side: the API, the QR code, the embedded web client, and the WebSocket upgrade.
+//! [`router`] is kept apart from serving so tests can call it directly.
+
+use crate::connection::{self, ConnEnv};
+use crate::error::{Refusal, refuse};
+use crate::guard::JoinGuard;
+use crate::registry::Registry;
+use crate::room::RoomMsg;
+use crate::{secrets, sessions, web};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router, middleware};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tafel_protocol::{CreateSession, ErrorCode, HttpError, MAX_FRAME_BYTES, SessionInfo};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// The rooms.
+    pub registry: Arc<Registry>,
+    /// Wrong-code throttle.
+    pub guard: Arc<JoinGuard>,
+    /// Cancelled when the server stops.
+    pub shutdown: CancellationToken,
+    /// The WebSocket tasks, so shutdown can wait for their close frames.
+    pub sockets: TaskTracker,
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        (
+            self.status(),
+            Json(HttpError {
+                code: self.code,
+                message: self.message,
+            }),
+        )
+            .into_response()
+    }
+}
+
+/// The server's routes.
+pub fn router(app: AppState) -> Router {
+    Router::new()
+        .route("/", get(index))
+        .route("/j/{code}", get(index))
+        .route("/f/{code}", get(index))
+        .route("/p/{code}", get(index))
+        .route("/app/{*path}", get(asset))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/api/sessions", post(create_session))
+        .route("/api/sessions/{code}", get(session_info))
+        .route("/api/sessions/{code}/qr.svg", get(qr_code))
+        .route("/ws", get(websocket))
+        .fallback(not_found)
+        .layer(middleware::map_response(security_headers))
+        .with_state(app)
+}
+
+async fn not_found() -> Response {
+    let body = HttpError {
+        code: ErrorCode::BadMessage,
+        message: "there is no page at this address".into(),
+    };
+    (StatusCode::NOT_FOUND, Json(body)).into_response()
+}
+
+/// No inline script, no other origin, no framing, no sniffing, no referrer (links hold tokens
+/// after `#`, which browsers never send, but the path still names the session).
+async fn security_headers(mut response: Response) -> Response {
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; \
+             object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        ),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    response
+}
+
+async fn index(headers: HeaderMap) -> Response {
+    web::serve("index.html", &headers)
+}
+
+async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Response {
+    web::serve(&path, &headers)
+}
+
+async fn create_session(
+    State(app): State<AppState>,
+    body: Result<Json<CreateSession>, JsonRejection>,
+) -> Response {
+    let Json(req) = match body {
+        Ok(body) => body,
+        Err(e) => return refuse(ErrorCode::BadMessage, e.body_text()).into_response(),
+    };
+    let registry = &app.registry;
+    match sessions::create(registry.storage(), &registry.config().public_url, req).await {
+        Ok(created) => (StatusCode::CREATED, Json(created)).into_response(),
+        Err(r) => r.into_response(),
+    }
+}
+
+/// Looks a session up by code for someone not yet joined, with the wrong-code throttle.
+async fn lookup(app: &AppState, peer: SocketAddr, code: &str) -> Result<SessionInfo, Refusal> {
+    app.guard.check(peer.ip())?;
+    let result = match secrets::normalize_code(code) {
+        Some(code) => {
+            app.registry
+                .ask(&code, |reply| RoomMsg::Info { reply })
+                .await
+        }
+        None => Err(refuse(
+            ErrorCode::SessionNotFound,
+            "there is no session with this code",
+        )),
+    };
+    if let Err(r) = &result
+        && r.code == ErrorCode::SessionNotFound
+    {
+        tokio::time::sleep(app.guard.fail(peer.ip())).await;
+    }
+    result
+}
+
+async fn session_info(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(code): Path<String>,
+) -> Response {
+    match lookup(&app, peer, &code).await {
+        Ok(info) => Json(info).into_response(),
+        Err(r) => r.into_response(),
+    }
+}
+
+async fn qr_code(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(code): Path<String>,
+) -> Response {
+    let info = match lookup(&app, peer, code.trim_end_matches(".svg")).await {
+        Ok(info) => info,
+        Err(r) => return r.into_response(),
+    };
+    let url = format!("{}/j/{}", app.registry.config().public_url, info.code);
+    match qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M) {
+        Ok(qr) => {
+            let svg = qr
+                .render::<qrcode::render::svg::Color<'_>>()
+                .min_dimensions(256, 256)
+                .dark_color(qrcode::render::svg::Color("#000000"))
+                .light_color(qrcode::render::svg::Color("#ffffff"))
+                .build();
+            (
+                [
+                    (header::CONTENT_TYPE, "image/svg+xml"),
+                    (header::CACHE_CONTROL, "no-cache"),
+                ],
+                svg,
+            )
+                .into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "QR code failed");
+            refuse(ErrorCode::Internal, "could not make the QR code").into_response()
+        }
+    }
+}
+
+async fn websocket(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let env = ConnEnv {
+        registry: app.registry.clone(),
+        guard: app.guard.clone(),
+        peer: peer.ip(),
+        shutdown: app.shutdown.clone(),
+    };
+    let sockets = app.sockets.clone();
+    upgrade
+        .max_message_size(MAX_FRAME_BYTES)
+        .max_frame_size(MAX_FRAME_BYTES)
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(8 * 1024)
+        .max_write_buffer_size(1024 * 1024)
+        .on_upgrade(move |socket| sockets.track_future(connection::serve(socket, env)))
+}

@@ -1,0 +1,78 @@
+//! The Tafel server: rooms over WebSocket, an automerge record per session, durable storage.
+//!
+//! # Layout
+//!
+//! - [`cli`] — the `tafel` binary's entry: config, logging, bind, signals.
+//! - [`config`] — the flags and their `TAFEL_…` environment variables.
+//! - [`http`] — the router: API, QR code, embedded web client ([`web`]), the `/ws` upgrade.
+//! - [`connection`] — one WebSocket: frames to typed messages, limits, outbox writes.
+//! - [`registry`] — which rooms are loaded (handles only); loads each session once.
+//! - [`room`] — the actor that owns one session: batches commands, stores them, fans out.
+//!   - [`room::state`] — the session in memory and each role's view of it.
+//!   - [`room::doc`] — how the session is recorded in its automerge document.
+//!   - [`room::record`] — the document and its typed state, applied to together.
+//! - [`cmd`] — one file per command: who may give it, the rules, its change.
+//! - [`storage`] — the storage trait, the embedded redb file, an in-memory double, group commit.
+//! - [`sessions`] — creating a session.
+//! - [`secrets`] — tokens, hashes, pseudonyms, join codes. [`guard`] — the wrong-code throttle.
+//! - [`error`] — errors, and their mapping to the wire and to HTTP.
+
+pub mod cli;
+pub mod cmd;
+pub mod config;
+pub mod connection;
+pub mod error;
+pub mod guard;
+pub mod http;
+pub mod registry;
+pub mod room;
+pub mod secrets;
+pub mod sessions;
+pub mod storage;
+pub mod web;
+
+use config::Config;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// The database file's name inside the data directory.
+pub const DB_FILE: &str = "tafel.redb";
+
+/// Serves on `listener` until `shutdown` is cancelled; then stops accepting, sends every
+/// WebSocket a close frame, lets every room store and snapshot, and returns.
+pub async fn run(
+    listener: TcpListener,
+    config: Config,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let bound = listener.local_addr()?;
+    std::fs::create_dir_all(&config.data_dir)?;
+    let backend = storage::redb::RedbBackend::open(&config.data_dir.join(DB_FILE))?;
+    let storage = storage::Storage::new(Arc::new(backend));
+    let room_config = room::RoomConfig {
+        public_url: config.public_url_for(bound).into(),
+        idle: Duration::from_secs(config.idle_secs),
+        ..Default::default()
+    };
+    let registry = registry::Registry::new(storage, room_config, shutdown.clone());
+    let app = http::AppState {
+        registry: registry.clone(),
+        guard: Arc::default(),
+        shutdown: shutdown.clone(),
+        sockets: TaskTracker::new(),
+    };
+    let service = http::router(app.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service)
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+        .await?;
+    // axum does not wait for upgraded connections: they close themselves on `shutdown`.
+    app.sockets.close();
+    app.sockets.wait().await;
+    registry.wait_stopped().await;
+    tracing::info!("stopped; every room is stored");
+    Ok(())
+}

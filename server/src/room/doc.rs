@@ -1,0 +1,422 @@
+//! How a session is recorded in its automerge document.
+//!
+//! ```text
+//! ROOT
+//! ├─ session       map: code title problem language anonymous_cards created_at phase status
+//! ├─ participants  map id → {name perspective role joined_at}
+//! ├─ cards         map id → {kind phase text author builds_on? created_at edited_at? status merged_into?}
+//! ├─ rounds        map id → {phase budget max_per_card live opened_at closed_at? cards}
+//! └─ votes         map id → {round card voter delta at}      (append-only: +1 placed, −1 taken back)
+//! ```
+//!
+//! Records live in maps keyed by id (fast to add to, unlike a long list); votes are never
+//! rewritten; a card's `text` and `status`, a round's `closed_at` and the session's `phase` and
+//! `status` are the only keys ever written twice, and rarely. Card authors in an anonymous
+//! session, and every voter, are stored as pseudonyms (a keyed hash), never as a plain id.
+//! Nothing in the document is a secret: tokens and the pseudonym key live in storage only.
+//!
+//! Every change carries a [`ChangeMessage`] naming the command, its pseudonymous giver and its
+//! client id, and the server's time in milliseconds: the document's history is the replay.
+
+use super::state::{Card, Participant, Round, Session, SessionFields, id, parse_id};
+use automerge::hydrate::{Map, Value};
+use automerge::transaction::{CommitOptions, Transactable, Transaction};
+use automerge::{Automerge, AutomergeError, ObjId, ObjType, ROOT, ReadDoc, ScalarValue};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use tafel_protocol::{AckResult, CardStatus, Millis};
+
+/// The ids of the document's top-level maps, looked up once per load.
+#[derive(Debug, Clone)]
+pub struct Objs {
+    session: ObjId,
+    participants: ObjId,
+    cards: ObjId,
+    rounds: ObjId,
+    votes: ObjId,
+}
+
+/// What each change's message records.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChangeMessage {
+    /// The command's wire name (`add_card`), or `create` / `join`.
+    pub cmd: String,
+    /// The giver's pseudonym.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    /// The client's command id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// What the ack said.
+    #[serde(default, skip_serializing_if = "AckResult::is_empty")]
+    pub ack: AckResult,
+}
+
+/// Commit options for one change.
+pub fn commit_options(message: &ChangeMessage, at: Millis) -> CommitOptions {
+    CommitOptions::default()
+        .with_message(serde_json::to_string(message).expect("plain struct"))
+        .with_time(at)
+}
+
+/// The wire name of an enum value (`"medewerker"`), as stored in the document.
+pub fn wire<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        other => panic!("not a unit enum: {other:?}"),
+    }
+}
+
+fn from_wire<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, String> {
+    serde_json::from_value(serde_json::Value::String(s.to_owned())).map_err(|e| format!("{s}: {e}"))
+}
+
+/// A new document holding the session's fields and its facilitator as participant `p1`.
+pub fn create(
+    fields: &SessionFields,
+    facilitator: &Participant,
+) -> Result<Automerge, AutomergeError> {
+    let mut doc = Automerge::new();
+    let mut tx = doc.transaction();
+    let session = tx.put_object(ROOT, "session", ObjType::Map)?;
+    tx.put(&session, "code", fields.code.as_str())?;
+    tx.put(&session, "title", fields.title.as_str())?;
+    tx.put(&session, "problem", fields.problem.as_str())?;
+    tx.put(&session, "language", wire(&fields.language))?;
+    tx.put(&session, "anonymous_cards", fields.anonymous_cards)?;
+    tx.put(&session, "created_at", fields.created_at)?;
+    tx.put(&session, "phase", i64::from(fields.phase))?;
+    tx.put(&session, "status", wire(&fields.status))?;
+    for name in ["participants", "cards", "rounds", "votes"] {
+        tx.put_object(ROOT, name, ObjType::Map)?;
+    }
+    let objs = objs_in(&tx)?;
+    put_participant(&mut tx, &objs, 0, facilitator)?;
+    let message = ChangeMessage {
+        cmd: "create".into(),
+        by: None,
+        id: None,
+        ack: AckResult::default(),
+    };
+    tx.commit_with(commit_options(&message, fields.created_at));
+    Ok(doc)
+}
+
+fn objs_in(doc: &impl ReadDoc) -> Result<Objs, AutomergeError> {
+    let get = |name: &str| -> Result<ObjId, AutomergeError> {
+        match doc.get(ROOT, name)? {
+            Some((automerge::Value::Object(ObjType::Map), id)) => Ok(id),
+            _ => Err(AutomergeError::InvalidObjId(format!(
+                "missing top-level map {name}"
+            ))),
+        }
+    };
+    Ok(Objs {
+        session: get("session")?,
+        participants: get("participants")?,
+        cards: get("cards")?,
+        rounds: get("rounds")?,
+        votes: get("votes")?,
+    })
+}
+
+/// Looks up the top-level maps of a loaded document.
+pub fn objs(doc: &Automerge) -> Result<Objs, AutomergeError> {
+    objs_in(doc)
+}
+
+/// Records the current phase.
+pub fn put_phase(tx: &mut Transaction<'_>, o: &Objs, phase: u8) -> Result<(), AutomergeError> {
+    tx.put(&o.session, "phase", i64::from(phase))
+}
+
+/// Records the session's status.
+pub fn put_status(
+    tx: &mut Transaction<'_>,
+    o: &Objs,
+    status: tafel_protocol::SessionStatus,
+) -> Result<(), AutomergeError> {
+    tx.put(&o.session, "status", wire(&status))
+}
+
+/// Records a new participant.
+pub fn put_participant(
+    tx: &mut Transaction<'_>,
+    o: &Objs,
+    index: usize,
+    p: &Participant,
+) -> Result<(), AutomergeError> {
+    let obj = tx.put_object(&o.participants, id('p', index), ObjType::Map)?;
+    tx.put(&obj, "name", p.name.as_str())?;
+    tx.put(&obj, "perspective", wire(&p.perspective))?;
+    tx.put(&obj, "role", wire(&p.role))?;
+    tx.put(&obj, "joined_at", p.joined_at)
+}
+
+/// Records a new card. `author` is the stored form: a plain id, or a pseudonym when anonymous.
+pub fn put_card(
+    tx: &mut Transaction<'_>,
+    o: &Objs,
+    index: usize,
+    c: &Card,
+    author: &str,
+) -> Result<(), AutomergeError> {
+    let obj = tx.put_object(&o.cards, id('k', index), ObjType::Map)?;
+    tx.put(&obj, "kind", wire(&c.kind))?;
+    tx.put(&obj, "phase", i64::from(c.phase))?;
+    tx.put(&obj, "text", c.text.as_str())?;
+    tx.put(&obj, "author", author)?;
+    if let Some(b) = c.builds_on {
+        tx.put(&obj, "builds_on", id('k', b))?;
+    }
+    tx.put(&obj, "created_at", c.created_at)?;
+    tx.put(&obj, "status", wire(&c.status))
+}
+
+fn card_obj(tx: &Transaction<'_>, o: &Objs, index: usize) -> Result<ObjId, AutomergeError> {
+    match tx.get(&o.cards, id('k', index))? {
+        Some((_, obj)) => Ok(obj),
+        None => Err(AutomergeError::InvalidObjId(id('k', index))),
+    }
+}
+
+/// Records a card's new text.
+pub fn put_card_text(
+    tx: &mut Transaction<'_>,
+    o: &Objs,
+    index: usize,
+    text: &str,
+    at: Millis,
+) -> Result<(), AutomergeError> {
+    let obj = card_obj(tx, o, index)?;
+    tx.put(&obj, "text", text)?;
+    tx.put(&obj, "edited_at", at)
+}
+
+/// Records a card's new status.
+pub fn put_card_status(
+    tx: &mut Transaction<'_>,
+    o: &Objs,
+    index: usize,
+    status: CardStatus,
+    merged_into: Option<usize>,
+) -> Result<(), AutomergeError> {
+    let obj = card_obj(tx, o, index)?;
+    tx.put(&obj, "status", wire(&status))?;
+    match merged_into {
+        Some(m) => tx.put(&obj, "merged_into", id('k', m)),
+        None => tx.delete(&obj, "merged_into").or(Ok(())),
+    }
+}
+
+/// Records a new round.
+pub fn put_round(
+    tx: &mut Transaction<'_>,
+    o: &Objs,
+    index: usize,
+    r: &Round,
+) -> Result<(), AutomergeError> {
+    let obj = tx.put_object(&o.rounds, id('r', index), ObjType::Map)?;
+    tx.put(&obj, "phase", i64::from(r.phase))?;
+    tx.put(&obj, "budget", i64::from(r.budget))?;
+    tx.put(&obj, "max_per_card", i64::from(r.max_per_card))?;
+    tx.put(&obj, "live", r.live)?;
+    tx.put(&obj, "opened_at", r.opened_at)?;
+    let cards: Vec<String> = r.cards.iter().map(|c| id('k', *c)).collect();
+    tx.put(&obj, "cards", cards.join(","))
+}
+
+/// Records that a round closed.
+pub fn put_round_closed(
+    tx: &mut Transaction<'_>,
+    o: &Objs,
+    index: usize,
+    at: Millis,
+) -> Result<(), AutomergeError> {
+    match tx.get(&o.rounds, id('r', index))? {
+        Some((_, obj)) => tx.put(&obj, "closed_at", at),
+        None => Err(AutomergeError::InvalidObjId(id('r', index))),
+    }
+}
+
+/// One vote record: `delta` is +1 (placed) or −1 (taken back); `voter` is a pseudonym.
+pub struct VoteRecord<'a> {
+    /// Round index.
+    pub round: usize,
+    /// Card index.
+    pub card: usize,
+    /// The voter's pseudonym.
+    pub voter: &'a str,
+    /// +1 or −1.
+    pub delta: i64,
+    /// Server time.
+    pub at: Millis,
+}
+
+/// Appends a vote record.
+pub fn put_vote(
+    tx: &mut Transaction<'_>,
+    o: &Objs,
+    index: u64,
+    v: &VoteRecord<'_>,
+) -> Result<(), AutomergeError> {
+    let obj = tx.put_object(&o.votes, format!("v{}", index + 1), ObjType::Map)?;
+    tx.put(&obj, "round", id('r', v.round))?;
+    tx.put(&obj, "card", id('k', v.card))?;
+    tx.put(&obj, "voter", v.voter)?;
+    tx.put(&obj, "delta", v.delta)?;
+    tx.put(&obj, "at", v.at)
+}
+
+// --- reading back --------------------------------------------------------------------------
+
+fn scalar<'a>(m: &'a Map, key: &str) -> Result<&'a ScalarValue, String> {
+    match m.get(key) {
+        Some(Value::Scalar(s)) => Ok(s),
+        _ => Err(format!("missing field {key}")),
+    }
+}
+fn text(m: &Map, key: &str) -> Result<String, String> {
+    scalar(m, key)?
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| format!("{key} is not text"))
+}
+fn int(m: &Map, key: &str) -> Result<i64, String> {
+    scalar(m, key)?
+        .as_i64()
+        .ok_or_else(|| format!("{key} is not a number"))
+}
+fn opt_int(m: &Map, key: &str) -> Result<Option<i64>, String> {
+    if m.get(key).is_none() {
+        Ok(None)
+    } else {
+        int(m, key).map(Some)
+    }
+}
+fn boolean(m: &Map, key: &str) -> Result<bool, String> {
+    scalar(m, key)?
+        .as_bool()
+        .ok_or_else(|| format!("{key} is not a boolean"))
+}
+fn small(m: &Map, key: &str) -> Result<u32, String> {
+    u32::try_from(int(m, key)?).map_err(|_| format!("{key} out of range"))
+}
+fn child<'a>(m: &'a Map, key: &str) -> Result<&'a Map, String> {
+    match m.get(key) {
+        Some(Value::Map(c)) => Ok(c),
+        _ => Err(format!("missing map {key}")),
+    }
+}
+fn ref_id(m: &Map, key: &str, prefix: char) -> Result<Option<usize>, String> {
+    if m.get(key).is_none() {
+        return Ok(None);
+    }
+    parse_id(prefix, &text(m, key)?)
+        .map(Some)
+        .ok_or_else(|| format!("bad id in {key}"))
+}
+/// Entries of a map keyed by `{prefix}{n}`, in id order.
+fn records(m: &Map, prefix: char) -> Result<Vec<&Map>, String> {
+    let mut out: Vec<(usize, &Map)> = Vec::with_capacity(m.len());
+    for (key, v) in m.iter() {
+        let i = parse_id(prefix, key).ok_or_else(|| format!("bad record key {key}"))?;
+        match &v.value {
+            Value::Map(r) => out.push((i, r)),
+            _ => return Err(format!("record {key} is not a map")),
+        }
+    }
+    out.sort_by_key(|(i, _)| *i);
+    if out.iter().enumerate().any(|(n, (i, _))| n != *i) {
+        return Err(format!("gap in {prefix} records"));
+    }
+    Ok(out.into_iter().map(|(_, r)| r).collect())
+}
+
+/// Rebuilds the session from its document. `key` is the session's pseudonym key.
+pub fn hydrate(doc: &Automerge, key: [u8; 32]) -> Result<Session, String> {
+    let Value::Map(root) = doc.hydrate(None) else {
+        return Err("root is not a map".into());
+    };
+    let s = child(&root, "session")?;
+    let fields = SessionFields {
+        code: text(s, "code")?,
+        title: text(s, "title")?,
+        problem: text(s, "problem")?,
+        language: from_wire(&text(s, "language")?)?,
+        anonymous_cards: boolean(s, "anonymous_cards")?,
+        created_at: int(s, "created_at")?,
+        phase: u8::try_from(int(s, "phase")?).map_err(|e| e.to_string())?,
+        status: from_wire(&text(s, "status")?)?,
+    };
+    let mut session = Session::new(fields, key);
+    for p in records(child(&root, "participants")?, 'p')? {
+        session.push_participant(Participant {
+            name: text(p, "name")?,
+            perspective: from_wire(&text(p, "perspective")?)?,
+            role: from_wire(&text(p, "role")?)?,
+            joined_at: int(p, "joined_at")?,
+        });
+    }
+    for c in records(child(&root, "cards")?, 'k')? {
+        let author = session
+            .resolve_author(&text(c, "author")?)
+            .ok_or("unknown card author")?;
+        session.cards.push(Card {
+            kind: from_wire(&text(c, "kind")?)?,
+            phase: u8::try_from(int(c, "phase")?).map_err(|e| e.to_string())?,
+            text: text(c, "text")?,
+            author,
+            builds_on: ref_id(c, "builds_on", 'k')?,
+            created_at: int(c, "created_at")?,
+            edited_at: opt_int(c, "edited_at")?,
+            status: from_wire(&text(c, "status")?)?,
+            merged_into: ref_id(c, "merged_into", 'k')?,
+        });
+    }
+    for r in records(child(&root, "rounds")?, 'r')? {
+        let cards = text(r, "cards")?;
+        let cards = cards
+            .split(',')
+            .filter(|c| !c.is_empty())
+            .map(|c| parse_id('k', c).ok_or("bad card in round"))
+            .collect::<Result<Vec<_>, _>>()?;
+        session.rounds.push(Round {
+            phase: u8::try_from(int(r, "phase")?).map_err(|e| e.to_string())?,
+            budget: small(r, "budget")?,
+            max_per_card: small(r, "max_per_card")?,
+            live: boolean(r, "live")?,
+            opened_at: int(r, "opened_at")?,
+            closed_at: opt_int(r, "closed_at")?,
+            cards,
+            totals: HashMap::new(),
+            by_voter: HashMap::new(),
+        });
+    }
+    let votes = child(&root, "votes")?;
+    for v in records(votes, 'v')? {
+        let round = ref_id(v, "round", 'r')?.ok_or("vote without round")?;
+        let card = ref_id(v, "card", 'k')?.ok_or("vote without card")?;
+        let voter = *session
+            .by_pseudonym
+            .get(&text(v, "voter")?)
+            .ok_or("unknown voter")?;
+        let delta = int(v, "delta")?;
+        session
+            .rounds
+            .get_mut(round)
+            .ok_or("vote in unknown round")?
+            .tally(voter, card, delta);
+    }
+    session.vote_records = votes.len() as u64;
+    Ok(session)
+}
+
+/// The change messages of the whole history, oldest first, for rebuilding the command-id
+/// answers after a restart.
+pub fn messages(doc: &Automerge) -> Vec<ChangeMessage> {
+    doc.get_changes_meta(&[])
+        .into_iter()
+        .filter_map(|c| c.message.and_then(|m| serde_json::from_str(&m).ok()))
+        .collect()
+}

@@ -1,0 +1,708 @@
+//! A room: the live actor of one session.
+//!
+//! One task per loaded session owns its [`Record`] outright; connections talk to it over a
+//! bounded channel of [`RoomMsg`]. The loop takes whatever messages are waiting (a batch),
+//! applies each as one automerge change, writes the batch's changes to storage in one durable
+//! commit, and only then sends deltas (encoded once per role), own-data updates, acks and
+//! welcomes. So nothing is acknowledged, or shown to anyone, before it is on disk.
+
+pub mod doc;
+pub mod record;
+pub mod state;
+
+use crate::cmd::{Actor, Dirty, display_name};
+use crate::error::{Refusal, StorageError, refuse};
+use crate::registry::Registry;
+use crate::secrets::{self, TokenHash};
+use crate::storage::{Storage, TokenGrant, Write};
+use axum::extract::ws::Utf8Bytes;
+use record::Record;
+use state::{Participant, parse_id};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+use tafel_protocol::{
+    AckResult, Command, ErrorCode, Patch, Perspective, Role, ServerMessage, SessionInfo,
+    SessionStatus,
+};
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+/// Identifies a connection, process-wide.
+pub type ConnId = u64;
+
+/// The most messages one batch takes from the mailbox.
+const MAX_BATCH: usize = 512;
+
+/// Where a room sends a connection's frames: a bounded outbox. When it is full the room drops
+/// the connection instead of waiting, so a slow phone never slows its room.
+#[derive(Debug, Clone)]
+pub struct ConnSink {
+    /// The connection.
+    pub id: ConnId,
+    /// Its outbox of encoded frames.
+    pub outbox: mpsc::Sender<Utf8Bytes>,
+}
+
+/// A successful join or resume.
+#[derive(Debug, Clone, Copy)]
+pub struct Joined {
+    /// The connection's role.
+    pub role: Role,
+    /// Its participant index, if any.
+    pub participant: Option<usize>,
+}
+
+/// Why a join, resume or info request did not succeed.
+#[derive(Debug)]
+pub enum JoinError {
+    /// Refused, with a reason for the client.
+    Refused(Refusal),
+    /// The room was unloading; ask the registry again.
+    Retry,
+}
+
+/// What connections and the HTTP layer ask of a room.
+#[derive(Debug)]
+pub enum RoomMsg {
+    /// A new participant.
+    Join {
+        /// Display name as typed.
+        name: String,
+        /// Perspective.
+        perspective: Perspective,
+        /// Where to send the welcome and everything after.
+        conn: ConnSink,
+        /// Told the outcome after the welcome is in the outbox.
+        reply: oneshot::Sender<Result<Joined, JoinError>>,
+    },
+    /// Someone with a token.
+    Resume {
+        /// The token's hash.
+        token: TokenHash,
+        /// Where to send the welcome and everything after.
+        conn: ConnSink,
+        /// Told the outcome after the welcome is in the outbox.
+        reply: oneshot::Sender<Result<Joined, JoinError>>,
+    },
+    /// A command from a joined connection; answered through its outbox.
+    Command {
+        /// The connection.
+        conn: ConnId,
+        /// The client's command id.
+        id: String,
+        /// The command.
+        cmd: Command,
+    },
+    /// A connection closed.
+    Leave {
+        /// The connection.
+        conn: ConnId,
+    },
+    /// What a phone may know before joining.
+    Info {
+        /// Told the answer.
+        reply: oneshot::Sender<Result<SessionInfo, JoinError>>,
+    },
+}
+
+/// A handle to a running room.
+#[derive(Debug, Clone)]
+pub struct RoomHandle {
+    /// Distinguishes this run of the room from a later one with the same code.
+    pub id: u64,
+    /// The room's mailbox.
+    pub tx: mpsc::Sender<RoomMsg>,
+}
+
+/// Settings every room shares.
+#[derive(Debug, Clone)]
+pub struct RoomConfig {
+    /// Base of links, e.g. `http://192.168.1.20:8080`, without trailing slash.
+    pub public_url: Arc<str>,
+    /// How long a room with no connection stays loaded.
+    pub idle: Duration,
+    /// Write a snapshot after this many stored batches.
+    pub snapshot_every: u64,
+    /// Capacity of each connection's outbox, in frames.
+    pub outbox: usize,
+}
+
+impl Default for RoomConfig {
+    fn default() -> Self {
+        Self {
+            public_url: "http://localhost:8080".into(),
+            idle: Duration::from_secs(300),
+            snapshot_every: 500,
+            outbox: 256,
+        }
+    }
+}
+
+/// The server's clock, in milliseconds since the epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// An answer remembered per (participant, command id), so a resent command is answered the
+/// same way and applied once. Acks are rebuilt from the document's change messages on load.
+#[derive(Debug, Clone)]
+enum Answer {
+    Ack(AckResult),
+    Refused(Refusal),
+}
+
+struct Conn {
+    outbox: mpsc::Sender<Utf8Bytes>,
+    role: Role,
+    participant: Option<usize>,
+}
+
+struct PendingWelcome {
+    conn: ConnSink,
+    joined: Joined,
+    token: Option<String>,
+    reply: oneshot::Sender<Result<Joined, JoinError>>,
+}
+
+/// What one pass of the loop gathered.
+struct Batch {
+    heads_before: Vec<automerge::ChangeHash>,
+    writes: Vec<Write>,
+    dirty: Dirty,
+    replies: Vec<(ConnId, Utf8Bytes)>,
+    welcomes: Vec<PendingWelcome>,
+}
+
+struct Room {
+    code: String,
+    record: Record,
+    storage: Storage,
+    cfg: Arc<RoomConfig>,
+    tokens: HashMap<TokenHash, TokenGrant>,
+    answers: HashMap<(usize, String), Answer>,
+    conns: HashMap<ConnId, Conn>,
+    /// Live connections per participant: presence, kept in memory only.
+    online: Vec<u32>,
+    /// Number of changes in the document (the `seq` clients see).
+    seq: u64,
+    /// The last storage sequence number written.
+    store_seq: u64,
+    /// Stored batches since the last snapshot.
+    since_snapshot: u64,
+    /// Connections whose outbox overflowed, to drop after the fan-out.
+    dropped: Vec<ConnId>,
+}
+
+fn encode(msg: &ServerMessage) -> Utf8Bytes {
+    Utf8Bytes::from(serde_json::to_string(msg).expect("protocol types serialize"))
+}
+
+fn error_frame(id: &str, r: &Refusal) -> Utf8Bytes {
+    encode(&ServerMessage::Error {
+        id: Some(id.to_owned()),
+        code: r.code,
+        message: r.message.clone(),
+    })
+}
+
+/// Runs a room until it unloads, fails or the server stops. Spawned by the [`Registry`].
+pub(crate) async fn run(
+    code: String,
+    id: u64,
+    mut rx: mpsc::Receiver<RoomMsg>,
+    storage: Storage,
+    cfg: Arc<RoomConfig>,
+    registry: Arc<Registry>,
+    shutdown: CancellationToken,
+) {
+    let span = tracing::info_span!("room", room = %code);
+    async move {
+        let room = match load(&code, storage, cfg).await {
+            Ok(Some(room)) => room,
+            Ok(None) => {
+                registry.remove(&code, id);
+                drain(&mut rx, || {
+                    refuse(
+                        ErrorCode::SessionNotFound,
+                        "there is no session with this code",
+                    )
+                })
+                .await;
+                return;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "could not load the session");
+                registry.remove(&code, id);
+                drain(&mut rx, || {
+                    refuse(ErrorCode::Internal, "the session could not be loaded")
+                })
+                .await;
+                return;
+            }
+        };
+        room.serve(rx, id, registry, shutdown).await;
+    }
+    .instrument(span)
+    .await
+}
+
+/// Answers everything left in a closed mailbox.
+async fn drain(rx: &mut mpsc::Receiver<RoomMsg>, refusal: impl Fn() -> Refusal) {
+    rx.close();
+    while let Some(msg) = rx.recv().await {
+        match msg {
+            RoomMsg::Join { reply, .. } | RoomMsg::Resume { reply, .. } => {
+                let _ = reply.send(Err(JoinError::Refused(refusal())));
+            }
+            RoomMsg::Info { reply } => {
+                let _ = reply.send(Err(JoinError::Refused(refusal())));
+            }
+            RoomMsg::Command { .. } | RoomMsg::Leave { .. } => {}
+        }
+    }
+}
+
+async fn load(code: &str, storage: Storage, cfg: Arc<RoomConfig>) -> Result<Option<Room>, String> {
+    let started = std::time::Instant::now();
+    let Some(stored) = storage.load(code).await.map_err(|e| e.to_string())? else {
+        return Ok(None);
+    };
+    let meta = stored.meta.clone().ok_or("session without metadata")?;
+    let key = secrets::from_hex32(&meta.key).ok_or("bad session key")?;
+    let store_seq = stored
+        .changes
+        .last()
+        .map_or(stored.snapshot_upto, |(seq, _)| *seq);
+    let since_snapshot = stored.changes.len() as u64;
+    let (record, messages) = tokio::task::spawn_blocking(move || -> Result<_, String> {
+        let mut doc = automerge::Automerge::load(&stored.snapshot).map_err(|e| e.to_string())?;
+        for (_, bytes) in &stored.changes {
+            doc.load_incremental(bytes).map_err(|e| e.to_string())?;
+        }
+        let messages = doc::messages(&doc);
+        Ok((Record::from_doc(doc, key)?, messages))
+    })
+    .await
+    .map_err(|e| e.to_string())??;
+    let mut answers = HashMap::new();
+    for m in &messages {
+        if let (Some(by), Some(id)) = (&m.by, &m.id)
+            && let Some(p) = record.state.by_pseudonym.get(by)
+        {
+            answers.insert((*p, id.clone()), Answer::Ack(m.ack.clone()));
+        }
+    }
+    let online = vec![0; record.state.participants.len()];
+    tracing::info!(
+        changes = messages.len(),
+        ms = started.elapsed().as_millis() as u64,
+        "session loaded"
+    );
+    Ok(Some(Room {
+        code: code.to_owned(),
+        seq: messages.len() as u64,
+        record,
+        storage,
+        cfg,
+        tokens: stored.tokens.into_iter().collect(),
+        answers,
+        conns: HashMap::new(),
+        online,
+        store_seq,
+        since_snapshot,
+        dropped: Vec::new(),
+    }))
+}
+
+enum Exit {
+    Idle,
+    Shutdown,
+    Failed,
+}
+
+impl Room {
+    async fn serve(
+        mut self,
+        mut rx: mpsc::Receiver<RoomMsg>,
+        id: u64,
+        registry: Arc<Registry>,
+        shutdown: CancellationToken,
+    ) {
+        let exit = loop {
+            let msg = tokio::select! {
+                biased;
+                _ = shutdown.cancelled() => break Exit::Shutdown,
+                msg = rx.recv() => match msg {
+                    Some(msg) => msg,
+                    None => break Exit::Shutdown,
+                },
+                _ = tokio::time::sleep(self.cfg.idle), if self.conns.is_empty() => break Exit::Idle,
+            };
+            let mut batch = Batch {
+                heads_before: self.record.heads(),
+                writes: Vec::new(),
+                dirty: Dirty::default(),
+                replies: Vec::new(),
+                welcomes: Vec::new(),
+            };
+            self.handle(msg, &mut batch);
+            for _ in 1..MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(msg) => self.handle(msg, &mut batch),
+                    Err(_) => break,
+                }
+            }
+            if let Err(e) = self.finish(batch).await {
+                tracing::error!(error = %e, "storage failed; unloading the room so it reloads from disk");
+                break Exit::Failed;
+            }
+        };
+        if !matches!(exit, Exit::Failed)
+            && self.since_snapshot > 0
+            && let Err(e) = self.snapshot().await
+        {
+            tracing::error!(error = %e, "could not write the final snapshot (the changes are stored)");
+        }
+        registry.remove(&self.code, id);
+        drain(&mut rx, || {
+            refuse(ErrorCode::Internal, "the session was reloading; try again")
+        })
+        .await;
+        tracing::info!(
+            reason = match exit {
+                Exit::Idle => "idle",
+                Exit::Shutdown => "shutdown",
+                Exit::Failed => "failed",
+            },
+            "room unloaded"
+        );
+        // Dropping `self` drops every outbox sender: connections close and clients resume.
+    }
+
+    fn handle(&mut self, msg: RoomMsg, b: &mut Batch) {
+        match msg {
+            RoomMsg::Join {
+                name,
+                perspective,
+                conn,
+                reply,
+            } => match self.join(&name, perspective, b) {
+                Ok((joined, token)) => b.welcomes.push(PendingWelcome {
+                    conn,
+                    joined,
+                    token: Some(token),
+                    reply,
+                }),
+                Err(r) => {
+                    let _ = reply.send(Err(JoinError::Refused(r)));
+                }
+            },
+            RoomMsg::Resume { token, conn, reply } => match self.tokens.get(&token) {
+                Some(grant) => {
+                    let participant = grant.participant.as_deref().and_then(|p| parse_id('p', p));
+                    let joined = Joined {
+                        role: grant.role,
+                        participant,
+                    };
+                    b.welcomes.push(PendingWelcome {
+                        conn,
+                        joined,
+                        token: None,
+                        reply,
+                    });
+                }
+                None => {
+                    let _ = reply.send(Err(JoinError::Refused(refuse(
+                        ErrorCode::BadToken,
+                        "this link or token is not valid for this session",
+                    ))));
+                }
+            },
+            RoomMsg::Command { conn, id, cmd } => {
+                let Some(c) = self.conns.get(&conn) else {
+                    return;
+                };
+                let actor = Actor {
+                    role: c.role,
+                    participant: c.participant,
+                };
+                let answer = match actor.participant {
+                    Some(p) => match self.answers.get(&(p, id.clone())) {
+                        Some(previous) => previous.clone(),
+                        None => {
+                            let answer = self.apply(actor, &id, &cmd, b);
+                            self.answers.insert((p, id.clone()), answer.clone());
+                            answer
+                        }
+                    },
+                    None => self.apply(actor, &id, &cmd, b),
+                };
+                let frame = match &answer {
+                    Answer::Ack(result) => encode(&ServerMessage::Ack {
+                        id,
+                        result: result.clone(),
+                    }),
+                    Answer::Refused(r) => error_frame(&id, r),
+                };
+                b.replies.push((conn, frame));
+            }
+            RoomMsg::Leave { conn } => self.remove_conn(conn, &mut b.dirty),
+            RoomMsg::Info { reply } => {
+                let f = &self.record.state.fields;
+                let _ = reply.send(Ok(SessionInfo {
+                    code: f.code.clone(),
+                    title: f.title.clone(),
+                    language: f.language,
+                    status: f.status,
+                }));
+            }
+        }
+    }
+
+    fn apply(&mut self, actor: Actor, id: &str, cmd: &Command, b: &mut Batch) -> Answer {
+        let before = self.record.doc.get_heads();
+        match self.record.apply(actor, id, cmd, now_ms(), &mut b.dirty) {
+            Ok(ack) => {
+                if self.record.doc.get_heads() != before {
+                    self.seq += 1;
+                }
+                tracing::debug!(cmd = crate::cmd::name(cmd), participant = ?actor.participant, "applied");
+                Answer::Ack(ack)
+            }
+            Err(r) => {
+                tracing::debug!(cmd = crate::cmd::name(cmd), code = ?r.code, "refused");
+                Answer::Refused(r)
+            }
+        }
+    }
+
+    fn join(
+        &mut self,
+        name: &str,
+        perspective: Perspective,
+        b: &mut Batch,
+    ) -> Result<(Joined, String), Refusal> {
+        match self.record.state.fields.status {
+            SessionStatus::Open => {}
+            SessionStatus::Locked => {
+                return Err(refuse(
+                    ErrorCode::SessionLocked,
+                    "this session is closed to new participants",
+                ));
+            }
+            SessionStatus::Ended => {
+                return Err(refuse(ErrorCode::SessionEnded, "this session has ended"));
+            }
+        }
+        let name = display_name(name)?;
+        let p = Participant {
+            name,
+            perspective,
+            role: Role::Participant,
+            joined_at: now_ms(),
+        };
+        let index = self.record.join(p, &mut b.dirty)?;
+        self.seq += 1;
+        self.online.push(0);
+        let token = secrets::new_token();
+        let grant = TokenGrant {
+            role: Role::Participant,
+            participant: Some(state::id('p', index)),
+        };
+        let hash = secrets::hash_token(&token);
+        self.tokens.insert(hash, grant.clone());
+        b.writes.push(Write::Token {
+            code: self.code.clone(),
+            hash,
+            grant,
+        });
+        Ok((
+            Joined {
+                role: Role::Participant,
+                participant: Some(index),
+            },
+            token,
+        ))
+    }
+
+    /// Makes the batch durable, then tells everyone.
+    async fn finish(&mut self, mut b: Batch) -> Result<(), StorageError> {
+        if self.record.heads() != b.heads_before {
+            self.store_seq += 1;
+            self.since_snapshot += 1;
+            let bytes = self.record.doc.save_after(&b.heads_before);
+            b.writes.push(Write::Changes {
+                code: self.code.clone(),
+                seq: self.store_seq,
+                bytes,
+            });
+        }
+        if !b.writes.is_empty() {
+            self.storage.commit(std::mem::take(&mut b.writes)).await?;
+        }
+
+        // New connections join the room now; this batch's delta is already in their welcome.
+        let mut fresh = HashSet::new();
+        for w in &b.welcomes {
+            fresh.insert(w.conn.id);
+            self.conns.insert(
+                w.conn.id,
+                Conn {
+                    outbox: w.conn.outbox.clone(),
+                    role: w.joined.role,
+                    participant: w.joined.participant,
+                },
+            );
+            if let Some(p) = w.joined.participant {
+                self.online[p] += 1;
+                if self.online[p] == 1 {
+                    b.dirty.participants.insert(p);
+                }
+            }
+        }
+
+        self.broadcast(&b.dirty, &fresh);
+        for p in &b.dirty.you {
+            let frame = encode(&ServerMessage::You {
+                you: self.record.state.you(self.role_of(*p), Some(*p)),
+            });
+            let targets: Vec<ConnId> = self
+                .conns
+                .iter()
+                .filter(|(id, c)| c.participant == Some(*p) && !fresh.contains(*id))
+                .map(|(id, _)| *id)
+                .collect();
+            for id in targets {
+                self.send(id, frame.clone());
+            }
+        }
+        for (conn, frame) in b.replies {
+            self.send(conn, frame);
+        }
+        for w in b.welcomes {
+            let welcome = ServerMessage::Welcome {
+                v: tafel_protocol::PROTOCOL_VERSION,
+                role: w.joined.role,
+                token: w.token,
+                you: self.record.state.you(w.joined.role, w.joined.participant),
+                view: self.view(w.joined.role),
+                seq: self.seq,
+            };
+            self.send(w.conn.id, encode(&welcome));
+            let _ = w.reply.send(Ok(w.joined));
+        }
+        self.drop_overflowed();
+
+        if self.since_snapshot >= self.cfg.snapshot_every {
+            self.snapshot().await?;
+        }
+        Ok(())
+    }
+
+    fn role_of(&self, p: usize) -> Role {
+        self.record.state.participants[p].role
+    }
+
+    fn view(&self, role: Role) -> tafel_protocol::View {
+        let online = |p: usize| self.online.get(p).is_some_and(|n| *n > 0);
+        self.record.state.view(role, &self.cfg.public_url, &online)
+    }
+
+    /// Sends each role the changed entities, encoded once per role.
+    fn broadcast(&mut self, dirty: &Dirty, skip: &HashSet<ConnId>) {
+        if dirty.is_empty() {
+            return;
+        }
+        for role in [Role::Facilitator, Role::Participant, Role::Projector] {
+            let mut frame: Option<Utf8Bytes> = None;
+            let targets: Vec<ConnId> = self
+                .conns
+                .iter()
+                .filter(|(id, c)| c.role == role && !skip.contains(*id))
+                .map(|(id, _)| *id)
+                .collect();
+            for id in targets {
+                let f = frame.get_or_insert_with(|| self.delta(dirty, role)).clone();
+                self.send(id, f);
+            }
+        }
+    }
+
+    fn delta(&self, dirty: &Dirty, role: Role) -> Utf8Bytes {
+        let s = &self.record.state;
+        let online = |p: usize| self.online.get(p).is_some_and(|n| *n > 0);
+        let patch = Patch {
+            session: dirty.session.then(|| s.session_view(&self.cfg.public_url)),
+            participants: dirty
+                .participants
+                .iter()
+                .map(|p| s.participant_view(*p, online(*p)))
+                .collect(),
+            cards: dirty.cards.iter().map(|c| s.card_view(*c, role)).collect(),
+            rounds: dirty
+                .rounds
+                .iter()
+                .map(|r| s.round_view(*r, role))
+                .collect(),
+        };
+        encode(&ServerMessage::Delta {
+            seq: self.seq,
+            patch,
+        })
+    }
+
+    /// Puts a frame in a connection's outbox without waiting; a full outbox marks the
+    /// connection to be dropped.
+    fn send(&mut self, conn: ConnId, frame: Utf8Bytes) {
+        if let Some(c) = self.conns.get(&conn)
+            && c.outbox.try_send(frame).is_err()
+        {
+            self.dropped.push(conn);
+        }
+    }
+
+    /// Drops connections that fell behind; they resume and get a fresh snapshot. Their
+    /// presence change goes out at once.
+    fn drop_overflowed(&mut self) {
+        while !self.dropped.is_empty() {
+            let mut dirty = Dirty::default();
+            for conn in std::mem::take(&mut self.dropped) {
+                if self.conns.contains_key(&conn) {
+                    tracing::warn!(conn, "outbox full: dropping a connection that fell behind");
+                    self.remove_conn(conn, &mut dirty);
+                }
+            }
+            self.broadcast(&dirty, &HashSet::new());
+        }
+    }
+
+    fn remove_conn(&mut self, conn: ConnId, dirty: &mut Dirty) {
+        if let Some(c) = self.conns.remove(&conn)
+            && let Some(p) = c.participant
+        {
+            self.online[p] -= 1;
+            if self.online[p] == 0 {
+                dirty.participants.insert(p);
+            }
+        }
+    }
+
+    /// Compacts: one snapshot replaces the changes stored so far.
+    async fn snapshot(&mut self) -> Result<(), StorageError> {
+        let bytes = self.record.doc.save();
+        let upto = self.store_seq;
+        self.storage
+            .commit(vec![Write::Snapshot {
+                code: self.code.clone(),
+                bytes,
+                upto,
+            }])
+            .await?;
+        self.since_snapshot = 0;
+        Ok(())
+    }
+}

@@ -1,0 +1,512 @@
+//! The end-to-end harness: the real server as a child process on a free port with a temporary
+//! data directory, a tiny HTTP client, and a WebSocket client that keeps its view of the room
+//! exactly as a client would (welcome, then deltas) and remembers every frame it received.
+
+use anyhow::{Context, Result, anyhow, bail};
+use futures_util::{SinkExt, StreamExt};
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command as Process, Stdio};
+use std::time::Duration;
+use tafel_protocol::*;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// How long a test waits for any one expected message.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+fn server_binary() -> PathBuf {
+    if let Ok(bin) = std::env::var("TAFEL_BIN") {
+        return bin.into();
+    }
+    // Integration tests run from target/<profile>/deps; the crate's binaries sit one level up.
+    let exe = std::env::current_exe().expect("current exe");
+    let dir = exe.parent().and_then(Path::parent).expect("target dir");
+    dir.join(format!("tafel-test-server{}", std::env::consts::EXE_SUFFIX))
+}
+
+/// A running `tafel` process.
+pub struct Server {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    data: tempfile::TempDir,
+    child: Option<Child>,
+}
+
+impl Server {
+    /// Starts a server with a new, empty data directory.
+    pub fn start() -> Result<Self> {
+        let data = tempfile::tempdir()?;
+        let (child, addr) = spawn(data.path(), "127.0.0.1:0", &[])?;
+        Ok(Self {
+            addr,
+            base: format!("http://{addr}"),
+            data,
+            child: Some(child),
+        })
+    }
+
+    /// Starts a server with extra flags (e.g. `--idle-secs 1`).
+    pub fn start_with(args: &[&str]) -> Result<Self> {
+        let data = tempfile::tempdir()?;
+        let (child, addr) = spawn(data.path(), "127.0.0.1:0", args)?;
+        Ok(Self {
+            addr,
+            base: format!("http://{addr}"),
+            data,
+            child: Some(child),
+        })
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        self.data.path()
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
+    /// Kills the process without warning (SIGKILL) and waits for it to be gone.
+    pub fn kill(&mut self) -> Result<()> {
+        if let Some(mut child) = self.child.take() {
+            child.kill()?;
+            child.wait()?;
+        }
+        Ok(())
+    }
+
+    /// Asks the process to stop (SIGTERM) and returns its exit code.
+    pub fn terminate(&mut self) -> Result<Option<i32>> {
+        let mut child = self.child.take().context("not running")?;
+        let status = Process::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()?;
+        if !status.success() {
+            bail!("kill -TERM failed");
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = child.try_wait()? {
+                return Ok(status.code());
+            }
+            if std::time::Instant::now() > deadline {
+                child.kill()?;
+                bail!("the server did not stop within 20 s of SIGTERM");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Starts the server again on the same port and data directory (after kill or terminate).
+    pub fn restart(&mut self) -> Result<()> {
+        self.kill()?;
+        let (child, addr) = spawn(self.data.path(), &self.addr.to_string(), &[])?;
+        anyhow::ensure!(addr == self.addr, "restarted on another address");
+        self.child = Some(child);
+        Ok(())
+    }
+
+    /// A plain HTTP request; returns status, headers (lower-case names) and body.
+    pub async fn http(&self, method: &str, path: &str, body: Option<&str>) -> Result<HttpResponse> {
+        http(self.addr, method, path, body).await
+    }
+
+    /// Creates a session through the API.
+    pub async fn create_session(
+        &self,
+        title: &str,
+        anonymous_cards: bool,
+    ) -> Result<SessionCreated> {
+        let req = CreateSession {
+            title: title.into(),
+            problem: "Hoe krijgen cliënten meer regie over hun dag?".into(),
+            language: Language::Nl,
+            anonymous_cards,
+            facilitator_name: None,
+        };
+        let res = self
+            .http("POST", "/api/sessions", Some(&serde_json::to_string(&req)?))
+            .await?;
+        anyhow::ensure!(
+            res.status == 201,
+            "create failed: {} {}",
+            res.status,
+            res.body
+        );
+        Ok(serde_json::from_str(&res.body)?)
+    }
+
+    /// Opens a WebSocket to `/ws`.
+    pub async fn client(&self) -> Result<Client> {
+        Client::connect(self.addr).await
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.kill();
+    }
+}
+
+fn spawn(data: &Path, listen: &str, args: &[&str]) -> Result<(Child, SocketAddr)> {
+    let bin = server_binary();
+    let mut child = Process::new(&bin)
+        .args(["--listen", listen, "--data-dir"])
+        .arg(data)
+        .args(args)
+        .env(
+            "TAFEL_LOG",
+            std::env::var("TAFEL_LOG").unwrap_or_else(|_| "warn".into()),
+        )
+        .env_remove("TAFEL_PUBLIC_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .with_context(|| format!("starting {}", bin.display()))?;
+    let stdout = child.stdout.take().context("stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    let addr = loop {
+        let line = lines
+            .next()
+            .context("the server exited before listening")??;
+        if let Some(addr) = line.strip_prefix("listening on ") {
+            break addr.trim().parse::<SocketAddr>()?;
+        }
+    };
+    // Keep draining stdout so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Ok((child, addr))
+}
+
+/// An HTTP answer.
+#[derive(Debug)]
+pub struct HttpResponse {
+    /// Status code.
+    pub status: u16,
+    /// Headers, names in lower case.
+    pub headers: Vec<(String, String)>,
+    /// Body as text.
+    pub body: String,
+}
+
+impl HttpResponse {
+    /// The first header with this (lower-case) name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// One HTTP/1.1 request with `Connection: close`, read to the end.
+pub async fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+) -> Result<HttpResponse> {
+    let mut stream = TcpStream::connect(addr).await?;
+    let body = body.unwrap_or("");
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await?;
+    let mut raw = Vec::new();
+    tokio::time::timeout(WAIT, stream.read_to_end(&mut raw)).await??;
+    let text = String::from_utf8_lossy(&raw);
+    let (head, body) = text.split_once("\r\n\r\n").context("no header end")?;
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .context("status line")?
+        .parse()?;
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect::<Vec<_>>();
+    let chunked = headers
+        .iter()
+        .any(|(n, v)| n == "transfer-encoding" && v.contains("chunked"));
+    let body = if chunked {
+        dechunk(body)
+    } else {
+        body.to_owned()
+    };
+    Ok(HttpResponse {
+        status,
+        headers,
+        body,
+    })
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = s.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 || rest.len() < n {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = rest[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// A WebSocket client that speaks the protocol and keeps its own copy of the room.
+pub struct Client {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    /// The role, once welcomed.
+    pub role: Option<Role>,
+    /// The token from a join welcome.
+    pub token: Option<String>,
+    /// The room as this client sees it: the welcome's view with every delta applied.
+    pub view: Option<View>,
+    /// Own data.
+    pub you: Option<You>,
+    /// Every frame received, as raw text, for "never shown" checks.
+    pub frames: Vec<String>,
+    next_id: u64,
+}
+
+impl Client {
+    /// Connects to `/ws`.
+    pub async fn connect(addr: SocketAddr) -> Result<Self> {
+        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws")).await?;
+        Ok(Self {
+            ws,
+            role: None,
+            token: None,
+            view: None,
+            you: None,
+            frames: Vec::new(),
+            next_id: 0,
+        })
+    }
+
+    /// Sends a protocol message.
+    pub async fn send(&mut self, msg: &ClientMessage) -> Result<()> {
+        self.send_raw(&serde_json::to_string(msg)?).await
+    }
+
+    /// Sends a raw text frame.
+    pub async fn send_raw(&mut self, text: &str) -> Result<()> {
+        self.ws.send(Message::text(text)).await?;
+        Ok(())
+    }
+
+    /// The next protocol message (applying it to the local view). Errors on close or timeout.
+    pub async fn recv(&mut self) -> Result<ServerMessage> {
+        loop {
+            let frame = tokio::time::timeout(WAIT, self.ws.next())
+                .await
+                .context("timed out waiting for a message")?;
+            match frame {
+                Some(Ok(Message::Text(t))) => {
+                    self.frames.push(t.to_string());
+                    let msg: ServerMessage = serde_json::from_str(t.as_str())?;
+                    self.apply(&msg);
+                    return Ok(msg);
+                }
+                Some(Ok(Message::Close(c))) => bail!("closed: {c:?}"),
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => bail!("socket error: {e}"),
+                None => bail!("socket ended"),
+            }
+        }
+    }
+
+    /// Waits for the server to close the connection; returns the close code.
+    pub async fn closed(&mut self) -> Result<u16> {
+        loop {
+            match tokio::time::timeout(WAIT, self.ws.next())
+                .await
+                .context("timed out waiting for close")?
+            {
+                Some(Ok(Message::Close(Some(c)))) => return Ok(c.code.into()),
+                Some(Ok(Message::Close(None))) | None => return Ok(1005),
+                Some(Ok(Message::Text(t))) => self.frames.push(t.to_string()),
+                Some(Ok(_)) => {}
+                Some(Err(e)) => bail!("socket error before close: {e}"),
+            }
+        }
+    }
+
+    fn apply(&mut self, msg: &ServerMessage) {
+        match msg {
+            ServerMessage::Welcome {
+                role,
+                token,
+                you,
+                view,
+                ..
+            } => {
+                self.role = Some(*role);
+                if token.is_some() {
+                    self.token = token.clone();
+                }
+                self.you = Some(you.clone());
+                self.view = Some(view.clone());
+            }
+            ServerMessage::Delta { patch, .. } => {
+                if let Some(view) = &mut self.view {
+                    apply_patch(view, patch);
+                }
+            }
+            ServerMessage::You { you } => self.you = Some(you.clone()),
+            _ => {}
+        }
+    }
+
+    /// Joins as a new participant; returns the welcome.
+    pub async fn join(
+        &mut self,
+        code: &str,
+        name: &str,
+        perspective: Perspective,
+    ) -> Result<ServerMessage> {
+        let msg = ClientMessage::Join {
+            v: PROTOCOL_VERSION,
+            code: code.into(),
+            name: name.into(),
+            perspective,
+        };
+        self.send(&msg).await?;
+        self.recv().await
+    }
+
+    /// Resumes with a token; returns the welcome (or error).
+    pub async fn resume(&mut self, code: &str, token: &str) -> Result<ServerMessage> {
+        let msg = ClientMessage::Resume {
+            v: PROTOCOL_VERSION,
+            code: code.into(),
+            token: token.into(),
+        };
+        self.send(&msg).await?;
+        self.recv().await
+    }
+
+    /// A fresh command id.
+    pub fn next_id(&mut self) -> String {
+        self.next_id += 1;
+        format!("c{}", self.next_id)
+    }
+
+    /// Sends a command with the given id and waits for its answer (ack or error), applying
+    /// every delta that arrives meanwhile.
+    pub async fn cmd_with_id(&mut self, id: &str, cmd: Command) -> Result<ServerMessage> {
+        self.send(&ClientMessage::Cmd { id: id.into(), cmd })
+            .await?;
+        self.answer(id).await
+    }
+
+    /// Waits for the answer to command `id`.
+    pub async fn answer(&mut self, id: &str) -> Result<ServerMessage> {
+        loop {
+            match self.recv().await? {
+                m @ (ServerMessage::Ack { .. } | ServerMessage::Error { .. })
+                    if answer_id(&m) == Some(id) =>
+                {
+                    return Ok(m);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Sends a command with a fresh id and waits for its answer.
+    pub async fn cmd(&mut self, cmd: Command) -> Result<ServerMessage> {
+        let id = self.next_id();
+        self.cmd_with_id(&id, cmd).await
+    }
+
+    /// Sends a command that must be acked; returns what it created.
+    pub async fn ok(&mut self, cmd: Command) -> Result<AckResult> {
+        match self.cmd(cmd.clone()).await? {
+            ServerMessage::Ack { result, .. } => Ok(result),
+            other => Err(anyhow!("{cmd:?} was refused: {other:?}")),
+        }
+    }
+
+    /// Sends a command that must be refused; returns the error code.
+    pub async fn refused(&mut self, cmd: Command) -> Result<ErrorCode> {
+        match self.cmd(cmd.clone()).await? {
+            ServerMessage::Error { code, .. } => Ok(code),
+            other => Err(anyhow!("{cmd:?} was accepted: {other:?}")),
+        }
+    }
+
+    /// Reads messages until `check` holds for the local view (deltas are applied as they come).
+    pub async fn until(&mut self, mut check: impl FnMut(&View) -> bool) -> Result<()> {
+        loop {
+            if self.view.as_ref().is_some_and(&mut check) {
+                return Ok(());
+            }
+            self.recv().await?;
+        }
+    }
+
+    /// Reads whatever arrives within `wait` (to collect deltas), without failing on silence.
+    pub async fn drain(&mut self, wait: Duration) -> Result<()> {
+        let deadline = tokio::time::Instant::now() + wait;
+        while let Ok(frame) = tokio::time::timeout_at(deadline, self.ws.next()).await {
+            match frame {
+                Some(Ok(Message::Text(t))) => {
+                    self.frames.push(t.to_string());
+                    let msg: ServerMessage = serde_json::from_str(t.as_str())?;
+                    self.apply(&msg);
+                }
+                Some(Ok(_)) => {}
+                _ => break,
+            }
+        }
+        Ok(())
+    }
+
+    /// The view; panics before the welcome.
+    pub fn view(&self) -> &View {
+        self.view.as_ref().expect("welcomed")
+    }
+
+    /// A card of the local view by id.
+    pub fn card(&self, id: &str) -> Option<&CardView> {
+        self.view().cards.iter().find(|c| c.id == id)
+    }
+}
+
+/// The id an ack or error answers.
+pub fn answer_id(msg: &ServerMessage) -> Option<&str> {
+    match msg {
+        ServerMessage::Ack { id, .. } => Some(id),
+        ServerMessage::Error { id, .. } => id.as_deref(),
+        _ => None,
+    }
+}
+
+fn upsert<T: Clone>(list: &mut Vec<T>, items: &[T], id: impl Fn(&T) -> &str) {
+    for item in items {
+        match list.iter_mut().find(|x| id(x) == id(item)) {
+            Some(slot) => *slot = item.clone(),
+            None => list.push(item.clone()),
+        }
+    }
+}
+
+/// Applies a delta to a view, as every client must.
+pub fn apply_patch(view: &mut View, patch: &Patch) {
+    if let Some(s) = &patch.session {
+        view.session = s.clone();
+    }
+    upsert(&mut view.participants, &patch.participants, |p| &p.id);
+    upsert(&mut view.cards, &patch.cards, |c| &c.id);
+    upsert(&mut view.rounds, &patch.rounds, |r| &r.id);
+}
