@@ -220,6 +220,16 @@ where
                 reason: reason.into(),
             })))
             .await;
+        // Finish the close handshake: read and drop until the client's close, briefly. Closing
+        // the TCP socket with unread data resets it, and the client would never see the code.
+        let _ = tokio::time::timeout(Duration::from_secs(2), async {
+            while let Some(Ok(frame)) = socket.next().await {
+                if let Message::Close(_) = frame {
+                    break;
+                }
+            }
+        })
+        .await;
     }
     if let Some(r) = in_room {
         let _ = r.room.tx.send(RoomMsg::Leave { conn: id }).await;

@@ -76,7 +76,8 @@ impl Server {
     /// Kills the process without warning (SIGKILL) and waits for it to be gone.
     pub fn kill(&mut self) -> Result<()> {
         if let Some(mut child) = self.child.take() {
-            child.kill()?;
+            // It may be dead already (killed by pid): then only reap it.
+            let _ = child.kill();
             child.wait()?;
         }
         Ok(())

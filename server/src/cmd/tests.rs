@@ -6,8 +6,14 @@ use crate::room::record::Record;
 use crate::room::state::{Participant, SessionFields};
 use tafel_protocol::{CardKind, Command as C, Language, Perspective};
 
-const F: Actor = Actor { role: Role::Facilitator, participant: Some(0) };
-const PROJECTOR: Actor = Actor { role: Role::Projector, participant: None };
+const F: Actor = Actor {
+    role: Role::Facilitator,
+    participant: Some(0),
+};
+const PROJECTOR: Actor = Actor {
+    role: Role::Projector,
+    participant: None,
+};
 
 struct Room {
     record: Record,
@@ -16,7 +22,10 @@ struct Room {
 }
 
 fn participant(i: usize) -> Actor {
-    Actor { role: Role::Participant, participant: Some(i) }
+    Actor {
+        role: Role::Participant,
+        participant: Some(i),
+    }
 }
 
 impl Room {
@@ -31,7 +40,12 @@ impl Room {
             phase: 0,
             status: SessionStatus::Open,
         };
-        let f = Participant { name: "Fee".into(), perspective: Perspective::Anders, role: Role::Facilitator, joined_at: 1 };
+        let f = Participant {
+            name: "Fee".into(),
+            perspective: Perspective::Anders,
+            role: Role::Facilitator,
+            joined_at: 1,
+        };
         let document = doc::create(&fields, &f).unwrap();
         let mut record = Record::from_doc(document, [7; 32]).unwrap();
         for (i, name) in ["Anna", "Bram", "Cato"].iter().enumerate() {
@@ -43,36 +57,70 @@ impl Room {
             };
             record.join(p, &mut Dirty::default()).unwrap();
         }
-        Self { record, now: 10, n: 0 }
+        Self {
+            record,
+            now: 10,
+            n: 0,
+        }
     }
 
     fn run(&mut self, actor: Actor, cmd: C) -> Outcome {
         self.now += 1;
         self.n += 1;
-        self.record.apply(actor, &format!("c{}", self.n), &cmd, self.now, &mut Dirty::default())
+        self.record.apply(
+            actor,
+            &format!("c{}", self.n),
+            &cmd,
+            self.now,
+            &mut Dirty::default(),
+        )
     }
 
     fn ok(&mut self, actor: Actor, cmd: C) -> AckResult {
-        self.run(actor, cmd.clone()).unwrap_or_else(|e| panic!("{cmd:?} refused: {e}"))
+        self.run(actor, cmd.clone())
+            .unwrap_or_else(|e| panic!("{cmd:?} refused: {e}"))
     }
 
     /// Refused, and nothing changed in the document or in memory.
     fn refused(&mut self, actor: Actor, cmd: C) -> ErrorCode {
         let heads = self.record.heads();
         let state = self.record.state.clone();
-        let err = self.run(actor, cmd.clone()).expect_err(&format!("{cmd:?} was accepted"));
-        assert_eq!(self.record.heads(), heads, "a refused {cmd:?} changed the document");
-        assert_eq!(self.record.state, state, "a refused {cmd:?} changed the state");
+        let err = self
+            .run(actor, cmd.clone())
+            .expect_err(&format!("{cmd:?} was accepted"));
+        assert_eq!(
+            self.record.heads(),
+            heads,
+            "a refused {cmd:?} changed the document"
+        );
+        assert_eq!(
+            self.record.state, state,
+            "a refused {cmd:?} changed the state"
+        );
         err.code
     }
 
     fn add(&mut self, who: Actor, text: &str) -> String {
-        self.ok(who, C::AddCard { text: text.into(), kind: CardKind::Idea, builds_on: None }).card.unwrap()
+        self.ok(
+            who,
+            C::AddCard {
+                text: text.into(),
+                kind: CardKind::Idea,
+                builds_on: None,
+            },
+        )
+        .card
+        .unwrap()
     }
 }
 
 fn open_round(budget: u32, max_per_card: u32) -> C {
-    C::OpenRound { phase: None, budget, max_per_card, live: false }
+    C::OpenRound {
+        phase: None,
+        budget,
+        max_per_card,
+        live: false,
+    }
 }
 
 #[test]
@@ -82,7 +130,10 @@ fn participants_cannot_give_facilitator_commands() {
     let facilitator_only = [
         C::HideCard { card: k.clone() },
         C::RestoreCard { card: k.clone() },
-        C::MergeCards { card: k.clone(), into: k.clone() },
+        C::MergeCards {
+            card: k.clone(),
+            into: k.clone(),
+        },
         C::SetPhase { phase: 2 },
         open_round(5, 3),
         C::CloseRound { round: "r1".into() },
@@ -91,7 +142,11 @@ fn participants_cannot_give_facilitator_commands() {
         C::End,
     ];
     for cmd in facilitator_only {
-        assert_eq!(r.refused(participant(2), cmd.clone()), ErrorCode::Forbidden, "{cmd:?}");
+        assert_eq!(
+            r.refused(participant(2), cmd.clone()),
+            ErrorCode::Forbidden,
+            "{cmd:?}"
+        );
         assert_eq!(r.refused(PROJECTOR, cmd), ErrorCode::Forbidden);
     }
 }
@@ -100,25 +155,78 @@ fn participants_cannot_give_facilitator_commands() {
 fn the_projector_cannot_add_or_vote() {
     let mut r = Room::new(false);
     let k = r.add(participant(1), "Idee");
-    assert_eq!(r.refused(PROJECTOR, C::AddCard { text: "x".into(), kind: CardKind::Note, builds_on: None }), ErrorCode::Forbidden);
+    assert_eq!(
+        r.refused(
+            PROJECTOR,
+            C::AddCard {
+                text: "x".into(),
+                kind: CardKind::Note,
+                builds_on: None
+            }
+        ),
+        ErrorCode::Forbidden
+    );
     let round = r.ok(F, open_round(5, 3)).round.unwrap();
-    assert_eq!(r.refused(PROJECTOR, C::Vote { round, card: k }), ErrorCode::Forbidden);
+    assert_eq!(
+        r.refused(PROJECTOR, C::Vote { round, card: k }),
+        ErrorCode::Forbidden
+    );
 }
 
 #[test]
 fn only_the_author_edits_or_withdraws_a_card() {
     let mut r = Room::new(false);
     let k = r.add(participant(1), "Eerste versie");
-    assert_eq!(r.refused(participant(2), C::EditCard { card: k.clone(), text: "Gekaapt".into() }), ErrorCode::Forbidden);
-    assert_eq!(r.refused(F, C::EditCard { card: k.clone(), text: "Ook niet".into() }), ErrorCode::Forbidden);
-    assert_eq!(r.refused(participant(2), C::WithdrawCard { card: k.clone() }), ErrorCode::Forbidden);
-    r.ok(participant(1), C::EditCard { card: k.clone(), text: "  Tweede versie ".into() });
+    assert_eq!(
+        r.refused(
+            participant(2),
+            C::EditCard {
+                card: k.clone(),
+                text: "Gekaapt".into()
+            }
+        ),
+        ErrorCode::Forbidden
+    );
+    assert_eq!(
+        r.refused(
+            F,
+            C::EditCard {
+                card: k.clone(),
+                text: "Ook niet".into()
+            }
+        ),
+        ErrorCode::Forbidden
+    );
+    assert_eq!(
+        r.refused(participant(2), C::WithdrawCard { card: k.clone() }),
+        ErrorCode::Forbidden
+    );
+    r.ok(
+        participant(1),
+        C::EditCard {
+            card: k.clone(),
+            text: "  Tweede versie ".into(),
+        },
+    );
     let view = r.record.state.card_view(0, Role::Participant);
     assert_eq!(view.text.as_deref(), Some("Tweede versie"));
     assert!(view.edited_at.is_some());
     r.ok(participant(1), C::WithdrawCard { card: k.clone() });
-    assert_eq!(r.record.state.card_view(0, Role::Facilitator).text, None, "nobody sees a withdrawn card's text");
-    assert_eq!(r.refused(participant(1), C::EditCard { card: k, text: "terug".into() }), ErrorCode::CardUnavailable);
+    assert_eq!(
+        r.record.state.card_view(0, Role::Facilitator).text,
+        None,
+        "nobody sees a withdrawn card's text"
+    );
+    assert_eq!(
+        r.refused(
+            participant(1),
+            C::EditCard {
+                card: k,
+                text: "terug".into()
+            }
+        ),
+        ErrorCode::CardUnavailable
+    );
 }
 
 #[test]
@@ -128,28 +236,74 @@ fn anonymous_cards_hide_the_author_yet_the_author_can_edit() {
     for role in [Role::Participant, Role::Facilitator, Role::Projector] {
         assert_eq!(r.record.state.card_view(0, role).author, None);
     }
-    assert_eq!(r.record.state.you(Role::Participant, Some(1)).cards, vec![k.clone()], "the author still knows");
-    assert!(r.record.state.you(Role::Participant, Some(2)).cards.is_empty());
-    r.ok(participant(1), C::EditCard { card: k.clone(), text: "Beter idee".into() });
-    assert_eq!(r.refused(participant(2), C::EditCard { card: k, text: "x".into() }), ErrorCode::Forbidden);
+    assert_eq!(
+        r.record.state.you(Role::Participant, Some(1)).cards,
+        vec![k.clone()],
+        "the author still knows"
+    );
+    assert!(
+        r.record
+            .state
+            .you(Role::Participant, Some(2))
+            .cards
+            .is_empty()
+    );
+    r.ok(
+        participant(1),
+        C::EditCard {
+            card: k.clone(),
+            text: "Beter idee".into(),
+        },
+    );
+    assert_eq!(
+        r.refused(
+            participant(2),
+            C::EditCard {
+                card: k,
+                text: "x".into()
+            }
+        ),
+        ErrorCode::Forbidden
+    );
 
     // The document itself holds no plain author id for the card.
     let hydrated = automerge::AutoCommit::load(&r.record.doc.save()).unwrap();
     let card_author = {
-        let (_, cards) = automerge::ReadDoc::get(&hydrated, automerge::ROOT, "cards").unwrap().unwrap();
-        let (_, card) = automerge::ReadDoc::get(&hydrated, &cards, "k1").unwrap().unwrap();
-        automerge::ReadDoc::get(&hydrated, &card, "author").unwrap().unwrap().0.to_string()
+        let (_, cards) = automerge::ReadDoc::get(&hydrated, automerge::ROOT, "cards")
+            .unwrap()
+            .unwrap();
+        let (_, card) = automerge::ReadDoc::get(&hydrated, &cards, "k1")
+            .unwrap()
+            .unwrap();
+        automerge::ReadDoc::get(&hydrated, &card, "author")
+            .unwrap()
+            .unwrap()
+            .0
+            .to_string()
     };
-    assert!(card_author.contains('~'), "stored author is a pseudonym: {card_author}");
+    assert!(
+        card_author.contains('~'),
+        "stored author is a pseudonym: {card_author}"
+    );
     assert!(!card_author.contains("p2"));
 }
 
 #[test]
 fn text_lengths_are_counted_in_characters_after_trimming() {
     let mut r = Room::new(false);
-    let add = |text: String| C::AddCard { text, kind: CardKind::Problem, builds_on: None };
-    assert_eq!(r.refused(participant(1), add("   ".into())), ErrorCode::Invalid);
-    assert_eq!(r.refused(participant(1), add("x".repeat(501))), ErrorCode::Invalid);
+    let add = |text: String| C::AddCard {
+        text,
+        kind: CardKind::Problem,
+        builds_on: None,
+    };
+    assert_eq!(
+        r.refused(participant(1), add("   ".into())),
+        ErrorCode::Invalid
+    );
+    assert_eq!(
+        r.refused(participant(1), add("x".repeat(501))),
+        ErrorCode::Invalid
+    );
     r.ok(participant(1), add("ë".repeat(500)));
     r.ok(participant(1), add(format!("  {}  ", "y".repeat(500))));
 }
@@ -160,8 +314,14 @@ fn voting_keeps_budget_and_per_card_limits() {
     let a = r.add(participant(1), "A");
     let b = r.add(participant(2), "B");
     let round = r.ok(F, open_round(4, 2)).round.unwrap();
-    let vote = |card: &str| C::Vote { round: round.clone(), card: card.into() };
-    let unvote = |card: &str| C::Unvote { round: round.clone(), card: card.into() };
+    let vote = |card: &str| C::Vote {
+        round: round.clone(),
+        card: card.into(),
+    };
+    let unvote = |card: &str| C::Unvote {
+        round: round.clone(),
+        card: card.into(),
+    };
     let p = participant(3);
     r.ok(p, vote(&a));
     r.ok(p, vote(&a));
@@ -170,14 +330,47 @@ fn voting_keeps_budget_and_per_card_limits() {
     r.ok(p, vote(&b));
     assert_eq!(r.refused(p, vote(&b)), ErrorCode::OverBudget);
     r.ok(p, unvote(&b));
-    assert_eq!(r.record.state.you(Role::Participant, Some(3)).votes[0].remaining, 1);
+    assert_eq!(
+        r.record.state.you(Role::Participant, Some(3)).votes[0].remaining,
+        1
+    );
     r.ok(p, vote(&b));
-    assert_eq!(r.refused(participant(1), unvote(&a)), ErrorCode::NoVote, "nobody takes back another's vote");
-    assert_eq!(r.refused(p, C::Vote { round: round.clone(), card: "k99".into() }), ErrorCode::UnknownCard);
-    assert_eq!(r.refused(p, C::Vote { round: "r9".into(), card: a.clone() }), ErrorCode::UnknownRound);
-    assert_eq!(r.refused(F, open_round(5, 3)), ErrorCode::RoundOpen, "one round at a time");
+    assert_eq!(
+        r.refused(participant(1), unvote(&a)),
+        ErrorCode::NoVote,
+        "nobody takes back another's vote"
+    );
+    assert_eq!(
+        r.refused(
+            p,
+            C::Vote {
+                round: round.clone(),
+                card: "k99".into()
+            }
+        ),
+        ErrorCode::UnknownCard
+    );
+    assert_eq!(
+        r.refused(
+            p,
+            C::Vote {
+                round: "r9".into(),
+                card: a.clone()
+            }
+        ),
+        ErrorCode::UnknownRound
+    );
+    assert_eq!(
+        r.refused(F, open_round(5, 3)),
+        ErrorCode::RoundOpen,
+        "one round at a time"
+    );
     r.ok(F, C::HideCard { card: a.clone() });
-    assert_eq!(r.refused(participant(1), vote(&a)), ErrorCode::CardUnavailable, "no new votes on a hidden card");
+    assert_eq!(
+        r.refused(participant(1), vote(&a)),
+        ErrorCode::CardUnavailable,
+        "no new votes on a hidden card"
+    );
 }
 
 #[test]
@@ -186,23 +379,90 @@ fn totals_are_hidden_until_the_round_closes_unless_live() {
     let a = r.add(participant(1), "A");
     let b = r.add(participant(1), "B");
     let round = r.ok(F, open_round(5, 3)).round.unwrap();
-    r.ok(participant(2), C::Vote { round: round.clone(), card: b.clone() });
-    r.ok(participant(3), C::Vote { round: round.clone(), card: b.clone() });
-    r.ok(participant(3), C::Vote { round: round.clone(), card: a.clone() });
+    r.ok(
+        participant(2),
+        C::Vote {
+            round: round.clone(),
+            card: b.clone(),
+        },
+    );
+    r.ok(
+        participant(3),
+        C::Vote {
+            round: round.clone(),
+            card: b.clone(),
+        },
+    );
+    r.ok(
+        participant(3),
+        C::Vote {
+            round: round.clone(),
+            card: a.clone(),
+        },
+    );
     for role in [Role::Participant, Role::Projector] {
         let v = r.record.state.round_view(0, role);
         assert_eq!(v.results, None, "{role:?} sees no totals while open");
         assert_eq!(v.voters, 2, "{role:?} sees progress");
     }
-    assert!(r.record.state.round_view(0, Role::Facilitator).results.is_some());
-    r.ok(F, C::CloseRound { round: round.clone() });
-    let results = r.record.state.round_view(0, Role::Projector).results.unwrap();
-    assert_eq!(results.iter().map(|t| (t.card.as_str(), t.votes)).collect::<Vec<_>>(), vec![("k2", 2), ("k1", 1)]);
-    assert_eq!(r.refused(participant(2), C::Vote { round: round.clone(), card: a }), ErrorCode::RoundClosed);
-    assert_eq!(r.refused(F, C::CloseRound { round }), ErrorCode::RoundClosed);
+    assert!(
+        r.record
+            .state
+            .round_view(0, Role::Facilitator)
+            .results
+            .is_some()
+    );
+    r.ok(
+        F,
+        C::CloseRound {
+            round: round.clone(),
+        },
+    );
+    let results = r
+        .record
+        .state
+        .round_view(0, Role::Projector)
+        .results
+        .unwrap();
+    assert_eq!(
+        results
+            .iter()
+            .map(|t| (t.card.as_str(), t.votes))
+            .collect::<Vec<_>>(),
+        vec![("k2", 2), ("k1", 1)]
+    );
+    assert_eq!(
+        r.refused(
+            participant(2),
+            C::Vote {
+                round: round.clone(),
+                card: a
+            }
+        ),
+        ErrorCode::RoundClosed
+    );
+    assert_eq!(
+        r.refused(F, C::CloseRound { round }),
+        ErrorCode::RoundClosed
+    );
 
-    r.ok(F, C::OpenRound { phase: None, budget: 3, max_per_card: 3, live: true });
-    assert!(r.record.state.round_view(1, Role::Participant).results.is_some(), "live rounds show totals");
+    r.ok(
+        F,
+        C::OpenRound {
+            phase: None,
+            budget: 3,
+            max_per_card: 3,
+            live: true,
+        },
+    );
+    assert!(
+        r.record
+            .state
+            .round_view(1, Role::Participant)
+            .results
+            .is_some(),
+        "live rounds show totals"
+    );
 }
 
 #[test]
@@ -213,14 +473,74 @@ fn rounds_take_the_visible_cards_of_the_phase() {
     let b = r.add(participant(1), "fase 2");
     let c = r.add(participant(2), "verborgen");
     r.ok(F, C::HideCard { card: c.clone() });
-    assert_eq!(r.refused(F, C::OpenRound { phase: Some(4), budget: 5, max_per_card: 3, live: false }), ErrorCode::Invalid);
-    assert_eq!(r.refused(F, C::OpenRound { phase: None, budget: 0, max_per_card: 1, live: false }), ErrorCode::Invalid);
-    assert_eq!(r.refused(F, C::OpenRound { phase: None, budget: 2, max_per_card: 3, live: false }), ErrorCode::Invalid);
+    assert_eq!(
+        r.refused(
+            F,
+            C::OpenRound {
+                phase: Some(4),
+                budget: 5,
+                max_per_card: 3,
+                live: false
+            }
+        ),
+        ErrorCode::Invalid
+    );
+    assert_eq!(
+        r.refused(
+            F,
+            C::OpenRound {
+                phase: None,
+                budget: 0,
+                max_per_card: 1,
+                live: false
+            }
+        ),
+        ErrorCode::Invalid
+    );
+    assert_eq!(
+        r.refused(
+            F,
+            C::OpenRound {
+                phase: None,
+                budget: 2,
+                max_per_card: 3,
+                live: false
+            }
+        ),
+        ErrorCode::Invalid
+    );
     r.ok(F, open_round(5, 3));
     assert_eq!(r.record.state.rounds[0].cards, vec![1]);
-    assert_eq!(r.refused(participant(3), C::Vote { round: "r1".into(), card: a }), ErrorCode::UnknownCard);
-    assert_eq!(r.refused(F, C::MergeCards { card: c, into: b.clone() }), ErrorCode::RoundOpen);
-    assert_eq!(r.refused(participant(1), C::EditCard { card: b, text: "x".into() }), ErrorCode::RoundOpen);
+    assert_eq!(
+        r.refused(
+            participant(3),
+            C::Vote {
+                round: "r1".into(),
+                card: a
+            }
+        ),
+        ErrorCode::UnknownCard
+    );
+    assert_eq!(
+        r.refused(
+            F,
+            C::MergeCards {
+                card: c,
+                into: b.clone()
+            }
+        ),
+        ErrorCode::RoundOpen
+    );
+    assert_eq!(
+        r.refused(
+            participant(1),
+            C::EditCard {
+                card: b,
+                text: "x".into()
+            }
+        ),
+        ErrorCode::RoundOpen
+    );
 }
 
 #[test]
@@ -230,14 +550,45 @@ fn facilitator_hides_restores_and_merges() {
     let b = r.add(participant(2), "Dubbel ook");
     r.ok(F, C::HideCard { card: a.clone() });
     assert_eq!(r.record.state.card_view(0, Role::Participant).text, None);
-    assert_eq!(r.record.state.card_view(0, Role::Facilitator).text.as_deref(), Some("Dubbel"));
-    assert_eq!(r.refused(F, C::HideCard { card: a.clone() }), ErrorCode::CardUnavailable);
+    assert_eq!(
+        r.record
+            .state
+            .card_view(0, Role::Facilitator)
+            .text
+            .as_deref(),
+        Some("Dubbel")
+    );
+    assert_eq!(
+        r.refused(F, C::HideCard { card: a.clone() }),
+        ErrorCode::CardUnavailable
+    );
     r.ok(F, C::RestoreCard { card: a.clone() });
-    assert_eq!(r.refused(F, C::MergeCards { card: a.clone(), into: a.clone() }), ErrorCode::Invalid);
-    r.ok(F, C::MergeCards { card: b.clone(), into: a.clone() });
+    assert_eq!(
+        r.refused(
+            F,
+            C::MergeCards {
+                card: a.clone(),
+                into: a.clone()
+            }
+        ),
+        ErrorCode::Invalid
+    );
+    r.ok(
+        F,
+        C::MergeCards {
+            card: b.clone(),
+            into: a.clone(),
+        },
+    );
     let merged = r.record.state.card_view(1, Role::Participant);
-    assert_eq!((merged.status, merged.merged_into.as_deref()), (CardStatus::Merged, Some("k1")));
-    assert_eq!(r.refused(F, C::MergeCards { card: a, into: b }), ErrorCode::CardUnavailable);
+    assert_eq!(
+        (merged.status, merged.merged_into.as_deref()),
+        (CardStatus::Merged, Some("k1"))
+    );
+    assert_eq!(
+        r.refused(F, C::MergeCards { card: a, into: b }),
+        ErrorCode::CardUnavailable
+    );
 }
 
 #[test]
@@ -246,21 +597,52 @@ fn an_ended_session_refuses_everything_and_closes_its_round() {
     let a = r.add(participant(1), "A");
     r.ok(F, open_round(5, 3));
     r.ok(F, C::Lock);
-    r.ok(participant(2), C::Vote { round: "r1".into(), card: a.clone() });
+    r.ok(
+        participant(2),
+        C::Vote {
+            round: "r1".into(),
+            card: a.clone(),
+        },
+    );
     r.ok(F, C::End);
     assert!(!r.record.state.rounds[0].is_open());
-    assert_eq!(r.refused(participant(1), C::AddCard { text: "laat".into(), kind: CardKind::Idea, builds_on: None }), ErrorCode::SessionEnded);
+    assert_eq!(
+        r.refused(
+            participant(1),
+            C::AddCard {
+                text: "laat".into(),
+                kind: CardKind::Idea,
+                builds_on: None
+            }
+        ),
+        ErrorCode::SessionEnded
+    );
     assert_eq!(r.refused(F, C::Unlock), ErrorCode::SessionEnded);
-    assert_eq!(r.refused(F, C::SetPhase { phase: 1 }), ErrorCode::SessionEnded);
+    assert_eq!(
+        r.refused(F, C::SetPhase { phase: 1 }),
+        ErrorCode::SessionEnded
+    );
 }
 
 #[test]
 fn unknown_ids_are_refused_cleanly() {
     let mut r = Room::new(false);
     for bad in ["", "k", "k0", "x1", "k1", "k18446744073709551616"] {
-        assert_eq!(r.refused(participant(1), C::EditCard { card: bad.into(), text: "t".into() }), ErrorCode::UnknownCard);
+        assert_eq!(
+            r.refused(
+                participant(1),
+                C::EditCard {
+                    card: bad.into(),
+                    text: "t".into()
+                }
+            ),
+            ErrorCode::UnknownCard
+        );
     }
-    assert_eq!(r.refused(F, C::CloseRound { round: "r1".into() }), ErrorCode::UnknownRound);
+    assert_eq!(
+        r.refused(F, C::CloseRound { round: "r1".into() }),
+        ErrorCode::UnknownRound
+    );
     assert_eq!(r.refused(F, C::SetPhase { phase: 6 }), ErrorCode::Invalid);
 }
 
@@ -272,18 +654,64 @@ fn hydrating_the_saved_document_gives_the_same_state() {
         let mut r = Room::new(anonymous);
         let a = r.add(participant(1), "A");
         let b = r.add(participant(2), "B");
-        let c = r.ok(participant(3), C::AddCard { text: "C".into(), kind: CardKind::Condition, builds_on: Some(a.clone()) }).card.unwrap();
-        r.ok(participant(1), C::EditCard { card: a.clone(), text: "A2".into() });
+        let c = r
+            .ok(
+                participant(3),
+                C::AddCard {
+                    text: "C".into(),
+                    kind: CardKind::Condition,
+                    builds_on: Some(a.clone()),
+                },
+            )
+            .card
+            .unwrap();
+        r.ok(
+            participant(1),
+            C::EditCard {
+                card: a.clone(),
+                text: "A2".into(),
+            },
+        );
         r.ok(F, C::HideCard { card: c.clone() });
         r.ok(F, C::RestoreCard { card: c.clone() });
         let d = r.add(participant(2), "D");
-        r.ok(F, C::MergeCards { card: d, into: b.clone() });
+        r.ok(
+            F,
+            C::MergeCards {
+                card: d,
+                into: b.clone(),
+            },
+        );
         r.ok(F, C::SetPhase { phase: 0 });
         let round = r.ok(F, open_round(5, 2)).round.unwrap();
-        r.ok(participant(1), C::Vote { round: round.clone(), card: b.clone() });
-        r.ok(participant(2), C::Vote { round: round.clone(), card: b.clone() });
-        r.ok(participant(2), C::Unvote { round: round.clone(), card: b.clone() });
-        r.ok(participant(3), C::Vote { round: round.clone(), card: c.clone() });
+        r.ok(
+            participant(1),
+            C::Vote {
+                round: round.clone(),
+                card: b.clone(),
+            },
+        );
+        r.ok(
+            participant(2),
+            C::Vote {
+                round: round.clone(),
+                card: b.clone(),
+            },
+        );
+        r.ok(
+            participant(2),
+            C::Unvote {
+                round: round.clone(),
+                card: b.clone(),
+            },
+        );
+        r.ok(
+            participant(3),
+            C::Vote {
+                round: round.clone(),
+                card: c.clone(),
+            },
+        );
         r.ok(F, C::CloseRound { round });
         r.ok(F, C::SetPhase { phase: 3 });
         r.ok(F, C::Lock);
@@ -292,15 +720,24 @@ fn hydrating_the_saved_document_gives_the_same_state() {
         r.ok(F, C::End);
 
         let bytes = r.record.doc.save();
-        let reloaded = Record::from_doc(automerge::Automerge::load(&bytes).unwrap(), [7; 32]).unwrap();
+        let reloaded =
+            Record::from_doc(automerge::Automerge::load(&bytes).unwrap(), [7; 32]).unwrap();
         assert_eq!(reloaded.state, r.record.state, "anonymous={anonymous}");
         let online = |_| false;
         for role in [Role::Facilitator, Role::Participant, Role::Projector] {
-            assert_eq!(reloaded.state.view(role, "http://x", &online), r.record.state.view(role, "http://x", &online));
+            assert_eq!(
+                reloaded.state.view(role, "http://x", &online),
+                r.record.state.view(role, "http://x", &online)
+            );
         }
         let messages = doc::messages(&reloaded.doc);
         assert_eq!(messages.first().map(|m| m.cmd.as_str()), Some("create"));
         assert_eq!(messages.iter().filter(|m| m.cmd == "vote").count(), 3);
-        assert!(messages.iter().all(|m| m.by.as_deref().is_none_or(|b| b.starts_with('~'))), "givers are pseudonyms");
+        assert!(
+            messages
+                .iter()
+                .all(|m| m.by.as_deref().is_none_or(|b| b.starts_with('~'))),
+            "givers are pseudonyms"
+        );
     }
 }
