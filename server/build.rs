@@ -1,5 +1,8 @@
-//! Embeds the web client (`../web`) in the binary: generates a table of (path, bytes).
+//! Embeds the web client (`../web`) in the binary: generates a table of (path, bytes, gzipped
+//! bytes). Compressing here, once, means no compression work per request.
 
+use flate2::{Compression, write::GzEncoder};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 fn walk(dir: &Path, base: &Path, out: &mut Vec<(String, PathBuf)>) {
@@ -31,18 +34,24 @@ fn main() {
     let mut files = Vec::new();
     walk(&web, &web, &mut files);
     files.sort();
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     let mut code = String::from(
-        "/// The web client's files: (path under web/, contents).\npub static FILES: &[(&str, &[u8])] = &[\n",
+        "/// The web client's files: (path under web/, contents, gzipped contents).\n\
+         pub static FILES: &[(&str, &[u8], &[u8])] = &[\n",
     );
-    for (rel, abs) in &files {
+    for (i, (rel, abs)) in files.iter().enumerate() {
         println!("cargo:rerun-if-changed={}", abs.display());
+        let bytes = std::fs::read(abs).expect("readable file");
+        let mut gz = GzEncoder::new(Vec::new(), Compression::best());
+        gz.write_all(&bytes).expect("compress");
+        let gz_path = out_dir.join(format!("web-{i}.gz"));
+        std::fs::write(&gz_path, gz.finish().expect("compress")).expect("write gzip");
         code.push_str(&format!(
-            "    ({rel:?}, include_bytes!({:?})),\n",
-            abs.display().to_string()
+            "    ({rel:?}, include_bytes!({:?}), include_bytes!({:?})),\n",
+            abs.display().to_string(),
+            gz_path.display().to_string()
         ));
     }
     code.push_str("];\n");
-    let out =
-        PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("web_files.rs");
-    std::fs::write(out, code).expect("write generated file");
+    std::fs::write(out_dir.join("web_files.rs"), code).expect("write generated file");
 }

@@ -20,8 +20,8 @@
 //! 4. After every change, every connected client receives a [`ServerMessage::Delta`]: the
 //!    entities that changed, as its role may see them. A client that only ever applies
 //!    welcomes and deltas always shows the room as it is.
-//! 5. Either side may `ping`; the server answers `pong`. The server closes connections that
-//!    stay silent for 60 seconds, so a client pings every 20 seconds or so.
+//! 5. The client sends `ping` every 20 seconds or so; the server answers `pong`. The server
+//!    closes connections that stay silent for 60 seconds.
 //!
 //! # Errors and limits
 //!
@@ -98,7 +98,9 @@ pub enum ClientMessage {
         /// The secret token.
         token: String,
     },
-    /// A command, with an id the client chose (1–64 characters, unique per client).
+    /// A command, with an id the client chose (1–64 characters). Answers are remembered per
+    /// person across their devices, so ids must be unique per person (a random prefix per
+    /// device plus a counter works).
     ///
     /// `{"type":"cmd","id":"c-17","cmd":{"type":"add_card","text":"…","kind":"idea"}}`
     Cmd {
@@ -111,12 +113,13 @@ pub enum ClientMessage {
     Ping,
 }
 
-/// What a client asks the room to do. Each applied command is one change in the session's
-/// record. The role that may give each command is in its doc line.
+/// What a client asks the room to do. Each acknowledged command is one change in the session's
+/// record. The role that may give each command is in its doc line; "person" means a participant
+/// or the facilitator (who is participant `p1`); the projector may give no command.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Command {
-    /// Participant: add a card to the current phase. Acked with `result.card`.
+    /// Person: add a card to the current phase. Acked with `result.card`.
     AddCard {
         /// 1–500 characters.
         text: String,
@@ -126,19 +129,20 @@ pub enum Command {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         builds_on: Option<CardId>,
     },
-    /// Participant: change the text of one's own card.
+    /// Person: change the text of one's own card (not while it is in an open round).
     EditCard {
         /// The card.
         card: CardId,
         /// The new text, 1–500 characters.
         text: String,
     },
-    /// Participant: take back one's own card.
+    /// Person: take back one's own card (not while it is in an open round).
     WithdrawCard {
         /// The card.
         card: CardId,
     },
-    /// Facilitator: hide a card from participants and the projector.
+    /// Facilitator: hide a card from participants and the projector. Allowed during a round:
+    /// votes already given still count, new ones are refused.
     HideCard {
         /// The card.
         card: CardId,
@@ -182,14 +186,14 @@ pub enum Command {
         /// The round.
         round: RoundId,
     },
-    /// Participant: place one vote on a card in an open round.
+    /// Person: place one vote on a card in an open round.
     Vote {
         /// The round.
         round: RoundId,
         /// The card.
         card: CardId,
     },
-    /// Participant: take back one of one's own votes on a card in an open round.
+    /// Person: take back one of one's own votes on a card in an open round.
     Unvote {
         /// The round.
         round: RoundId,
@@ -200,8 +204,11 @@ pub enum Command {
     Lock,
     /// Facilitator: let new participants join again.
     Unlock,
-    /// Facilitator: end the session. From then on it is read-only.
+    /// Facilitator: end the session. From then on it is read-only. An open round is closed.
     End,
+    /// Facilitator: make a new secret link for the big screen. Acked with
+    /// `result.projector_url`. Older projector links keep working.
+    ProjectorLink,
 }
 
 fn default_budget() -> u32 {
@@ -278,12 +285,15 @@ pub struct AckResult {
     /// The round `open_round` opened.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub round: Option<RoundId>,
+    /// The link `projector_link` made (holds a secret token; sent only to the facilitator).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub projector_url: Option<String>,
 }
 
 impl AckResult {
     /// True when the command created nothing.
     pub fn is_empty(&self) -> bool {
-        self.card.is_none() && self.round.is_none()
+        self.card.is_none() && self.round.is_none() && self.projector_url.is_none()
     }
 }
 
@@ -315,7 +325,7 @@ pub enum ErrorCode {
     Forbidden,
     /// A field is invalid: a length, a phase number, a budget.
     Invalid,
-    /// The card does not exist (or is not visible to you).
+    /// The card does not exist, or is not part of the round.
     UnknownCard,
     /// The round does not exist.
     UnknownRound,
@@ -331,7 +341,8 @@ pub enum ErrorCode {
     CardLimit,
     /// There is no vote of yours to take back.
     NoVote,
-    /// The server could not complete the command; nothing changed. Try again.
+    /// The server could not complete the command; nothing changed. Try again (the same id
+    /// may be resent: this answer is not remembered).
     Internal,
 }
 
@@ -453,9 +464,11 @@ pub struct View {
     pub rounds: Vec<RoundView>,
 }
 
-/// What changed. Each present entity replaces the client's copy with the same id (or is
-/// added). Absent fields mean "unchanged". Entities are never deleted: a withdrawn card is
-/// sent again with status `withdrawn` and no text.
+/// What changed. An absent field of the patch means "nothing of this kind changed". Each entity
+/// present is whole and replaces the client's copy with the same id (or is added): a field
+/// missing inside an entity (a card's `text`, a round's `results`) means "none now", so do not
+/// merge field by field. Entities are never deleted: a withdrawn card is sent again with
+/// status `withdrawn` and no text.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Patch {
     /// The session, whole, if anything in it changed.
@@ -602,7 +615,9 @@ pub struct You {
     pub role: Role,
     /// The cards you wrote (also when cards are anonymous).
     pub cards: Vec<CardId>,
-    /// Your votes, per round.
+    /// Your votes, per round: every open round as of this message, and closed rounds you voted
+    /// in. A round opened later is missing until your next `you`: you have used none of its
+    /// budget yet.
     pub votes: Vec<YourVotes>,
 }
 
@@ -635,7 +650,8 @@ pub struct CreateSession {
     /// Hide who wrote which card; default false.
     #[serde(default)]
     pub anonymous_cards: bool,
-    /// The facilitator's display name; default "Facilitator".
+    /// The facilitator's display name; default "Procesbegeleider" (`nl`) or "Facilitator"
+    /// (`en`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub facilitator_name: Option<String>,
 }

@@ -24,19 +24,14 @@ pub struct Config {
     /// Seconds a session with nobody connected stays in memory before it is saved and unloaded.
     #[arg(long, env = "TAFEL_IDLE_SECS", default_value_t = 300)]
     pub idle_secs: u64,
+
+    /// Messages per second one connection may send (bursts of three times as many); a client
+    /// that sends faster is disconnected. People never come near the default.
+    #[arg(long, env = "TAFEL_MAX_MESSAGES_PER_SEC", default_value_t = 20)]
+    pub max_messages_per_sec: u32,
 }
 
 impl Config {
-    /// Settings for tests: listen on a free loopback port, data in `data_dir`.
-    pub fn for_tests(data_dir: PathBuf) -> Self {
-        Self {
-            listen: "127.0.0.1:0".parse().expect("valid"),
-            data_dir,
-            public_url: None,
-            idle_secs: 300,
-        }
-    }
-
     /// The base of links for a server bound to `bound`.
     pub fn public_url_for(&self, bound: SocketAddr) -> String {
         if let Some(url) = &self.public_url {

@@ -23,10 +23,6 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-/// Sustained messages per second a client may send.
-pub const RATE_PER_SEC: f64 = 20.0;
-/// Messages a client may send in a burst.
-pub const BURST: f64 = 60.0;
 /// Silence after which the server closes a connection.
 pub const IDLE: Duration = Duration::from_secs(60);
 
@@ -55,19 +51,33 @@ pub struct ConnEnv {
     pub peer: IpAddr,
     /// Cancelled when the server stops.
     pub shutdown: CancellationToken,
+    /// Sustained messages per second this client may send.
+    pub rate: u32,
 }
 
-/// A token bucket.
+/// A token bucket: `rate` a second, holding at most `burst`.
 struct Bucket {
     tokens: f64,
+    rate: f64,
+    burst: f64,
     at: Instant,
 }
 
 impl Bucket {
+    fn new(rate: u32) -> Self {
+        let rate = f64::from(rate.max(1));
+        Self {
+            tokens: rate * 3.0,
+            rate,
+            burst: rate * 3.0,
+            at: Instant::now(),
+        }
+    }
+
     fn take(&mut self) -> bool {
         let now = Instant::now();
         self.tokens =
-            (self.tokens + now.duration_since(self.at).as_secs_f64() * RATE_PER_SEC).min(BURST);
+            (self.tokens + now.duration_since(self.at).as_secs_f64() * self.rate).min(self.burst);
         self.at = now;
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
@@ -155,10 +165,7 @@ where
         outbox: outbox_tx,
     });
     let mut in_room: Option<InRoom> = None;
-    let mut bucket = Bucket {
-        tokens: BURST,
-        at: Instant::now(),
-    };
+    let mut bucket = Bucket::new(env.rate);
     let mut deadline = Instant::now() + IDLE;
 
     let flow = loop {
@@ -420,11 +427,8 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn bucket_allows_bursts_then_the_sustained_rate() {
-        let mut b = Bucket {
-            tokens: BURST,
-            at: Instant::now(),
-        };
-        for _ in 0..BURST as usize {
+        let mut b = Bucket::new(20);
+        for _ in 0..60 {
             assert!(b.take());
         }
         assert!(!b.take(), "the burst is spent");

@@ -31,6 +31,8 @@ pub struct AppState {
     pub shutdown: CancellationToken,
     /// The WebSocket tasks, so shutdown can wait for their close frames.
     pub sockets: TaskTracker,
+    /// Messages per second one connection may send.
+    pub rate: u32,
 }
 
 impl IntoResponse for Refusal {
@@ -195,6 +197,7 @@ async fn websocket(
         guard: app.guard.clone(),
         peer: peer.ip(),
         shutdown: app.shutdown.clone(),
+        rate: app.rate,
     };
     let sockets = app.sockets.clone();
     upgrade

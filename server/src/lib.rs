@@ -64,6 +64,7 @@ pub async fn run(
         guard: Arc::default(),
         shutdown: shutdown.clone(),
         sockets: TaskTracker::new(),
+        rate: config.max_messages_per_sec,
     };
     let service = http::router(app.clone()).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, service)

@@ -122,3 +122,192 @@ impl Registry {
         self.tracker.wait().await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::room::{ConnSink, Joined};
+    use crate::secrets::hash_token;
+    use axum::extract::ws::Utf8Bytes;
+    use std::sync::atomic::Ordering::Relaxed;
+    use std::time::Duration;
+    use tafel_protocol::{Command, CreateSession, Perspective, ServerMessage, SessionCreated};
+
+    async fn setup(cfg: RoomConfig) -> (Storage, Arc<Registry>, SessionCreated) {
+        let storage = Storage::in_memory();
+        let req = CreateSession {
+            title: "Test".into(),
+            problem: String::new(),
+            language: Default::default(),
+            anonymous_cards: false,
+            facilitator_name: None,
+        };
+        let created = crate::sessions::create(&storage, "http://t", req)
+            .await
+            .unwrap();
+        let registry = Registry::new(storage.clone(), cfg, CancellationToken::new());
+        (storage, registry, created)
+    }
+
+    fn sink(registry: &Registry, capacity: usize) -> (ConnSink, mpsc::Receiver<Utf8Bytes>) {
+        let (outbox, rx) = mpsc::channel(capacity);
+        (
+            ConnSink {
+                id: registry.next_conn_id(),
+                outbox,
+            },
+            rx,
+        )
+    }
+
+    async fn resume(registry: &Arc<Registry>, code: &str, token: &str, conn: &ConnSink) -> Joined {
+        let token = hash_token(token);
+        registry
+            .ask(code, |reply| RoomMsg::Resume {
+                token,
+                conn: conn.clone(),
+                reply,
+            })
+            .await
+            .unwrap()
+    }
+
+    async fn next(rx: &mut mpsc::Receiver<Utf8Bytes>) -> ServerMessage {
+        let frame = rx.recv().await.expect("outbox open");
+        serde_json::from_str(frame.as_str()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn concurrent_requests_load_a_session_once() {
+        let (storage, registry, s) = setup(RoomConfig::default()).await;
+        let asks = (0..50).map(|_| {
+            let (registry, code) = (registry.clone(), s.code.clone());
+            tokio::spawn(async move { registry.ask(&code, |reply| RoomMsg::Info { reply }).await })
+        });
+        for answer in futures_util::future::join_all(asks).await {
+            assert_eq!(answer.unwrap().unwrap().title, "Test");
+        }
+        assert_eq!(storage.stats().loads.load(Relaxed), 1);
+        assert_eq!(registry.loaded(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_idle_room_is_saved_and_unloaded_and_comes_back_whole() {
+        let cfg = RoomConfig {
+            idle: Duration::from_secs(300),
+            ..Default::default()
+        };
+        let (storage, registry, s) = setup(cfg).await;
+        let (conn, mut rx) = sink(&registry, 64);
+        resume(&registry, &s.code, &s.facilitator_token, &conn).await;
+        let conn_id = conn.id;
+        drop(conn); // only the room holds the sender now, as with a real connection
+        assert!(matches!(next(&mut rx).await, ServerMessage::Welcome { .. }));
+        let room = registry.room(&s.code);
+        room.tx
+            .send(RoomMsg::Command {
+                conn: conn_id,
+                id: "c1".into(),
+                cmd: Command::SetPhase { phase: 3 },
+            })
+            .await
+            .unwrap();
+        loop {
+            if let ServerMessage::Ack { .. } = next(&mut rx).await {
+                break;
+            }
+        }
+        room.tx
+            .send(RoomMsg::Leave { conn: conn_id })
+            .await
+            .unwrap();
+
+        tokio::time::sleep(Duration::from_secs(299)).await;
+        assert_eq!(registry.loaded(), 1, "not before the idle time");
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        while registry.loaded() > 0 {
+            tokio::task::yield_now().await;
+        }
+        assert!(
+            rx.recv().await.is_none(),
+            "the room let go of the connection"
+        );
+
+        let (conn, mut rx) = sink(&registry, 64);
+        resume(&registry, &s.code, &s.facilitator_token, &conn).await;
+        let ServerMessage::Welcome { view, .. } = next(&mut rx).await else {
+            panic!("no welcome")
+        };
+        assert_eq!(view.session.phase, 3);
+        assert_eq!(
+            storage.stats().loads.load(Relaxed),
+            2,
+            "loaded again from storage"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_phone_that_stops_reading_is_dropped_and_the_room_goes_on() {
+        let (_, registry, s) = setup(RoomConfig {
+            outbox: 4,
+            ..Default::default()
+        })
+        .await;
+        let (fac, mut fac_rx) = sink(&registry, 4);
+        resume(&registry, &s.code, &s.facilitator_token, &fac).await;
+        let (slow, mut slow_rx) = sink(&registry, 4);
+        let joined = registry
+            .ask(&s.code, |reply| RoomMsg::Join {
+                name: "Traag".into(),
+                perspective: Perspective::Client,
+                conn: slow.clone(),
+                reply,
+            })
+            .await
+            .unwrap();
+        drop(slow); // only the room holds the sender now, as with a real connection
+        let room = registry.room(&s.code);
+        let mut acks = 0;
+        let mut slow_went_offline = false;
+        for i in 0..12u8 {
+            let cmd = Command::SetPhase { phase: i % 2 + 1 };
+            room.tx
+                .send(RoomMsg::Command {
+                    conn: fac.id,
+                    id: format!("c{i}"),
+                    cmd,
+                })
+                .await
+                .unwrap();
+            loop {
+                match next(&mut fac_rx).await {
+                    ServerMessage::Ack { .. } => {
+                        acks += 1;
+                        break;
+                    }
+                    ServerMessage::Delta { patch, .. } => {
+                        let me = joined.participant.map(|p| crate::room::state::id('p', p));
+                        slow_went_offline |= patch
+                            .participants
+                            .iter()
+                            .any(|p| Some(&p.id) == me.as_ref() && !p.online);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        assert_eq!(acks, 12, "the facilitator was never held up");
+        assert!(
+            slow_went_offline,
+            "the others see the dropped phone go offline"
+        );
+        let mut buffered = 0;
+        while slow_rx.recv().await.is_some() {
+            buffered += 1;
+        }
+        assert_eq!(
+            buffered, 4,
+            "the slow phone got what fit in its outbox, then was cut off"
+        );
+    }
+}

@@ -321,6 +321,7 @@ async fn every_permission_is_enforced_by_the_server() -> anyhow::Result<()> {
             text: "Van Bram nu".into(),
         },
         Command::WithdrawCard { card: a.clone() },
+        Command::ProjectorLink,
     ] {
         assert_eq!(
             bram.refused(cmd.clone()).await?,
@@ -527,5 +528,34 @@ async fn no_hidden_data_in_any_message_to_participants_or_the_projector() -> any
     );
     // Each author still knows their own card.
     assert_eq!(anna.you.as_ref().unwrap().cards, vec![a]);
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_facilitator_gets_a_new_projector_link_on_any_device() -> anyhow::Result<()> {
+    let server = Server::start()?;
+    let s = server.create_session("Beamer", false).await?;
+    let mut fac = server.client().await?;
+    fac.resume(&s.code, &s.facilitator_token).await?;
+    let url = fac.ok(Command::ProjectorLink).await?.projector_url.unwrap();
+    let (path, token) = url.split_once('#').unwrap();
+    assert!(path.ends_with(&format!("/p/{}", s.code)));
+    let mut screen = server.client().await?;
+    let ServerMessage::Welcome { role, .. } = screen.resume(&s.code, token).await? else {
+        anyhow::bail!("not welcomed")
+    };
+    assert_eq!(role, Role::Projector);
+    let mut old = server.client().await?;
+    assert!(
+        matches!(
+            old.resume(&s.code, &s.projector_token).await?,
+            ServerMessage::Welcome { .. }
+        ),
+        "the first link still works"
+    );
+    assert!(
+        fac.frames.iter().filter(|f| f.contains(token)).count() == 1,
+        "the token went only into the ack"
+    );
     Ok(())
 }

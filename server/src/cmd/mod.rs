@@ -112,6 +112,11 @@ pub fn apply(cx: &mut Ctx<'_, '_>, actor: Actor, cmd: &Command) -> Outcome {
         Command::Lock => session_status::set(cx, actor, SessionStatus::Locked),
         Command::Unlock => session_status::set(cx, actor, SessionStatus::Open),
         Command::End => session_status::set(cx, actor, SessionStatus::Ended),
+        // Tokens live outside the document; the room handles this one before it gets here.
+        Command::ProjectorLink => Err(refuse(
+            ErrorCode::Internal,
+            "projector links are made by the room",
+        )),
     }
 }
 
@@ -132,13 +137,14 @@ pub fn name(cmd: &Command) -> &'static str {
         Command::Lock => "lock",
         Command::Unlock => "unlock",
         Command::End => "end",
+        Command::ProjectorLink => "projector_link",
     }
 }
 
 // --- checks shared by several commands -----------------------------------------------------
 
 /// Only the facilitator.
-fn facilitator(actor: Actor) -> Result<(), Refusal> {
+pub(crate) fn facilitator(actor: Actor) -> Result<(), Refusal> {
     if actor.role == Role::Facilitator {
         Ok(())
     } else {

@@ -625,6 +625,23 @@ fn an_ended_session_refuses_everything_and_closes_its_round() {
 }
 
 #[test]
+fn a_command_that_changes_nothing_is_still_recorded() {
+    let mut r = Room::new(false);
+    r.ok(F, C::Lock);
+    let before = r.record.heads();
+    r.ok(F, C::Lock);
+    r.ok(F, C::SetPhase { phase: 0 });
+    assert_ne!(
+        r.record.heads(),
+        before,
+        "each acknowledged command is a change"
+    );
+    let messages = doc::messages(&r.record.doc);
+    assert_eq!(messages.iter().filter(|m| m.cmd == "lock").count(), 2);
+    assert_eq!(messages.last().map(|m| m.cmd.as_str()), Some("set_phase"));
+}
+
+#[test]
 fn unknown_ids_are_refused_cleanly() {
     let mut r = Room::new(false);
     for bad in ["", "k", "k0", "x1", "k1", "k18446744073709551616"] {

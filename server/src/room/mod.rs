@@ -435,7 +435,11 @@ impl Room {
                         Some(previous) => previous.clone(),
                         None => {
                             let answer = self.apply(actor, &id, &cmd, b);
-                            self.answers.insert((p, id.clone()), answer.clone());
+                            // An internal failure invites a retry with the same id: don't pin it.
+                            if !matches!(&answer, Answer::Refused(r) if r.code == ErrorCode::Internal)
+                            {
+                                self.answers.insert((p, id.clone()), answer.clone());
+                            }
                             answer
                         }
                     },
@@ -463,7 +467,34 @@ impl Room {
         }
     }
 
+    /// A new projector token: stored (in this batch) before the ack carries its link.
+    fn projector_link(&mut self, actor: Actor, b: &mut Batch) -> Answer {
+        if let Err(r) = crate::cmd::facilitator(actor) {
+            return Answer::Refused(r);
+        }
+        let token = secrets::new_token();
+        let hash = secrets::hash_token(&token);
+        let grant = TokenGrant {
+            role: Role::Projector,
+            participant: None,
+        };
+        self.tokens.insert(hash, grant.clone());
+        b.writes.push(Write::Token {
+            code: self.code.clone(),
+            hash,
+            grant,
+        });
+        let url = format!("{}/p/{}#{token}", self.cfg.public_url, self.code);
+        Answer::Ack(AckResult {
+            projector_url: Some(url),
+            ..Default::default()
+        })
+    }
+
     fn apply(&mut self, actor: Actor, id: &str, cmd: &Command, b: &mut Batch) -> Answer {
+        if let Command::ProjectorLink = cmd {
+            return self.projector_link(actor, b);
+        }
         let before = self.record.doc.get_heads();
         match self.record.apply(actor, id, cmd, now_ms(), &mut b.dirty) {
             Ok(ack) => {
@@ -658,10 +689,17 @@ impl Room {
     /// Puts a frame in a connection's outbox without waiting; a full outbox marks the
     /// connection to be dropped.
     fn send(&mut self, conn: ConnId, frame: Utf8Bytes) {
-        if let Some(c) = self.conns.get(&conn)
-            && c.outbox.try_send(frame).is_err()
-        {
-            self.dropped.push(conn);
+        let Some(c) = self.conns.get(&conn) else {
+            return;
+        };
+        match c.outbox.try_send(frame) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                tracing::warn!(conn, "outbox full: dropping a connection that fell behind");
+                self.dropped.push(conn);
+            }
+            // Already closed; its Leave is on the way. Stop sending to it now.
+            Err(mpsc::error::TrySendError::Closed(_)) => self.dropped.push(conn),
         }
     }
 
@@ -671,10 +709,7 @@ impl Room {
         while !self.dropped.is_empty() {
             let mut dirty = Dirty::default();
             for conn in std::mem::take(&mut self.dropped) {
-                if self.conns.contains_key(&conn) {
-                    tracing::warn!(conn, "outbox full: dropping a connection that fell behind");
-                    self.remove_conn(conn, &mut dirty);
-                }
+                self.remove_conn(conn, &mut dirty);
             }
             self.broadcast(&dirty, &HashSet::new());
         }

@@ -41,8 +41,12 @@ impl Record {
         now: Millis,
         dirty: &mut Dirty,
     ) -> Outcome {
-        let Self { doc, objs, state } = self;
-        let mut tx = doc.transaction();
+        let Self {
+            doc: document,
+            objs,
+            state,
+        } = self;
+        let mut tx = document.transaction();
         let mut cx = Ctx {
             s: state,
             tx: &mut tx,
@@ -58,7 +62,16 @@ impl Record {
                     id: Some(cmd_id.to_owned()),
                     ack: ack.clone(),
                 };
-                tx.commit_with(doc::commit_options(&message, now));
+                // A command that changed nothing (lock when locked) is still recorded, as an
+                // empty change: every acknowledged command is in the history, so its answer
+                // survives a restart and replay shows it.
+                if tx
+                    .commit_with(doc::commit_options(&message, now))
+                    .0
+                    .is_none()
+                {
+                    document.empty_commit(doc::commit_options(&message, now));
+                }
                 Ok(ack)
             }
             Err(refusal) => {

@@ -123,6 +123,8 @@ pub struct StorageStats {
     pub requests: std::sync::atomic::AtomicU64,
     /// Total time spent committing, in microseconds.
     pub commit_micros: std::sync::atomic::AtomicU64,
+    /// Sessions read from storage (room loads).
+    pub loads: std::sync::atomic::AtomicU64,
 }
 
 /// The async handle to storage. Cheap to clone.
@@ -174,6 +176,9 @@ impl Storage {
 
     /// Reads a session.
     pub async fn load(&self, code: &str) -> Result<Option<StoredSession>, StorageError> {
+        self.stats
+            .loads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let backend = self.backend.clone();
         let code = code.to_owned();
         tokio::task::spawn_blocking(move || backend.load(&code))
