@@ -1,0 +1,432 @@
+// The one connection to the server, shared by every screen.
+//
+// - Opens the WebSocket at /ws and says `join` (a new participant) or `resume` (anyone with a
+//   token kept on this device).
+// - Keeps the room in a local store: a `welcome` replaces it whole, a `delta` replaces the
+//   entities it carries (by id), a `you` replaces this client's own data.
+// - Every command gets an id and waits in the outbox until the server answers. After a
+//   reconnect the outbox is sent again with the same ids: the server answers a repeated id
+//   with its first answer, so nothing is applied twice. The outbox is also kept on the device,
+//   so a reload does not lose what was not yet sent.
+// - Reconnects with exponential backoff and full jitter, so a room full of phones does not
+//   come back at the same moment after a server restart.
+// - Pings every 20 s; a connection that stays silent is dropped and made again.
+
+import { getToken, setToken, forgetToken } from './api.js';
+
+export const PROTOCOL_VERSION = 1;
+const BACKOFF_BASE_MS = 500;
+const BACKOFF_CAP_MS = 15000;
+const PING_EVERY_MS = 20000;
+const SILENT_TOO_LONG_MS = 45000;
+const ANSWER_EXPECTED_MS = 12000;
+const PROBE_ANSWER_MS = 5000;
+
+/** Errors to join or resume that trying again will not fix. */
+const FINAL_HELLO_ERRORS = new Set([
+  'bad_token', 'session_not_found', 'session_locked', 'session_ended', 'unsupported_version',
+  'too_many_attempts', 'invalid', 'forbidden', 'bad_message',
+]);
+
+const tabId = randomHex(6);
+let commandCounter = 0;
+
+function randomHex(bytes) {
+  const buf = new Uint8Array(bytes);
+  crypto.getRandomValues(buf);
+  return Array.from(buf, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** A command id, unique for this tab (and in practice everywhere). */
+export function newCommandId() {
+  commandCounter += 1;
+  return `${tabId}-${Date.now().toString(36)}-${commandCounter}`;
+}
+
+/** The refusal of a command, as the server sent it. */
+export class CommandError extends Error {
+  constructor(code, message) {
+    super(message);
+    this.code = code;
+  }
+}
+
+function emptyStore() {
+  return {
+    ready: false,
+    role: null,
+    you: null,
+    session: null,
+    participants: new Map(),
+    cards: new Map(),
+    rounds: new Map(),
+    seq: 0,
+  };
+}
+
+function byId(list) {
+  return new Map((list || []).map((item) => [item.id, item]));
+}
+
+/**
+ * Opens a connection.
+ * kind: 'participant' | 'facilitator' | 'projector' (which token on this device to use).
+ * join: { name, perspective } for a participant without a token yet.
+ */
+export function connect({ code, kind, join }) {
+  return new Connection(code, kind, join || null);
+}
+
+class Connection {
+  constructor(code, kind, join) {
+    this.code = code;
+    this.kind = kind;
+    this.joinRequest = join;
+    this.store = emptyStore();
+    this.outbox = new Map(); // id → { id, cmd, sentAt, resolve, reject }
+    this.listeners = new Map();
+    this.ws = null;
+    this.welcomed = false;
+    this.everWelcomed = false;
+    this.welcomes = 0;
+    this.attempt = 0;
+    this.retryTimer = null;
+    this.holdUntil = 0;
+    this.lastHeard = Date.now();
+    this.finalError = null;
+    this.closed = false;
+    this.dropAfterSend = false;
+    this.probeSentAt = 0;
+
+    this.loadOutbox();
+    this.onWake = () => this.reconnectSoon();
+    this.onVisible = () => {
+      if (document.visibilityState === 'visible') this.wakeUp();
+    };
+    window.addEventListener('online', this.onWake);
+    document.addEventListener('visibilitychange', this.onVisible);
+    this.ticker = setInterval(() => this.tick(), 5000);
+    this.pinger = setInterval(() => {
+      if (this.welcomed) this.write({ type: 'ping' });
+    }, PING_EVERY_MS);
+    this.open();
+  }
+
+  // --- events -------------------------------------------------------------------------------
+
+  /** Listen: 'change' (the store changed), 'status', 'final' (cannot go on), 'error' (an
+   * error that answers no waiting command), 'ack' ({ id, result }). Returns an unsubscribe. */
+  on(event, fn) {
+    if (!this.listeners.has(event)) this.listeners.set(event, new Set());
+    this.listeners.get(event).add(fn);
+    return () => this.listeners.get(event).delete(fn);
+  }
+
+  emit(event, value) {
+    for (const fn of this.listeners.get(event) || []) fn(value);
+  }
+
+  /** 'connecting' (first try), 'online', 'offline' (reconnecting) or 'stopped'. */
+  connection() {
+    if (this.finalError || this.closed) return 'stopped';
+    if (this.welcomed) return 'online';
+    return this.everWelcomed || this.attempt > 0 ? 'offline' : 'connecting';
+  }
+
+  /** Commands not yet answered, oldest first: [{ id, cmd }]. */
+  pending() {
+    return [...this.outbox.values()];
+  }
+
+  status() {
+    return { connection: this.connection(), pending: this.outbox.size };
+  }
+
+  // --- the socket ---------------------------------------------------------------------------
+
+  open() {
+    if (this.closed || this.finalError) return;
+    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+    const ws = new WebSocket(`${scheme}://${location.host}/ws`);
+    this.ws = ws;
+    ws.onopen = () => {
+      this.lastHeard = Date.now();
+      this.hello();
+    };
+    ws.onmessage = (event) => {
+      if (ws !== this.ws) return;
+      this.lastHeard = Date.now();
+      let msg;
+      try {
+        msg = JSON.parse(event.data);
+      } catch {
+        return;
+      }
+      this.receive(msg);
+    };
+    ws.onclose = () => {
+      if (ws !== this.ws) return;
+      this.lost();
+    };
+  }
+
+  hello() {
+    const token = getToken(this.kind, this.code);
+    if (token) {
+      this.write({ type: 'resume', v: PROTOCOL_VERSION, code: this.code, token });
+    } else if (this.kind === 'participant' && this.joinRequest) {
+      const { name, perspective } = this.joinRequest;
+      this.write({ type: 'join', v: PROTOCOL_VERSION, code: this.code, name, perspective });
+    } else {
+      this.stop({ code: 'bad_token', message: 'no token on this device' });
+    }
+  }
+
+  /** The socket closed (server restart, lost Wi-Fi, a close code such as 1001 or 1013). */
+  lost() {
+    this.ws = null;
+    this.welcomed = false;
+    if (this.closed || this.finalError) return;
+    this.scheduleReconnect();
+  }
+
+  scheduleReconnect() {
+    clearTimeout(this.retryTimer);
+    // Exponential backoff with full jitter: anywhere between 0 and the current ceiling.
+    const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** this.attempt);
+    this.attempt += 1;
+    const delay = Math.max(Math.random() * ceiling, this.holdUntil - Date.now());
+    this.retryTimer = setTimeout(() => this.open(), delay);
+    this.emit('status', this.status());
+  }
+
+  /** The phone woke up or came back online: try now instead of waiting for the timer. */
+  reconnectSoon() {
+    if (this.ws || this.closed || this.finalError || Date.now() < this.holdUntil) return;
+    clearTimeout(this.retryTimer);
+    this.open();
+  }
+
+  /**
+   * The screen was off or the tab hidden. A socket that looks open may have died meanwhile
+   * (phones drop them while locked): ask the server, and make a new one if it does not answer.
+   */
+  wakeUp() {
+    if (!this.ws) return this.reconnectSoon();
+    if (Date.now() - this.lastHeard > PING_EVERY_MS && this.write({ type: 'ping' })) {
+      this.probeSentAt = Date.now();
+    }
+    return undefined;
+  }
+
+  /** Closes the socket without warning, as a lost connection would. */
+  drop() {
+    const ws = this.ws;
+    if (!ws) return;
+    this.ws = null;
+    ws.onclose = null;
+    ws.close();
+    this.lost();
+  }
+
+  tick() {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return;
+    const now = Date.now();
+    const silent = now - this.lastHeard;
+    const waiting = this.pending().some((entry) => entry.sentAt && now - entry.sentAt > ANSWER_EXPECTED_MS
+      && entry.sentAt > this.lastHeard);
+    const unanswered = this.probeSentAt > this.lastHeard && now - this.probeSentAt > PROBE_ANSWER_MS;
+    if (silent > SILENT_TOO_LONG_MS || waiting || unanswered) this.drop();
+  }
+
+  write(msg) {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
+    this.ws.send(JSON.stringify(msg));
+    return true;
+  }
+
+  // --- messages from the server -------------------------------------------------------------
+
+  receive(msg) {
+    switch (msg.type) {
+      case 'welcome': return this.onWelcome(msg);
+      case 'delta': return this.onDelta(msg);
+      case 'you': return this.onYou(msg);
+      case 'ack': return this.onAck(msg);
+      case 'error': return this.onError(msg);
+      default: return undefined; // pong, or something newer than this client
+    }
+  }
+
+  onWelcome(msg) {
+    if (msg.token && this.kind === 'participant') setToken('participant', this.code, msg.token);
+    const { view } = msg;
+    this.store = {
+      ready: true,
+      role: msg.role,
+      you: msg.you,
+      session: view.session,
+      participants: byId(view.participants),
+      cards: byId(view.cards),
+      rounds: byId(view.rounds),
+      seq: msg.seq,
+    };
+    this.welcomed = true;
+    this.everWelcomed = true;
+    this.welcomes += 1;
+    this.attempt = 0;
+    // Send what waited, in order, with the ids it had.
+    for (const entry of this.outbox.values()) this.transmit(entry);
+    this.emit('status', this.status());
+    this.emit('change', this.store);
+  }
+
+  onDelta(msg) {
+    if (!this.welcomed || msg.seq <= this.store.seq) return;
+    const { patch } = msg;
+    const store = this.store;
+    if (patch.session) store.session = patch.session;
+    for (const p of patch.participants || []) store.participants.set(p.id, p);
+    for (const c of patch.cards || []) store.cards.set(c.id, c);
+    for (const r of patch.rounds || []) store.rounds.set(r.id, r);
+    store.seq = msg.seq;
+    this.emit('change', store);
+  }
+
+  onYou(msg) {
+    this.store.you = msg.you;
+    this.emit('change', this.store);
+  }
+
+  onAck(msg) {
+    const entry = this.outbox.get(msg.id);
+    this.outbox.delete(msg.id);
+    this.saveOutbox();
+    entry?.resolve?.(msg.result || {});
+    this.emit('ack', { id: msg.id, result: msg.result || {} });
+    this.emit('status', this.status());
+    this.emit('change', this.store);
+  }
+
+  onError(msg) {
+    const error = new CommandError(msg.code, msg.message);
+    if (msg.id !== undefined && msg.id !== null) {
+      const entry = this.outbox.get(msg.id);
+      this.outbox.delete(msg.id);
+      this.saveOutbox();
+      if (entry?.reject) entry.reject(error);
+      else this.emit('error', error);
+      this.emit('status', this.status());
+      this.emit('change', this.store);
+      return;
+    }
+    if (!this.welcomed && FINAL_HELLO_ERRORS.has(msg.code)) {
+      if (msg.code === 'bad_token' && this.kind === 'participant') forgetToken('participant', this.code);
+      this.stop(error);
+      return;
+    }
+    this.emit('error', error);
+  }
+
+  /** Gives up: this connection cannot go on (a bad token, a session that does not exist). */
+  stop(error) {
+    this.finalError = error;
+    if (error.code === 'bad_token') {
+      // These commands belonged to someone the server does not know: never send them.
+      this.outbox.clear();
+      this.saveOutbox();
+    }
+    clearTimeout(this.retryTimer);
+    const ws = this.ws;
+    this.ws = null;
+    this.welcomed = false;
+    if (ws) {
+      ws.onclose = null;
+      ws.close();
+    }
+    this.emit('status', this.status());
+    this.emit('final', error);
+  }
+
+  // --- commands -----------------------------------------------------------------------------
+
+  /** Sends a command; resolves with the ack's result, rejects with a CommandError. */
+  send(cmd) {
+    const entry = { id: newCommandId(), cmd, sentAt: 0 };
+    const promise = new Promise((resolve, reject) => {
+      entry.resolve = resolve;
+      entry.reject = reject;
+    });
+    this.outbox.set(entry.id, entry);
+    this.saveOutbox();
+    if (this.welcomed) this.transmit(entry);
+    this.emit('status', this.status());
+    this.emit('change', this.store);
+    return promise;
+  }
+
+  transmit(entry) {
+    if (this.write({ type: 'cmd', id: entry.id, cmd: entry.cmd })) {
+      entry.sentAt = Date.now();
+      if (this.dropAfterSend) {
+        this.dropAfterSend = false;
+    this.probeSentAt = 0;
+        this.drop();
+      }
+    }
+  }
+
+  outboxKey() {
+    return `tafel:outbox:${this.kind}:${this.code}`;
+  }
+
+  saveOutbox() {
+    try {
+      const list = this.pending().map(({ id, cmd }) => ({ id, cmd }));
+      if (list.length) localStorage.setItem(this.outboxKey(), JSON.stringify(list));
+      else localStorage.removeItem(this.outboxKey());
+    } catch {
+      // Private mode or full storage: the outbox lives in memory only.
+    }
+  }
+
+  loadOutbox() {
+    try {
+      const list = JSON.parse(localStorage.getItem(this.outboxKey()) || '[]');
+      for (const { id, cmd } of list) this.outbox.set(id, { id, cmd, sentAt: 0 });
+    } catch {
+      // Nothing kept.
+    }
+  }
+
+  /** Stops for good (the screen is left). */
+  close() {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    clearInterval(this.ticker);
+    clearInterval(this.pinger);
+    window.removeEventListener('online', this.onWake);
+    document.removeEventListener('visibilitychange', this.onVisible);
+    const ws = this.ws;
+    this.ws = null;
+    if (ws) {
+      ws.onclose = null;
+      ws.close();
+    }
+  }
+
+  /** Hooks for the browser tests: lose the connection on purpose. */
+  testHooks() {
+    return {
+      dropConnection: (holdMs = 0) => {
+        this.holdUntil = Date.now() + holdMs;
+        this.drop();
+      },
+      dropAfterNextSend: () => {
+        this.dropAfterSend = true;
+      },
+      status: () => ({ ...this.status(), welcomes: this.welcomes }),
+      store: () => this.store,
+    };
+  }
+}

@@ -1,0 +1,129 @@
+// Home (/): join with a code, or start a new session as facilitator.
+
+import { h, replace } from '../dom.js';
+import { t, lang } from '../i18n.js';
+import { cleanCode, createSession, setToken } from '../api.js';
+import { field, errorText, setTitle } from '../ui.js';
+import { TITLE_MAX, PROBLEM_MAX, NAME_MAX } from '../model.js';
+
+export const NAME = 'home';
+
+export function start(main) {
+  const draft = { code: '', title: '', problem: '', name: '', language: lang(), anonymous: false };
+  let errors = {};
+  let busy = false;
+  let createError = null;
+
+  function onJoin(event) {
+    event.preventDefault();
+    const code = cleanCode(draft.code);
+    if (!code) {
+      errors = { code: t('codeMissing') };
+      render();
+      document.getElementById('code').focus();
+      return;
+    }
+    location.assign(`/j/${code}`);
+  }
+
+  async function onCreate(event) {
+    event.preventDefault();
+    if (busy) return;
+    const title = draft.title.trim();
+    errors = {};
+    createError = null;
+    if (!title) {
+      errors = { title: t('titleMissing') };
+      render();
+      document.getElementById('title').focus();
+      return;
+    }
+    busy = true;
+    render();
+    try {
+      const created = await createSession({
+        title,
+        problem: draft.problem.trim(),
+        language: draft.language,
+        anonymous_cards: draft.anonymous,
+        ...(draft.name.trim() ? { facilitator_name: draft.name.trim() } : {}),
+      });
+      setToken('facilitator', created.code, created.facilitator_token);
+      setToken('projector', created.code, created.projector_token);
+      // The facilitator link, on this very server (whatever host name the server thinks it has).
+      const target = new URL(created.facilitator_url, location.href);
+      location.assign(target.pathname + target.hash);
+    } catch (err) {
+      busy = false;
+      createError = errorText(err);
+      render();
+      document.getElementById('create-error')?.focus();
+    }
+  }
+
+  const bind = (key) => (event) => {
+    draft[key] = event.target.type === 'checkbox' ? event.target.checked : event.target.value;
+  };
+
+  function joinSection() {
+    return h('section', { class: 'panel', 'aria-labelledby': 'join-heading' },
+      h('h2', { id: 'join-heading' }, t('joinHeading')),
+      h('form', { id: 'join-form', novalidate: true, onsubmit: onJoin },
+        field({
+          id: 'code', label: t('codeLabel'), hint: t('codeHint'), error: errors.code,
+          control: h('input', {
+            type: 'text', name: 'code', value: draft.code, class: 'code-input', autocomplete: 'off',
+            autocapitalize: 'characters', spellcheck: 'false', maxlength: 12, oninput: bind('code'),
+          }),
+        }),
+        h('button', { type: 'submit', class: 'primary' }, t('joinButton'))));
+  }
+
+  function createSection() {
+    const languageRadio = (value, label) => h('div', { class: 'choice' },
+      h('input', {
+        type: 'radio', name: 'language', id: `language-${value}`, value,
+        checked: draft.language === value, onchange: bind('language'),
+      }),
+      h('label', { for: `language-${value}` }, label));
+    return h('section', { class: 'panel', 'aria-labelledby': 'create-heading' },
+      h('h2', { id: 'create-heading' }, t('createHeading')),
+      h('p', {}, t('createIntro')),
+      h('form', { id: 'create-form', novalidate: true, onsubmit: onCreate },
+        field({
+          id: 'title', label: t('titleLabel'), hint: t('titleHint'), error: errors.title,
+          control: h('input', { type: 'text', name: 'title', value: draft.title, maxlength: TITLE_MAX, required: true, oninput: bind('title') }),
+        }),
+        field({
+          id: 'problem', label: t('problemLabel'), hint: t('problemHint'),
+          control: h('textarea', { name: 'problem', rows: 4, maxlength: PROBLEM_MAX, value: draft.problem, oninput: bind('problem') }),
+        }),
+        field({
+          id: 'facilitator-name', label: t('facilitatorNameLabel'),
+          control: h('input', { type: 'text', name: 'facilitator_name', value: draft.name, maxlength: NAME_MAX, autocomplete: 'name', oninput: bind('name') }),
+        }),
+        h('fieldset', { class: 'choices' },
+          h('legend', {}, t('languageLegend')),
+          languageRadio('nl', t('langNl')),
+          languageRadio('en', t('langEn'))),
+        h('div', { class: 'choice' },
+          h('input', { type: 'checkbox', id: 'anonymous', name: 'anonymous_cards', checked: draft.anonymous, onchange: bind('anonymous') }),
+          h('label', { for: 'anonymous' }, t('anonymousLabel'))),
+        createError ? h('p', { class: 'error-text', id: 'create-error', tabindex: '-1' }, createError) : null,
+        h('button', { type: 'submit', class: 'primary', disabled: busy, 'aria-disabled': busy ? 'true' : null },
+          busy ? t('creating') : t('createButton'))));
+  }
+
+  function render() {
+    setTitle(null);
+    replace(main,
+      h('div', { class: 'intro' },
+        h('h1', {}, t('homeTitle')),
+        h('p', {}, t('homeIntro'))),
+      joinSection(),
+      createSection());
+  }
+
+  render();
+  return { render };
+}

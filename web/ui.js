@@ -1,0 +1,188 @@
+// The frame every screen lives in (top bar with connection state and language switch, the
+// main area, the live region) and small pieces the screens share.
+
+import { h, replace } from './dom.js';
+import { t, choose } from './i18n.js';
+
+let statusEl;
+let liveEl;
+let toastEl;
+let toastTimer;
+let connection = null;
+let lastConnection = null;
+
+/**
+ * Builds the page frame into #app and returns the <main> a screen renders into. Called again
+ * with the same <main> when the language changes, so the screen inside it stays.
+ */
+export function buildFrame(app, existingMain) {
+  statusEl = h('span', { class: 'conn', id: 'conn-status' });
+  liveEl = h('div', { class: 'sr-only', id: 'live', 'aria-live': 'polite', 'aria-atomic': 'true' });
+  toastEl = h('div', { class: 'toast', id: 'toast', role: 'alert', hidden: true });
+  const main = existingMain || h('main', { id: 'main', tabindex: '-1' });
+  replace(app,
+    h('a', { class: 'skip', href: '#main' }, t('skipToMain')),
+    h('header', { class: 'topbar' },
+      h('a', { class: 'brand', href: '/' }, t('appName')),
+      statusEl,
+      h('button', {
+        type: 'button', class: 'lang-switch', id: 'lang-switch', lang: t('switchLang'),
+        onclick: () => choose(t('switchLang')),
+      }, t('switchTo'))),
+    main, toastEl, liveEl);
+  renderStatus();
+  return main;
+}
+
+/** Shows this connection's state in the top bar from now on. */
+export function showConnection(conn) {
+  connection = conn;
+  lastConnection = null;
+  conn.on('status', renderStatus);
+  renderStatus();
+}
+
+function renderStatus() {
+  if (!statusEl) return;
+  if (!connection) {
+    statusEl.hidden = true;
+    return;
+  }
+  const { connection: state, pending } = connection.status();
+  let text;
+  let kind;
+  if (state === 'online' && pending > 0) [text, kind] = [t('sending'), 'sending'];
+  else if (state === 'online') [text, kind] = [t('online'), 'online'];
+  else if (state === 'connecting') [text, kind] = [t('connecting'), 'sending'];
+  else if (state === 'offline') [text, kind] = [t('offline'), 'offline'];
+  else {
+    statusEl.hidden = true;
+    return;
+  }
+  statusEl.hidden = false;
+  statusEl.className = `conn conn-${kind}`;
+  statusEl.setAttribute('data-state', kind);
+  statusEl.textContent = text;
+  // Tell screen-reader users only when the connection comes and goes, not on every vote.
+  if (lastConnection && lastConnection !== state) {
+    if (state === 'offline') announce(t('lostConnection'));
+    if (state === 'online' && lastConnection === 'offline') announce(t('backOnline'));
+  }
+  lastConnection = state;
+}
+
+/** Says something to screen-reader users (a confirmation, a change in the room). */
+export function announce(text) {
+  if (!liveEl) return;
+  liveEl.textContent = '';
+  // A fresh text node in a later frame is announced even when the text repeats.
+  requestAnimationFrame(() => {
+    liveEl.textContent = text;
+  });
+}
+
+/** Shows an error to everyone, in plain words, for a while. */
+export function showError(text) {
+  if (!toastEl) return;
+  clearTimeout(toastTimer);
+  toastEl.hidden = false;
+  replace(toastEl, h('p', {}, text), h('button', {
+    type: 'button', class: 'toast-close', onclick: hideError, 'aria-label': t('closeButton'),
+  }, '×'));
+  toastTimer = setTimeout(hideError, 8000);
+}
+
+function hideError() {
+  if (toastEl) toastEl.hidden = true;
+}
+
+/** Plain words for an error with a protocol `code`. */
+export function errorText(error) {
+  const key = `error.${error?.code}`;
+  const text = t(key);
+  return text === key ? t('error.unknown') : text;
+}
+
+/** Phase number, name and its one sentence. */
+export function phaseBlock(phase, { headingLevel = 'h2' } = {}) {
+  return h('section', { class: 'phase', 'aria-labelledby': 'phase-name' },
+    h('p', { class: 'phase-number' }, t('phaseOf', { n: phase })),
+    h(headingLevel, { class: 'phase-name', id: 'phase-name' }, t(`phase.${phase}`)),
+    h('p', { class: 'phase-text' }, t(`phaseText.${phase}`)));
+}
+
+/** The text of a card for lists and rankings; a placeholder when it is no longer visible. */
+export function cardLabel(store, cardId) {
+  const card = store.cards.get(cardId);
+  return card?.text ?? t('hiddenCard');
+}
+
+/** The ranked result of a round, highest first, as the server ordered it. */
+export function ranking(store, round, { id = 'ranking' } = {}) {
+  const rows = round.results || [];
+  return h('ol', { class: 'ranking', id, 'data-round': round.id },
+    rows.map((row, i) => h('li', { class: 'ranking-row', 'data-card': row.card, 'data-votes': row.votes },
+      h('span', { class: 'rank', 'aria-hidden': 'true' }, String(i + 1)),
+      h('span', { class: 'ranking-text' }, cardLabel(store, row.card)),
+      h('span', { class: 'ranking-votes' }, voteCount(row.votes)))));
+}
+
+export function voteCount(n) {
+  return n === 1 ? t('resultVote') : t('resultVotes', { n });
+}
+
+/** A read-only link field with a copy button. */
+export function copyField(id, label, value) {
+  const input = h('input', { id, type: 'text', readonly: true, value, class: 'copy-input', spellcheck: 'false' });
+  const copy = async () => {
+    input.select();
+    try {
+      await navigator.clipboard.writeText(value);
+      announce(t('copied'));
+    } catch {
+      // Not a secure context (plain http on a local network): fall back to the old way.
+      const ok = document.execCommand && document.execCommand('copy');
+      if (ok) announce(t('copied'));
+      else showError(t('copyFailed'));
+    }
+  };
+  return h('div', { class: 'field copy-field' },
+    h('label', { for: id }, label),
+    h('div', { class: 'copy-row' }, input,
+      h('button', { type: 'button', class: 'secondary', 'data-key': `copy-${id}`, onclick: copy },
+        t('copy'), h('span', { class: 'sr-only' }, `: ${label}`))));
+}
+
+/** A full-width message with an optional action, for screens that cannot go on. */
+export function messagePage(text, action) {
+  return h('section', { class: 'panel message' },
+    h('h1', { id: 'message-title', tabindex: '-1' }, text),
+    action || null);
+}
+
+/** Sets the document's title: "what — Tafel". */
+export function setTitle(text) {
+  document.title = text ? `${text} — Tafel` : 'Tafel';
+}
+
+/**
+ * A form field: a real <label for>, an optional hint and error, both tied to the control with
+ * aria-describedby so a screen reader reads them with it.
+ */
+export function field({ id, label, hint, error, control, extra }) {
+  const described = [hint ? `${id}-hint` : null, error ? `${id}-error` : null].filter(Boolean).join(' ');
+  if (described) control.setAttribute('aria-describedby', described);
+  if (error) control.setAttribute('aria-invalid', 'true');
+  control.id = id;
+  return h('div', { class: error ? 'field has-error' : 'field' },
+    h('label', { for: id }, label),
+    hint ? h('p', { class: 'hint', id: `${id}-hint` }, hint) : null,
+    error ? h('p', { class: 'error-text', id: `${id}-error` }, error) : null,
+    control,
+    extra || null);
+}
+
+/** Marks the moment a phone first shows the session (the browser tests read it). */
+export function markShown() {
+  if (!performance.getEntriesByName('tafel:session-shown').length) performance.mark('tafel:session-shown');
+}
