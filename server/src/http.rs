@@ -205,6 +205,6 @@ async fn websocket(
         .max_frame_size(MAX_FRAME_BYTES)
         .read_buffer_size(4 * 1024)
         .write_buffer_size(8 * 1024)
-        .max_write_buffer_size(1024 * 1024)
+        .max_write_buffer_size(64 * 1024 * 1024)
         .on_upgrade(move |socket| sockets.track_future(connection::serve(socket, env)))
 }

@@ -1,0 +1,105 @@
+//! What one room's record costs, without sockets or storage:
+//!
+//! ```sh
+//! cargo run --release -p tafel-server --example record_costs
+//! ```
+//!
+//! Applies 10,000 `add_card` commands to a session's document (as the room does, one change
+//! each, saving a chunk every 20 changes as a batch would), then times a snapshot, loading it,
+//! reading the change messages, hydrating the state, and replaying the stored chunks — one
+//! `load_incremental` call for all of them, as the room does on load.
+
+use std::time::Instant;
+use tafel_protocol::{CardKind, Command, Language, Perspective, Role, SessionStatus};
+use tafel_server::cmd::{Actor, Dirty};
+use tafel_server::room::{doc, record::Record, state::Participant, state::SessionFields};
+
+const CARDS: usize = 10_000;
+const BATCH: usize = 20;
+
+fn main() {
+    let fields = SessionFields {
+        code: "K7QM2X".into(),
+        title: "Meting".into(),
+        problem: String::new(),
+        language: Language::Nl,
+        anonymous_cards: false,
+        created_at: 1,
+        phase: 0,
+        status: SessionStatus::Open,
+    };
+    let facilitator = Participant {
+        name: "F".into(),
+        perspective: Perspective::Anders,
+        role: Role::Facilitator,
+        joined_at: 1,
+    };
+    let mut record =
+        Record::from_doc(doc::create(&fields, &facilitator).unwrap(), [1; 32]).unwrap();
+    let base = record.doc.save();
+    let actor = Actor {
+        role: Role::Facilitator,
+        participant: Some(0),
+    };
+
+    let started = Instant::now();
+    let mut chunks = Vec::new();
+    let mut heads = record.heads();
+    for i in 0..CARDS {
+        let cmd = Command::AddCard {
+            text: format!("kaart {i} met wat tekst"),
+            kind: CardKind::Idea,
+            builds_on: None,
+        };
+        record
+            .apply(
+                actor,
+                &format!("c{i}"),
+                &cmd,
+                i as i64,
+                &mut Dirty::default(),
+            )
+            .unwrap();
+        if i % BATCH == BATCH - 1 {
+            chunks.push(record.doc.save_after(&heads));
+            heads = record.heads();
+        }
+    }
+    let took = started.elapsed();
+    println!(
+        "apply {CARDS} add_card: {took:?} ({:.0} changes/s)",
+        CARDS as f64 / took.as_secs_f64()
+    );
+
+    let t = Instant::now();
+    let snapshot = record.doc.save();
+    println!("snapshot: {:?} ({} bytes)", t.elapsed(), snapshot.len());
+    let t = Instant::now();
+    let loaded = automerge::Automerge::load(&snapshot).unwrap();
+    println!("load snapshot: {:?}", t.elapsed());
+    let t = Instant::now();
+    let messages = doc::messages(&loaded);
+    println!("read {} change messages: {:?}", messages.len(), t.elapsed());
+    let t = Instant::now();
+    let hydrated = Record::from_doc(loaded, [1; 32]).unwrap();
+    println!(
+        "hydrate {} cards: {:?}",
+        hydrated.state.cards.len(),
+        t.elapsed()
+    );
+
+    let t = Instant::now();
+    let mut replayed = automerge::Automerge::load(&base).unwrap();
+    replayed.load_incremental(&chunks.concat()).unwrap();
+    println!(
+        "replay {} stored chunks in one call: {:?}",
+        chunks.len(),
+        t.elapsed()
+    );
+    let t = Instant::now();
+    let mut one_by_one = automerge::Automerge::load(&base).unwrap();
+    for chunk in &chunks {
+        one_by_one.load_incremental(chunk).unwrap();
+    }
+    println!("replay the same chunks one by one: {:?}", t.elapsed());
+}

@@ -1,0 +1,259 @@
+//! `tafel-bench`: measures a real `tafel` process over real sockets.
+//!
+//! ```sh
+//! cargo build --release --bin tafel --bin tafel-bench
+//! target/release/tafel-bench --server target/release/tafel
+//! ```
+//!
+//! It starts the server itself (a temporary data directory, a free port) and reports:
+//! idle memory; memory with one room of N connected phones; the commands per second one room
+//! sustains (cards added by W phones, each keeping a window of commands in flight, every one
+//! acknowledged, so stored durably); command→ack latency; and how long a stored room of C
+//! changes takes to load after the server was killed (SIGKILL) and restarted.
+
+use anyhow::{Context, Result, bail};
+use futures_util::{SinkExt, StreamExt};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+use tafel_protocol::*;
+use tafel_tests::Server;
+use tokio_tungstenite::tungstenite::Message;
+
+struct Args {
+    server: String,
+    idle_conns: usize,
+    writers: usize,
+    window: usize,
+    commands: usize,
+    load_changes: usize,
+}
+
+fn parse_args() -> Result<Args> {
+    let mut args = Args {
+        server: "target/release/tafel".into(),
+        idle_conns: 200,
+        writers: 32,
+        window: 32,
+        commands: 40_000,
+        load_changes: 10_000,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let value = it.next().with_context(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--server" => args.server = value,
+            "--idle-conns" => args.idle_conns = value.parse()?,
+            "--writers" => args.writers = value.parse()?,
+            "--window" => args.window = value.parse()?,
+            "--commands" => args.commands = value.parse()?,
+            "--load-changes" => args.load_changes = value.parse()?,
+            _ => bail!(
+                "unknown flag {flag}; flags: --server PATH --idle-conns N --writers N --window N --commands N --load-changes N"
+            ),
+        }
+    }
+    Ok(args)
+}
+
+/// Resident memory of a process, in KiB, from /proc.
+fn rss_kib(pid: u32) -> Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .context("no VmRSS")?;
+    Ok(line
+        .split_whitespace()
+        .nth(1)
+        .context("VmRSS value")?
+        .parse()?)
+}
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Opens a socket and joins; returns it once welcomed.
+async fn joined(server: &Server, code: &str, name: &str) -> Result<Ws> {
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", server.addr)).await?;
+    let join = ClientMessage::Join {
+        v: PROTOCOL_VERSION,
+        code: code.into(),
+        name: name.into(),
+        perspective: Perspective::Medewerker,
+    };
+    ws.send(Message::text(serde_json::to_string(&join)?))
+        .await?;
+    while let Some(frame) = ws.next().await {
+        if let Message::Text(t) = frame? {
+            match serde_json::from_str::<ServerMessage>(t.as_str())? {
+                ServerMessage::Welcome { .. } => return Ok(ws),
+                ServerMessage::Error { message, .. } => bail!("join refused: {message}"),
+                _ => {}
+            }
+        }
+    }
+    bail!("closed before the welcome")
+}
+
+/// Keeps reading a socket (deltas) until it closes, so the server never sees a slow reader.
+fn drain(ws: Ws) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let (_, mut read) = ws.split();
+        while let Some(Ok(_)) = read.next().await {}
+    })
+}
+
+/// One phone adding `n` cards with up to `window` in flight; returns each command's latency.
+async fn add_cards(ws: Ws, phone: usize, n: usize, window: usize) -> Result<Vec<Duration>> {
+    let (mut write, mut read) = ws.split();
+    let mut sent_at: HashMap<String, Instant> = HashMap::new();
+    let mut latencies = Vec::with_capacity(n);
+    let mut next = 0;
+    while latencies.len() < n {
+        while next < n && sent_at.len() < window {
+            let id = format!("{phone}-{next}");
+            let cmd = Command::AddCard {
+                text: format!("kaart {next} van telefoon {phone}"),
+                kind: CardKind::Idea,
+                builds_on: None,
+            };
+            write
+                .feed(Message::text(serde_json::to_string(&ClientMessage::Cmd {
+                    id: id.clone(),
+                    cmd,
+                })?))
+                .await?;
+            sent_at.insert(id, Instant::now());
+            next += 1;
+        }
+        write.flush().await?;
+        let frame = read.next().await.context("socket closed")??;
+        if let Message::Text(t) = frame {
+            // Only acks and errors are parsed in full; deltas are recognised by their prefix.
+            if t.as_str().starts_with(r#"{"type":"ack""#)
+                || t.as_str().starts_with(r#"{"type":"error""#)
+            {
+                match serde_json::from_str::<ServerMessage>(t.as_str())? {
+                    ServerMessage::Ack { id, .. } => {
+                        let at = sent_at.remove(&id).context("ack for an unknown id")?;
+                        latencies.push(at.elapsed());
+                    }
+                    ServerMessage::Error { message, .. } => bail!("refused: {message}"),
+                    _ => {}
+                }
+            }
+        }
+    }
+    Ok(latencies)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 * p) as usize).min(sorted.len() - 1)]
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let args = parse_args()?;
+    // SAFETY-free: the harness reads TAFEL_BIN to find the server to start.
+    unsafe { std::env::set_var("TAFEL_BIN", &args.server) };
+    let mut server = Server::start_with(&["--max-messages-per-sec", "1000000"])?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    println!("server: {} (pid {})", args.server, server.pid());
+    println!("idle RSS: {} KiB", rss_kib(server.pid())?);
+
+    // One room, many phones connected.
+    let room = server.create_session("Meting", false).await?;
+    let mut readers = Vec::new();
+    for i in 0..args.idle_conns {
+        readers.push(drain(
+            joined(&server, &room.code, &format!("Lezer {i}")).await?,
+        ));
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    println!(
+        "RSS with 1 room x {} connections: {} KiB",
+        args.idle_conns,
+        rss_kib(server.pid())?
+    );
+
+    // Throughput: writers add cards into the same room; every change goes to all connections.
+    let mut writers = Vec::new();
+    for i in 0..args.writers {
+        writers.push(joined(&server, &room.code, &format!("Schrijver {i}")).await?);
+    }
+    let per_writer = args.commands / args.writers;
+    let started = Instant::now();
+    let tasks: Vec<_> = writers
+        .into_iter()
+        .enumerate()
+        .map(|(i, ws)| tokio::spawn(add_cards(ws, i, per_writer, args.window)))
+        .collect();
+    let mut latencies = Vec::new();
+    for t in tasks {
+        latencies.extend(t.await??);
+    }
+    let took = started.elapsed();
+    latencies.sort();
+    let total = latencies.len();
+    println!(
+        "one room: {total} cards added and acked by {} phones (window {}) with {} connections in the room: {:.0} commands/s",
+        args.writers,
+        args.window,
+        args.idle_conns + args.writers + 0,
+        total as f64 / took.as_secs_f64()
+    );
+    println!(
+        "  command→ack latency: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        percentile(&latencies, 0.50).as_secs_f64() * 1e3,
+        percentile(&latencies, 0.99).as_secs_f64() * 1e3,
+        latencies.last().unwrap().as_secs_f64() * 1e3
+    );
+    println!("  RSS after: {} KiB", rss_kib(server.pid())?);
+    for r in readers {
+        r.abort();
+    }
+
+    // Load time of a stored room with `load_changes` changes, after SIGKILL.
+    let big = server.create_session("Groot", false).await?;
+    let writers = 16.min(args.load_changes);
+    let mut tasks = Vec::new();
+    for i in 0..writers {
+        let ws = joined(&server, &big.code, &format!("Vuller {i}")).await?;
+        tasks.push(tokio::spawn(add_cards(
+            ws,
+            i,
+            args.load_changes / writers,
+            32,
+        )));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    server.kill()?;
+    server.restart()?;
+    let mut times = Vec::new();
+    for attempt in 0..2 {
+        let mut client = server.client().await?;
+        let started = Instant::now();
+        let ServerMessage::Welcome { view, seq, .. } =
+            client.resume(&big.code, &big.facilitator_token).await?
+        else {
+            bail!("no welcome")
+        };
+        times.push(started.elapsed());
+        if attempt == 0 {
+            println!(
+                "stored room of {seq} changes ({} cards), after SIGKILL and restart: first join (loads the room) {:.0} ms",
+                view.cards.len(),
+                started.elapsed().as_secs_f64() * 1e3
+            );
+        } else {
+            println!(
+                "  a second join (room already loaded) {:.1} ms",
+                started.elapsed().as_secs_f64() * 1e3
+            );
+        }
+    }
+    server.terminate()?;
+    Ok(())
+}
