@@ -6,10 +6,10 @@
 //! bucket of [`RATE_PER_SEC`] messages a second with bursts of [`BURST`] (flooding closes with
 //! 1008), and 60 s of silence closes the connection (clients ping every 20 s).
 
-use crate::error::Refusal;
+use crate::error::{Refusal, refuse};
 use crate::guard::JoinGuard;
 use crate::registry::Registry;
-use crate::room::{ConnSink, RoomHandle, RoomMsg};
+use crate::room::{ConnSink, JoinError, Joined, RoomHandle, RoomMsg};
 use crate::secrets;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
@@ -19,7 +19,7 @@ use std::time::Duration;
 use tafel_protocol::{
     ClientMessage, ErrorCode, MAX_FRAME_BYTES, PROTOCOL_VERSION, Role, ServerMessage, limits,
 };
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -286,38 +286,22 @@ where
             perspective,
             ..
         } => {
-            let conn = sink.clone().expect("not joined yet");
-            match enter(env, &code, |reply| RoomMsg::Join {
+            let make = |conn, reply| RoomMsg::Join {
                 name: name.clone(),
                 perspective,
-                conn: conn.clone(),
+                conn,
                 reply,
-            })
-            .await
-            {
-                Ok(room) => {
-                    *sink = None;
-                    *in_room = Some(room);
-                    return Flow::Continue;
-                }
+            };
+            match enter(env, &code, sink, in_room, make).await {
+                Ok(()) => return Flow::Continue,
                 Err(r) => refusal(None, r),
             }
         }
         ClientMessage::Resume { code, token, .. } => {
-            let conn = sink.clone().expect("not joined yet");
-            let hash = secrets::hash_token(&token);
-            match enter(env, &code, |reply| RoomMsg::Resume {
-                token: hash,
-                conn: conn.clone(),
-                reply,
-            })
-            .await
-            {
-                Ok(room) => {
-                    *sink = None;
-                    *in_room = Some(room);
-                    return Flow::Continue;
-                }
+            let token = secrets::hash_token(&token);
+            let make = |conn, reply| RoomMsg::Resume { token, conn, reply };
+            match enter(env, &code, sink, in_room, make).await {
+                Ok(()) => return Flow::Continue,
                 Err(r) => refusal(None, r),
             }
         }
@@ -350,30 +334,37 @@ where
     Flow::Continue
 }
 
-/// Joins or resumes through the registry, with the wrong-code throttle around it.
+/// Joins or resumes through the registry, with the wrong-code throttle around it. On success
+/// the room holds the connection's outbox sender and the connection is in the room.
 async fn enter(
     env: &ConnEnv,
     code: &str,
-    make: impl FnMut(
-        tokio::sync::oneshot::Sender<Result<crate::room::Joined, crate::room::JoinError>>,
-    ) -> RoomMsg,
-) -> Result<InRoom, Refusal> {
+    sink: &mut Option<ConnSink>,
+    in_room: &mut Option<InRoom>,
+    mut make: impl FnMut(ConnSink, oneshot::Sender<Result<Joined, JoinError>>) -> RoomMsg,
+) -> Result<(), Refusal> {
     env.guard.check(env.peer)?;
-    let not_found = || {
-        crate::error::refuse(
+    let conn = sink.clone().expect("a connection enters a room once");
+    let result = match secrets::normalize_code(code) {
+        Some(code) => env
+            .registry
+            .ask(&code, |reply| make(conn.clone(), reply))
+            .await
+            .map(|j| (code, j)),
+        None => Err(refuse(
             ErrorCode::SessionNotFound,
             "there is no session with this code",
-        )
-    };
-    let result = match secrets::normalize_code(code) {
-        Some(code) => env.registry.ask(&code, make).await.map(|j| (code, j)),
-        None => Err(not_found()),
+        )),
     };
     match result {
-        Ok((code, joined)) => Ok(InRoom {
-            room: env.registry.room(&code),
-            role: joined.role,
-        }),
+        Ok((code, joined)) => {
+            *sink = None;
+            *in_room = Some(InRoom {
+                room: env.registry.room(&code),
+                role: joined.role,
+            });
+            Ok(())
+        }
         Err(r) => {
             if matches!(r.code, ErrorCode::SessionNotFound | ErrorCode::BadToken) {
                 let delay = env.guard.fail(env.peer);

@@ -246,6 +246,109 @@ mod tests {
         );
     }
 
+    /// Storage that holds every snapshot write until the test lets it through.
+    struct GatedSnapshots {
+        inner: crate::storage::memory::MemoryBackend,
+        entered: std::sync::Mutex<std::sync::mpsc::Sender<()>>,
+        release: std::sync::Mutex<std::sync::mpsc::Receiver<()>>,
+    }
+
+    impl crate::storage::Backend for GatedSnapshots {
+        fn create(&self, s: &crate::storage::NewSession) -> Result<(), crate::error::StorageError> {
+            self.inner.create(s)
+        }
+        fn commit(
+            &self,
+            writes: &[crate::storage::Write],
+        ) -> Result<(), crate::error::StorageError> {
+            if writes
+                .iter()
+                .any(|w| matches!(w, crate::storage::Write::Snapshot { .. }))
+            {
+                let _ = self.entered.lock().unwrap().send(());
+                let _ = self.release.lock().unwrap().recv();
+            }
+            self.inner.commit(writes)
+        }
+        fn load(
+            &self,
+            code: &str,
+        ) -> Result<Option<crate::storage::StoredSession>, crate::error::StorageError> {
+            self.inner.load(code)
+        }
+    }
+
+    #[tokio::test]
+    async fn requests_that_meet_an_unloading_room_are_retried_not_refused() {
+        let (entered_tx, entered) = std::sync::mpsc::channel();
+        let (release, release_rx) = std::sync::mpsc::channel();
+        let backend = GatedSnapshots {
+            inner: Default::default(),
+            entered: std::sync::Mutex::new(entered_tx),
+            release: std::sync::Mutex::new(release_rx),
+        };
+        let storage = Storage::new(Arc::new(backend));
+        let req = CreateSession {
+            title: "Test".into(),
+            problem: String::new(),
+            language: Default::default(),
+            anonymous_cards: false,
+            facilitator_name: None,
+        };
+        let s = crate::sessions::create(&storage, "http://t", req)
+            .await
+            .unwrap();
+        let cfg = RoomConfig {
+            idle: Duration::from_millis(50),
+            ..Default::default()
+        };
+        let registry = Registry::new(storage, cfg, CancellationToken::new());
+
+        // A change, so the room writes a snapshot when it unloads; then nobody is connected.
+        let (conn, _rx) = sink(&registry, 64);
+        let conn_id = conn.id;
+        registry
+            .ask(&s.code, |reply| RoomMsg::Join {
+                name: "Anna".into(),
+                perspective: Perspective::Client,
+                conn: conn.clone(),
+                reply,
+            })
+            .await
+            .unwrap();
+        registry
+            .room(&s.code)
+            .tx
+            .send(RoomMsg::Leave { conn: conn_id })
+            .await
+            .unwrap();
+
+        // The room is now inside its closing snapshot, still in the registry.
+        tokio::task::spawn_blocking(move || entered.recv().unwrap())
+            .await
+            .unwrap();
+        let asks: Vec<_> = (0..5)
+            .map(|_| {
+                let (registry, code) = (registry.clone(), s.code.clone());
+                tokio::spawn(
+                    async move { registry.ask(&code, |reply| RoomMsg::Info { reply }).await },
+                )
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(20)).await; // let them reach the old mailbox
+        release.send(()).unwrap();
+        for answer in futures_util::future::join_all(asks).await {
+            assert_eq!(
+                answer
+                    .unwrap()
+                    .expect("answered by a freshly loaded room")
+                    .code,
+                s.code
+            );
+        }
+        let _ = release.send(()); // the new room's own snapshot, later
+    }
+
     #[tokio::test]
     async fn a_phone_that_stops_reading_is_dropped_and_the_room_goes_on() {
         let (_, registry, s) = setup(RoomConfig {

@@ -1,5 +1,6 @@
 //! Creating a session: its first document, its secrets, and its links.
 
+use crate::cmd::text_of;
 use crate::error::{Refusal, StorageError, refuse};
 use crate::room::state::{Participant, SessionFields};
 use crate::room::{doc, now_ms};
@@ -9,35 +10,14 @@ use tafel_protocol::{
     CreateSession, ErrorCode, Language, Perspective, Role, SessionCreated, SessionStatus, limits,
 };
 
-fn checked(
-    text: &str,
-    range: std::ops::RangeInclusive<usize>,
-    what: &str,
-) -> Result<String, Refusal> {
-    let text = text.trim();
-    let n = text.chars().count();
-    if range.contains(&n) {
-        Ok(text.to_owned())
-    } else {
-        Err(refuse(
-            ErrorCode::Invalid,
-            format!(
-                "{what} must be {} to {} characters",
-                range.start(),
-                range.end()
-            ),
-        ))
-    }
-}
-
 /// Creates and stores a new session; `public_url` is the base of its links.
 pub async fn create(
     storage: &Storage,
     public_url: &str,
     req: CreateSession,
 ) -> Result<SessionCreated, Refusal> {
-    let title = checked(&req.title, limits::TITLE_CHARS, "the title")?;
-    let problem = checked(&req.problem, limits::PROBLEM_CHARS, "the problem statement")?;
+    let title = text_of(&req.title, limits::TITLE_CHARS, "the title")?;
+    let problem = text_of(&req.problem, limits::PROBLEM_CHARS, "the problem statement")?;
     let default_name = match req.language {
         Language::Nl => "Procesbegeleider",
         Language::En => "Facilitator",

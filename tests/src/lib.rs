@@ -30,6 +30,7 @@ fn server_binary() -> PathBuf {
 
 /// A running `tafel` process.
 pub struct Server {
+    bin: PathBuf,
     /// Where it listens.
     pub addr: SocketAddr,
     /// `http://127.0.0.1:PORT`.
@@ -39,23 +40,17 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts a server with a new, empty data directory.
+    /// Starts the server under test with a new, empty data directory.
     pub fn start() -> Result<Self> {
-        let data = tempfile::tempdir()?;
-        let (child, addr) = spawn(data.path(), "127.0.0.1:0", &[])?;
-        Ok(Self {
-            addr,
-            base: format!("http://{addr}"),
-            data,
-            child: Some(child),
-        })
+        Self::start_bin(&server_binary(), &[])
     }
 
-    /// Starts a server with extra flags (e.g. `--idle-secs 1`).
-    pub fn start_with(args: &[&str]) -> Result<Self> {
+    /// Starts the given server binary with extra flags (e.g. `--idle-secs 1`).
+    pub fn start_bin(bin: &Path, args: &[&str]) -> Result<Self> {
         let data = tempfile::tempdir()?;
-        let (child, addr) = spawn(data.path(), "127.0.0.1:0", args)?;
+        let (child, addr) = spawn(bin, data.path(), "127.0.0.1:0", args)?;
         Ok(Self {
+            bin: bin.to_owned(),
             addr,
             base: format!("http://{addr}"),
             data,
@@ -108,7 +103,7 @@ impl Server {
     /// Starts the server again on the same port and data directory (after kill or terminate).
     pub fn restart(&mut self) -> Result<()> {
         self.kill()?;
-        let (child, addr) = spawn(self.data.path(), &self.addr.to_string(), &[])?;
+        let (child, addr) = spawn(&self.bin, self.data.path(), &self.addr.to_string(), &[])?;
         anyhow::ensure!(addr == self.addr, "restarted on another address");
         self.child = Some(child);
         Ok(())
@@ -156,9 +151,8 @@ impl Drop for Server {
     }
 }
 
-fn spawn(data: &Path, listen: &str, args: &[&str]) -> Result<(Child, SocketAddr)> {
-    let bin = server_binary();
-    let mut child = Process::new(&bin)
+fn spawn(bin: &Path, data: &Path, listen: &str, args: &[&str]) -> Result<(Child, SocketAddr)> {
+    let mut child = Process::new(bin)
         .args(["--listen", listen, "--data-dir"])
         .arg(data)
         .args(args)
@@ -481,6 +475,15 @@ impl Client {
     /// A card of the local view by id.
     pub fn card(&self, id: &str) -> Option<&CardView> {
         self.view().cards.iter().find(|c| c.id == id)
+    }
+}
+
+/// An `add_card` command for an idea.
+pub fn idea(text: &str) -> Command {
+    Command::AddCard {
+        text: text.into(),
+        kind: CardKind::Idea,
+        builds_on: None,
     }
 }
 

@@ -8,14 +8,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use tafel_protocol::*;
 use tafel_tests::*;
 
-fn idea(text: &str) -> Command {
-    Command::AddCard {
-        text: text.into(),
-        kind: CardKind::Idea,
-        builds_on: None,
-    }
-}
-
 #[tokio::test]
 async fn a_resent_command_id_is_applied_once_even_across_a_crash() -> anyhow::Result<()> {
     let mut server = Server::start()?;

@@ -4,14 +4,6 @@
 use tafel_protocol::*;
 use tafel_tests::*;
 
-fn idea(text: &str) -> Command {
-    Command::AddCard {
-        text: text.into(),
-        kind: CardKind::Idea,
-        builds_on: None,
-    }
-}
-
 #[tokio::test]
 async fn a_participant_joins_and_comes_back_as_the_same_person() -> anyhow::Result<()> {
     let server = Server::start()?;

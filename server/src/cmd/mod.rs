@@ -170,6 +170,13 @@ fn card(s: &Session, id: &str) -> Result<usize, Refusal> {
         .ok_or_else(|| refuse(ErrorCode::UnknownCard, format!("there is no card {id:?}")))
 }
 
+/// A round that exists.
+fn round(s: &Session, id: &str) -> Result<usize, Refusal> {
+    parse_id('r', id)
+        .filter(|r| *r < s.rounds.len())
+        .ok_or_else(|| refuse(ErrorCode::UnknownRound, format!("there is no round {id:?}")))
+}
+
 /// A card that is in the currently open round may not be changed under the voters' feet.
 fn not_in_open_round(s: &Session, card: usize) -> Result<(), Refusal> {
     match s.open_round() {
@@ -194,7 +201,7 @@ fn card_in(s: &Session, card: usize, states: &[CardStatus]) -> Result<(), Refusa
 }
 
 /// Trims `text` and checks its length in characters.
-fn text_of(
+pub(crate) fn text_of(
     text: &str,
     limits: std::ops::RangeInclusive<usize>,
     what: &str,

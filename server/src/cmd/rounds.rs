@@ -3,7 +3,7 @@
 use super::{Actor, Ctx, Outcome, facilitator};
 use crate::error::refuse;
 use crate::room::doc;
-use crate::room::state::{PHASES, Round, id, parse_id};
+use crate::room::state::{PHASES, Round, id};
 use std::collections::HashMap;
 use tafel_protocol::{AckResult, CardStatus, ErrorCode, limits};
 
@@ -73,14 +73,7 @@ pub(super) fn open(
 
 pub(super) fn close(cx: &mut Ctx<'_, '_>, actor: Actor, round: &str) -> Outcome {
     facilitator(actor)?;
-    let r = parse_id('r', round)
-        .filter(|r| *r < cx.s.rounds.len())
-        .ok_or_else(|| {
-            refuse(
-                ErrorCode::UnknownRound,
-                format!("there is no round {round:?}"),
-            )
-        })?;
+    let r = super::round(cx.s, round)?;
     if !cx.s.rounds[r].is_open() {
         return Err(refuse(
             ErrorCode::RoundClosed,

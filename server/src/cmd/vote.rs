@@ -4,7 +4,6 @@
 use super::{Actor, Ctx, Outcome, card, person};
 use crate::error::refuse;
 use crate::room::doc::{self, VoteRecord};
-use crate::room::state::parse_id;
 use tafel_protocol::{AckResult, CardStatus, ErrorCode};
 
 pub(super) fn apply(
@@ -15,14 +14,7 @@ pub(super) fn apply(
     delta: i64,
 ) -> Outcome {
     let me = person(actor)?;
-    let r = parse_id('r', round)
-        .filter(|r| *r < cx.s.rounds.len())
-        .ok_or_else(|| {
-            refuse(
-                ErrorCode::UnknownRound,
-                format!("there is no round {round:?}"),
-            )
-        })?;
+    let r = super::round(cx.s, round)?;
     let c = card(cx.s, card_id)?;
     let rd = &cx.s.rounds[r];
     if !rd.is_open() {

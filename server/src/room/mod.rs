@@ -228,10 +228,10 @@ pub(crate) async fn run(
             Ok(None) => {
                 registry.remove(&code, id);
                 drain(&mut rx, || {
-                    refuse(
+                    JoinError::Refused(refuse(
                         ErrorCode::SessionNotFound,
                         "there is no session with this code",
-                    )
+                    ))
                 })
                 .await;
                 return;
@@ -240,7 +240,10 @@ pub(crate) async fn run(
                 tracing::error!(error = %e, "could not load the session");
                 registry.remove(&code, id);
                 drain(&mut rx, || {
-                    refuse(ErrorCode::Internal, "the session could not be loaded")
+                    JoinError::Refused(refuse(
+                        ErrorCode::Internal,
+                        "the session could not be loaded",
+                    ))
                 })
                 .await;
                 return;
@@ -253,15 +256,15 @@ pub(crate) async fn run(
 }
 
 /// Answers everything left in a closed mailbox.
-async fn drain(rx: &mut mpsc::Receiver<RoomMsg>, refusal: impl Fn() -> Refusal) {
+async fn drain(rx: &mut mpsc::Receiver<RoomMsg>, answer: impl Fn() -> JoinError) {
     rx.close();
     while let Some(msg) = rx.recv().await {
         match msg {
             RoomMsg::Join { reply, .. } | RoomMsg::Resume { reply, .. } => {
-                let _ = reply.send(Err(JoinError::Refused(refusal())));
+                let _ = reply.send(Err(answer()));
             }
             RoomMsg::Info { reply } => {
-                let _ = reply.send(Err(JoinError::Refused(refusal())));
+                let _ = reply.send(Err(answer()));
             }
             RoomMsg::Command { .. } | RoomMsg::Leave { .. } => {}
         }
@@ -382,10 +385,9 @@ impl Room {
             tracing::error!(error = %e, "could not write the final snapshot (the changes are stored)");
         }
         registry.remove(&self.code, id);
-        drain(&mut rx, || {
-            refuse(ErrorCode::Internal, "the session was reloading; try again")
-        })
-        .await;
+        // Whoever knocked while the room was closing asks the registry again, and gets a room
+        // freshly loaded from storage.
+        drain(&mut rx, || JoinError::Retry).await;
         tracing::info!(
             reason = match exit {
                 Exit::Idle => "idle",

@@ -154,9 +154,8 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 #[tokio::main]
 async fn main() -> Result<()> {
     let args = parse_args()?;
-    // SAFETY-free: the harness reads TAFEL_BIN to find the server to start.
-    unsafe { std::env::set_var("TAFEL_BIN", &args.server) };
-    let mut server = Server::start_with(&["--max-messages-per-sec", "1000000"])?;
+    let mut server =
+        Server::start_bin(args.server.as_ref(), &["--max-messages-per-sec", "1000000"])?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     println!("server: {} (pid {})", args.server, server.pid());
     println!("idle RSS: {} KiB", rss_kib(server.pid())?);
@@ -199,7 +198,7 @@ async fn main() -> Result<()> {
         "one room: {total} cards added and acked by {} phones (window {}) with {} connections in the room: {:.0} commands/s",
         args.writers,
         args.window,
-        args.idle_conns + args.writers + 0,
+        args.idle_conns + args.writers,
         total as f64 / took.as_secs_f64()
     );
     println!(
@@ -231,7 +230,6 @@ async fn main() -> Result<()> {
     }
     server.kill()?;
     server.restart()?;
-    let mut times = Vec::new();
     for attempt in 0..2 {
         let mut client = server.client().await?;
         let started = Instant::now();
@@ -240,7 +238,6 @@ async fn main() -> Result<()> {
         else {
             bail!("no welcome")
         };
-        times.push(started.elapsed());
         if attempt == 0 {
             println!(
                 "stored room of {seq} changes ({} cards), after SIGKILL and restart: first join (loads the room) {:.0} ms",
