@@ -46,7 +46,7 @@ pub(super) fn apply(
         id('p', author)
     };
     doc::put_card(cx.tx, cx.o, index, &new, &stored_author)?;
-    cx.s.cards.push(new);
+    cx.s.push_card(new);
     cx.dirty.cards.insert(index);
     cx.dirty.you.insert(author);
     Ok(AckResult {

@@ -362,7 +362,7 @@ pub fn hydrate(doc: &Automerge, key: [u8; 32]) -> Result<Session, String> {
         let author = session
             .resolve_author(&text(c, "author")?)
             .ok_or("unknown card author")?;
-        session.cards.push(Card {
+        session.push_card(Card {
             kind: from_wire(&text(c, "kind")?)?,
             phase: u8::try_from(int(c, "phase")?).map_err(|e| e.to_string())?,
             text: text(c, "text")?,

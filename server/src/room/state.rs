@@ -153,6 +153,8 @@ pub struct Session {
     pub pseudonyms: Vec<String>,
     /// Pseudonym → participant index.
     pub by_pseudonym: HashMap<String, usize>,
+    /// Each participant's cards, by index (so `you` needs no scan of every card).
+    pub own_cards: Vec<Vec<usize>>,
 }
 
 /// Formats an id: `id('p', 0)` is `"p1"`.
@@ -178,6 +180,7 @@ impl Session {
             key,
             pseudonyms: Vec::new(),
             by_pseudonym: HashMap::new(),
+            own_cards: Vec::new(),
         }
     }
 
@@ -186,8 +189,17 @@ impl Session {
         let index = self.participants.len();
         let pseudo = crate::secrets::pseudonym(&self.key, &id('p', index));
         self.by_pseudonym.insert(pseudo.clone(), index);
+        self.own_cards.push(Vec::new());
         self.pseudonyms.push(pseudo);
         self.participants.push(p);
+        index
+    }
+
+    /// Adds a card to memory (the caller records it in the document).
+    pub fn push_card(&mut self, card: Card) -> usize {
+        let index = self.cards.len();
+        self.own_cards[card.author].push(index);
+        self.cards.push(card);
         index
     }
 
@@ -317,13 +329,7 @@ impl Session {
         You {
             id: Some(id('p', me)),
             role,
-            cards: self
-                .cards
-                .iter()
-                .enumerate()
-                .filter(|(_, c)| c.author == me)
-                .map(|(i, _)| id('k', i))
-                .collect(),
+            cards: self.own_cards[me].iter().map(|c| id('k', *c)).collect(),
             votes: self
                 .rounds
                 .iter()
