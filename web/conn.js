@@ -282,7 +282,9 @@ class Connection {
   }
 
   onDelta(msg) {
-    if (!this.welcomed || msg.seq <= this.store.seq) return;
+    // Deltas arrive in order on one socket. A delta may carry the same seq as the one before
+    // (presence changes touch no record), so only a strictly older one is stale.
+    if (!this.welcomed || msg.seq < this.store.seq) return;
     const { patch } = msg;
     const store = this.store;
     if (patch.session) store.session = patch.session;
@@ -370,7 +372,6 @@ class Connection {
       entry.sentAt = Date.now();
       if (this.dropAfterSend) {
         this.dropAfterSend = false;
-    this.probeSentAt = 0;
         this.drop();
       }
     }

@@ -286,9 +286,14 @@ async fn a_card_added_while_the_connection_drops_exists_once() -> Result<()> {
 
 async fn card_added_while_connection_drops(server: &mut Server, driver: &mut Driver) -> Result<()> {
     let created = server.create_session("Verbinding kwijt", false).await?;
+    let facilitator = driver.open("facilitator-presence", LAPTOP, "nl").await?;
+    facilitator.goto(&created.facilitator_url).await?;
+    facilitator.wait_for("#join-code").await?;
     let phone = driver.open("phone-offline", PHONE, "nl").await?;
     phone.goto(&created.join_url).await?;
     join_through_form(&phone, "Chris", "teamleider").await?;
+    let chris = "[data-participant='p2'] .presence";
+    facilitator.wait_for(&format!("{chris}.on")).await?;
 
     // 1. The socket closes right after the command went out: the ack is lost, the phone
     //    resends the same id after reconnecting, and the server answers it without applying
@@ -303,13 +308,16 @@ async fn card_added_while_connection_drops(server: &mut Server, driver: &mut Dri
     );
 
     // 2. Offline for a moment while adding: the card waits, visibly, and goes out later.
-    phone.js("window.__tafel.dropConnection(1500)").await?;
+    phone.js("window.__tafel.dropConnection(3000)").await?;
     phone.wait_for("#conn-status[data-state='offline']").await?;
+    // The facilitator sees who is connected: Chris goes offline, and comes back below.
+    facilitator.wait_for(&format!("{chris}.off")).await?;
     phone.type_into("#card-text", "Kaart twee").await?;
     phone.click("#add-card-button").await?;
     phone.wait_for(".card-pending").await?;
     phone.shot("participant-offline").await?;
     settled(&phone).await?;
+    facilitator.wait_for(&format!("{chris}.on")).await?;
 
     // 3. The server is killed and started again while the card is being added.
     server.kill()?;
