@@ -24,7 +24,7 @@ const PROBE_ANSWER_MS = 5000;
 
 /** Errors to join or resume that trying again will not fix. */
 const FINAL_HELLO_ERRORS = new Set([
-  'bad_token', 'session_not_found', 'session_locked', 'session_ended', 'unsupported_version',
+  'bad_token', 'session_not_found', 'session_locked', 'session_full', 'session_ended', 'unsupported_version',
   'too_many_attempts', 'invalid', 'forbidden', 'bad_message',
 ]);
 

@@ -98,9 +98,10 @@ pub enum ClientMessage {
         /// The secret token.
         token: String,
     },
-    /// A command, with an id the client chose (1–64 characters). Answers are remembered per
+    /// A command, with an id the client chose (1–64 characters). Acks are remembered per
     /// person across their devices, so ids must be unique per person (a random prefix per
-    /// device plus a counter works).
+    /// device plus a counter works). Refusals are not remembered: an id resent after a refusal
+    /// is checked again.
     ///
     /// `{"type":"cmd","id":"c-17","cmd":{"type":"add_card","text":"…","kind":"idea"}}`
     Cmd {
@@ -317,6 +318,8 @@ pub enum ErrorCode {
     SessionLocked,
     /// The session has ended: nothing can change any more.
     SessionEnded,
+    /// The session has as many participants as it can take.
+    SessionFull,
     /// The token is not valid for this session.
     BadToken,
     /// Too many wrong codes from this address; wait a while.
@@ -342,7 +345,7 @@ pub enum ErrorCode {
     /// There is no vote of yours to take back.
     NoVote,
     /// The server could not complete the command; nothing changed. Try again (the same id
-    /// may be resent: this answer is not remembered).
+    /// may be resent: refusals are not remembered).
     Internal,
 }
 

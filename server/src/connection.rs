@@ -94,8 +94,12 @@ struct InRoom {
 }
 
 enum Flow {
+    /// Keep serving.
     Continue,
+    /// Close with this code and reason.
     Close(u16, &'static str),
+    /// The client is gone or stuck: stop without a close frame.
+    Gone,
 }
 
 fn text(msg: &ServerMessage) -> Message {
@@ -152,6 +156,44 @@ fn parse(frame: &str) -> Result<ClientMessage, Message> {
     }
 }
 
+/// How long one write to a client may take before the connection is given up. A client that
+/// stops reading (or shrinks its TCP window to zero) must not hold a task, or shutdown, forever.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Sends one frame within [`WRITE_TIMEOUT`]; false when the socket is dead or stuck.
+async fn send<S>(socket: &mut S, msg: Message) -> bool
+where
+    S: Sink<Message, Error = axum::Error> + Unpin,
+{
+    matches!(
+        tokio::time::timeout(WRITE_TIMEOUT, socket.send(msg)).await,
+        Ok(Ok(()))
+    )
+}
+
+/// Writes `first` and whatever else waits in the outbox (up to 64 frames), then flushes once,
+/// all within [`WRITE_TIMEOUT`].
+async fn write_out<S>(
+    socket: &mut S,
+    first: Utf8Bytes,
+    outbox: &mut mpsc::Receiver<Utf8Bytes>,
+) -> bool
+where
+    S: Sink<Message, Error = axum::Error> + Unpin,
+{
+    let write = async {
+        socket.feed(Message::Text(first)).await?;
+        for _ in 0..64 {
+            match outbox.try_recv() {
+                Ok(frame) => socket.feed(Message::Text(frame)).await?,
+                Err(_) => break,
+            }
+        }
+        socket.flush().await
+    };
+    matches!(tokio::time::timeout(WRITE_TIMEOUT, write).await, Ok(Ok(())))
+}
+
 /// Serves one connection until it closes, the room drops it, or the server stops.
 pub async fn serve<S>(mut socket: S, env: ConnEnv)
 where
@@ -168,26 +210,12 @@ where
     let mut bucket = Bucket::new(env.rate);
     let mut deadline = Instant::now() + IDLE;
 
+    // Order matters under `biased`: stopping first, then what the client says (so a busy room
+    // cannot starve its votes and pings), then the room's frames, then the idle deadline.
     let flow = loop {
         tokio::select! {
             biased;
             _ = env.shutdown.cancelled() => break Flow::Close(close::GOING_AWAY, "the server is restarting"),
-            out = outbox.recv() => match out {
-                Some(frame) => {
-                    if socket.feed(Message::Text(frame)).await.is_err() { break Flow::Continue; }
-                    // Coalesce: write whatever else is waiting, then flush once.
-                    let mut more = 0;
-                    while more < 64 {
-                        match outbox.try_recv() {
-                            Ok(frame) => if socket.feed(Message::Text(frame)).await.is_err() { break; },
-                            Err(_) => break,
-                        }
-                        more += 1;
-                    }
-                    if socket.flush().await.is_err() { break Flow::Continue; }
-                }
-                None => break Flow::Close(close::TRY_AGAIN, "you fell behind; reconnect to catch up"),
-            },
             frame = socket.next() => {
                 deadline = Instant::now() + IDLE;
                 match frame {
@@ -196,15 +224,21 @@ where
                             tracing::warn!(conn = id, peer = %env.peer, "rate limit exceeded; closing");
                             break Flow::Close(close::POLICY, "too many messages");
                         }
-                        let flow = on_text(&mut socket, t.as_str(), &env, &mut sink, &mut in_room, id).await;
-                        if let Flow::Close(..) = flow { break flow; }
+                        match on_text(&mut socket, t.as_str(), &env, &mut sink, &mut in_room, id).await {
+                            Flow::Continue => {}
+                            other => break other,
+                        }
                     }
                     Some(Ok(Message::Binary(_))) => {
-                        if !bucket.take() { break Flow::Close(close::POLICY, "too many messages"); }
-                        let _ = socket.send(error(None, ErrorCode::BadMessage, "send JSON text frames, not binary")).await;
+                        if !bucket.take() {
+                            break Flow::Close(close::POLICY, "too many messages");
+                        }
+                        if !send(&mut socket, error(None, ErrorCode::BadMessage, "send JSON text frames, not binary")).await {
+                            break Flow::Gone;
+                        }
                     }
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                    Some(Ok(Message::Close(_))) | None => break Flow::Continue,
+                    Some(Ok(Message::Close(_))) | None => break Flow::Gone,
                     Some(Err(e)) => {
                         let too_big = std::error::Error::source(&e)
                             .and_then(|s| s.downcast_ref::<tungstenite::Error>())
@@ -213,20 +247,32 @@ where
                             tracing::warn!(conn = id, peer = %env.peer, "frame too big; closing");
                             break Flow::Close(close::TOO_BIG, "message too big");
                         }
-                        break Flow::Continue;
+                        break Flow::Gone;
                     }
                 }
+            },
+            out = outbox.recv() => match out {
+                Some(frame) => {
+                    if !write_out(&mut socket, frame, &mut outbox).await {
+                        tracing::info!(conn = id, "a write did not finish in time; closing");
+                        break Flow::Gone;
+                    }
+                }
+                None => break Flow::Close(close::TRY_AGAIN, "you fell behind; reconnect to catch up"),
             },
             _ = tokio::time::sleep_until(deadline) => break Flow::Close(close::NORMAL, "no message for 60 seconds"),
         }
     };
-    if let Flow::Close(code, reason) = flow {
-        let _ = socket
-            .send(Message::Close(Some(CloseFrame {
+    if let Flow::Close(code, reason) = flow
+        && send(
+            &mut socket,
+            Message::Close(Some(CloseFrame {
                 code,
                 reason: reason.into(),
-            })))
-            .await;
+            })),
+        )
+        .await
+    {
         // Finish the close handshake: read and drop until the client's close, briefly. Closing
         // the TCP socket with unread data resets it, and the client would never see the code.
         let _ = tokio::time::timeout(Duration::from_secs(2), async {
@@ -258,8 +304,11 @@ where
     let msg = match parse(frame) {
         Ok(msg) => msg,
         Err(reply) => {
-            let _ = socket.send(reply).await;
-            return Flow::Continue;
+            return if send(socket, reply).await {
+                Flow::Continue
+            } else {
+                Flow::Gone
+            };
         }
     };
     let reply = match msg {
@@ -330,8 +379,11 @@ where
             }
         },
     };
-    let _ = socket.send(reply).await;
-    Flow::Continue
+    if send(socket, reply).await {
+        Flow::Continue
+    } else {
+        Flow::Gone
+    }
 }
 
 /// Joins or resumes through the registry, with the wrong-code throttle around it. On success
@@ -343,34 +395,38 @@ async fn enter(
     in_room: &mut Option<InRoom>,
     mut make: impl FnMut(ConnSink, oneshot::Sender<Result<Joined, JoinError>>) -> RoomMsg,
 ) -> Result<(), Refusal> {
-    env.guard.check(env.peer)?;
+    env.guard.begin(env.peer)?;
     let conn = sink.clone().expect("a connection enters a room once");
     let result = match secrets::normalize_code(code) {
-        Some(code) => env
-            .registry
-            .ask(&code, |reply| make(conn.clone(), reply))
-            .await
-            .map(|j| (code, j)),
+        Some(code) => {
+            env.registry
+                .ask_room(&code, |reply| make(conn.clone(), reply))
+                .await
+        }
         None => Err(refuse(
             ErrorCode::SessionNotFound,
             "there is no session with this code",
         )),
     };
     match result {
-        Ok((code, joined)) => {
+        Ok((joined, room)) => {
+            env.guard.succeeded(env.peer);
             *sink = None;
             *in_room = Some(InRoom {
-                room: env.registry.room(&code),
+                room,
                 role: joined.role,
             });
             Ok(())
         }
+        Err(r) if matches!(r.code, ErrorCode::SessionNotFound | ErrorCode::BadToken) => {
+            let delay = env.guard.failed(env.peer);
+            tracing::info!(peer = %env.peer, code = ?r.code, "wrong code or token");
+            tokio::time::sleep(delay).await;
+            Err(r)
+        }
         Err(r) => {
-            if matches!(r.code, ErrorCode::SessionNotFound | ErrorCode::BadToken) {
-                let delay = env.guard.fail(env.peer);
-                tracing::info!(peer = %env.peer, code = ?r.code, "wrong code or token");
-                tokio::time::sleep(delay).await;
-            }
+            // The code was right (a locked session, a name too long): not a guess.
+            env.guard.succeeded(env.peer);
             Err(r)
         }
     }

@@ -31,7 +31,9 @@ impl Refusal {
             TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
             Forbidden | BadToken => StatusCode::FORBIDDEN,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
-            SessionLocked | SessionEnded | RoundOpen | RoundClosed => StatusCode::CONFLICT,
+            SessionLocked | SessionEnded | SessionFull | RoundOpen | RoundClosed => {
+                StatusCode::CONFLICT
+            }
             _ => StatusCode::BAD_REQUEST,
         }
     }

@@ -122,7 +122,7 @@ async fn create_session(
 
 /// Looks a session up by code for someone not yet joined, with the wrong-code throttle.
 async fn lookup(app: &AppState, peer: SocketAddr, code: &str) -> Result<SessionInfo, Refusal> {
-    app.guard.check(peer.ip())?;
+    app.guard.begin(peer.ip())?;
     let result = match secrets::normalize_code(code) {
         Some(code) => {
             app.registry
@@ -134,10 +134,11 @@ async fn lookup(app: &AppState, peer: SocketAddr, code: &str) -> Result<SessionI
             "there is no session with this code",
         )),
     };
-    if let Err(r) = &result
-        && r.code == ErrorCode::SessionNotFound
-    {
-        tokio::time::sleep(app.guard.fail(peer.ip())).await;
+    match &result {
+        Err(r) if r.code == ErrorCode::SessionNotFound => {
+            tokio::time::sleep(app.guard.failed(peer.ip())).await
+        }
+        _ => app.guard.succeeded(peer.ip()),
     }
     result
 }

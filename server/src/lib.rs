@@ -70,9 +70,15 @@ pub async fn run(
     axum::serve(listener, service)
         .with_graceful_shutdown(shutdown.clone().cancelled_owned())
         .await?;
-    // axum does not wait for upgraded connections: they close themselves on `shutdown`.
+    // axum does not wait for upgraded connections: they close themselves on `shutdown`, each
+    // write bounded by a timeout; the bound here is a last resort, the rooms store regardless.
     app.sockets.close();
-    app.sockets.wait().await;
+    if tokio::time::timeout(Duration::from_secs(15), app.sockets.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!("some connections did not close in time");
+    }
     registry.wait_stopped().await;
     tracing::info!("stopped; every room is stored");
     Ok(())

@@ -95,8 +95,18 @@ impl Registry {
     pub async fn ask<T>(
         self: &Arc<Self>,
         code: &str,
-        mut make: impl FnMut(oneshot::Sender<Result<T, JoinError>>) -> RoomMsg,
+        make: impl FnMut(oneshot::Sender<Result<T, JoinError>>) -> RoomMsg,
     ) -> Result<T, Refusal> {
+        self.ask_room(code, make).await.map(|(value, _)| value)
+    }
+
+    /// Like [`Registry::ask`], and also returns the handle of the room that answered (a
+    /// connection must stay with the room that welcomed it).
+    pub async fn ask_room<T>(
+        self: &Arc<Self>,
+        code: &str,
+        mut make: impl FnMut(oneshot::Sender<Result<T, JoinError>>) -> RoomMsg,
+    ) -> Result<(T, RoomHandle), Refusal> {
         for _ in 0..5 {
             let handle = self.room(code);
             let (reply, answer) = oneshot::channel();
@@ -105,7 +115,7 @@ impl Registry {
                 continue;
             }
             match answer.await {
-                Ok(Ok(value)) => return Ok(value),
+                Ok(Ok(value)) => return Ok((value, handle)),
                 Ok(Err(JoinError::Refused(r))) => return Err(r),
                 Ok(Err(JoinError::Retry)) | Err(_) => self.remove(code, handle.id),
             }

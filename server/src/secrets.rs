@@ -16,26 +16,21 @@ fn random<const N: usize>() -> [u8; N] {
     buf
 }
 
-/// A new secret token, 43 characters of URL-safe text.
+/// A new secret token, 43 characters of URL-safe text (256 random bits).
 pub fn new_token() -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    // 32 random bytes, 6 bits per character: 43 characters carry 256 bits.
-    let bytes = random::<32>();
-    let mut bits: u32 = 0;
-    let mut nbits = 0;
-    let mut out = String::with_capacity(43);
-    for b in bytes {
-        bits = (bits << 8) | u32::from(b);
-        nbits += 8;
-        while nbits >= 6 {
-            nbits -= 6;
-            out.push(ALPHABET[((bits >> nbits) & 63) as usize] as char);
-        }
-    }
-    if nbits > 0 {
-        out.push(ALPHABET[((bits << (6 - nbits)) & 63) as usize] as char);
-    }
-    out
+    encode_token(&random::<32>())
+}
+
+/// A token derived from the session key and `context` (a keyed hash): as unguessable as a
+/// random one without the key, and the same each time for the same context, so a resent
+/// command can give the same link again without the server storing the token itself.
+pub fn derived_token(key: &[u8; 32], context: &str) -> String {
+    encode_token(blake3::keyed_hash(key, context.as_bytes()).as_bytes())
+}
+
+fn encode_token(bytes: &[u8; 32]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// The stored form of a token.
@@ -119,6 +114,16 @@ mod tests {
             a.bytes()
                 .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
         );
+    }
+
+    #[test]
+    fn derived_tokens_are_stable_per_context_and_keyed() {
+        let k1 = new_session_key();
+        let k2 = new_session_key();
+        assert_eq!(derived_token(&k1, "a"), derived_token(&k1, "a"));
+        assert_ne!(derived_token(&k1, "a"), derived_token(&k1, "b"));
+        assert_ne!(derived_token(&k1, "a"), derived_token(&k2, "a"));
+        assert_eq!(derived_token(&k1, "a").len(), 43);
     }
 
     #[test]

@@ -525,11 +525,16 @@ async fn no_hidden_data_in_any_message_to_participants_or_the_projector() -> any
 
 #[tokio::test]
 async fn the_facilitator_gets_a_new_projector_link_on_any_device() -> anyhow::Result<()> {
-    let server = Server::start()?;
+    let mut server = Server::start()?;
     let s = server.create_session("Beamer", false).await?;
     let mut fac = server.client().await?;
     fac.resume(&s.code, &s.facilitator_token).await?;
-    let url = fac.ok(Command::ProjectorLink).await?.projector_url.unwrap();
+    let ServerMessage::Ack { result, .. } =
+        fac.cmd_with_id("link-1", Command::ProjectorLink).await?
+    else {
+        anyhow::bail!("not acked")
+    };
+    let url = result.projector_url.unwrap();
     let (path, token) = url.split_once('#').unwrap();
     assert!(path.ends_with(&format!("/p/{}", s.code)));
     let mut screen = server.client().await?;
@@ -545,9 +550,26 @@ async fn the_facilitator_gets_a_new_projector_link_on_any_device() -> anyhow::Re
         ),
         "the first link still works"
     );
+
+    // Resending the id gives the same link, also after a crash; the token is in no record.
+    server.kill()?;
+    server.restart()?;
+    let mut fac = server.client().await?;
+    fac.resume(&s.code, &s.facilitator_token).await?;
+    let again = fac.cmd_with_id("link-1", Command::ProjectorLink).await?;
     assert!(
-        fac.frames.iter().filter(|f| f.contains(token)).count() == 1,
-        "the token went only into the ack"
+        matches!(&again, ServerMessage::Ack { result, .. } if result.projector_url.as_deref() == Some(url.as_str()))
+    );
+    let raw = std::fs::read(server.data_dir().join("tafel.redb"))?;
+    assert!(
+        !raw.windows(token.len()).any(|w| w == token.as_bytes()),
+        "the token is stored only hashed"
+    );
+
+    fac.ok(Command::End).await?;
+    assert_eq!(
+        fac.refused(Command::ProjectorLink).await?,
+        ErrorCode::SessionEnded
     );
     Ok(())
 }

@@ -112,11 +112,8 @@ pub fn apply(cx: &mut Ctx<'_, '_>, actor: Actor, cmd: &Command) -> Outcome {
         Command::Lock => session_status::set(cx, actor, SessionStatus::Locked),
         Command::Unlock => session_status::set(cx, actor, SessionStatus::Open),
         Command::End => session_status::set(cx, actor, SessionStatus::Ended),
-        // Tokens live outside the document; the room handles this one before it gets here.
-        Command::ProjectorLink => Err(refuse(
-            ErrorCode::Internal,
-            "projector links are made by the room",
-        )),
+        // Recorded as an empty change; the room derives and stores the link's token.
+        Command::ProjectorLink => facilitator(actor).map(|()| AckResult::default()),
     }
 }
 
@@ -167,14 +164,29 @@ fn person(actor: Actor) -> Result<usize, Refusal> {
 fn card(s: &Session, id: &str) -> Result<usize, Refusal> {
     parse_id('k', id)
         .filter(|i| *i < s.cards.len())
-        .ok_or_else(|| refuse(ErrorCode::UnknownCard, format!("there is no card {id:?}")))
+        .ok_or_else(|| {
+            refuse(
+                ErrorCode::UnknownCard,
+                format!("there is no card {:?}", shown(id)),
+            )
+        })
+}
+
+/// An id as an error message may repeat it: short, whatever the client sent.
+fn shown(id: &str) -> String {
+    id.chars().take(24).collect()
 }
 
 /// A round that exists.
 fn round(s: &Session, id: &str) -> Result<usize, Refusal> {
     parse_id('r', id)
         .filter(|r| *r < s.rounds.len())
-        .ok_or_else(|| refuse(ErrorCode::UnknownRound, format!("there is no round {id:?}")))
+        .ok_or_else(|| {
+            refuse(
+                ErrorCode::UnknownRound,
+                format!("there is no round {:?}", shown(id)),
+            )
+        })
 }
 
 /// A card that is in the currently open round may not be changed under the voters' feet.

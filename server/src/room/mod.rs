@@ -148,12 +148,13 @@ pub fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-/// An answer remembered per (participant, command id), so a resent command is answered the
-/// same way and applied once. Acks are rebuilt from the document's change messages on load.
-#[derive(Debug, Clone)]
-enum Answer {
-    Ack(AckResult),
-    Refused(Refusal),
+/// The most participants one session takes (each is a record every screen shows).
+pub const MAX_PARTICIPANTS: usize = 2000;
+
+/// An answer that waits until the batch is durable: nothing is shown before it is stored.
+enum Later {
+    Info(oneshot::Sender<Result<SessionInfo, JoinError>>),
+    Refused(oneshot::Sender<Result<Joined, JoinError>>, Refusal),
 }
 
 struct Conn {
@@ -177,6 +178,7 @@ struct Batch {
     dirty: Dirty,
     replies: Vec<(ConnId, Utf8Bytes)>,
     welcomes: Vec<PendingWelcome>,
+    later: Vec<Later>,
 }
 
 struct Room {
@@ -185,7 +187,11 @@ struct Room {
     storage: Storage,
     cfg: Arc<RoomConfig>,
     tokens: HashMap<TokenHash, TokenGrant>,
-    answers: HashMap<(usize, String), Answer>,
+    /// The ack of every applied command, per (participant, command id), so a resent command
+    /// is answered the same way and applied once. Rebuilt from the change messages on load.
+    /// Refusals are not kept: a client never resends an id it saw refused, and one it did not
+    /// see is simply checked again.
+    answers: HashMap<(usize, String), AckResult>,
     conns: HashMap<ConnId, Conn>,
     /// Live connections per participant: presence, kept in memory only.
     online: Vec<u32>,
@@ -309,7 +315,7 @@ async fn load(code: &str, storage: Storage, cfg: Arc<RoomConfig>) -> Result<Opti
         if let (Some(by), Some(id)) = (&m.by, &m.id)
             && let Some(p) = record.state.by_pseudonym.get(by)
         {
-            answers.insert((*p, id.clone()), Answer::Ack(m.ack.clone()));
+            answers.insert((*p, id.clone()), m.ack.clone());
         }
     }
     let online = vec![0; record.state.participants.len()];
@@ -365,6 +371,7 @@ impl Room {
                 dirty: Dirty::default(),
                 replies: Vec::new(),
                 welcomes: Vec::new(),
+                later: Vec::new(),
             };
             self.handle(msg, &mut batch);
             for _ in 1..MAX_BATCH {
@@ -413,9 +420,7 @@ impl Room {
                     token: Some(token),
                     reply,
                 }),
-                Err(r) => {
-                    let _ = reply.send(Err(JoinError::Refused(r)));
-                }
+                Err(r) => b.later.push(Later::Refused(reply, r)),
             },
             RoomMsg::Resume { token, conn, reply } => match self.tokens.get(&token) {
                 Some(grant) => {
@@ -431,12 +436,13 @@ impl Room {
                         reply,
                     });
                 }
-                None => {
-                    let _ = reply.send(Err(JoinError::Refused(refuse(
+                None => b.later.push(Later::Refused(
+                    reply,
+                    refuse(
                         ErrorCode::BadToken,
                         "this link or token is not valid for this session",
-                    ))));
-                }
+                    ),
+                )),
             },
             RoomMsg::Command { conn, id, cmd } => {
                 let Some(c) = self.conns.get(&conn) else {
@@ -446,85 +452,73 @@ impl Room {
                     role: c.role,
                     participant: c.participant,
                 };
-                let answer = match actor.participant {
-                    Some(p) => match self.answers.get(&(p, id.clone())) {
-                        Some(previous) => previous.clone(),
-                        None => {
-                            let answer = self.apply(actor, &id, &cmd, b);
-                            // An internal failure invites a retry with the same id: don't pin it.
-                            if !matches!(&answer, Answer::Refused(r) if r.code == ErrorCode::Internal)
-                            {
-                                self.answers.insert((p, id.clone()), answer.clone());
-                            }
-                            answer
+                let answer = match actor
+                    .participant
+                    .and_then(|p| self.answers.get(&(p, id.clone())))
+                {
+                    Some(previous) => Ok(previous.clone()),
+                    None => {
+                        let answer = self.apply(actor, &id, &cmd, b);
+                        if let (Ok(ack), Some(p)) = (&answer, actor.participant) {
+                            self.answers.insert((p, id.clone()), ack.clone());
                         }
-                    },
-                    None => self.apply(actor, &id, &cmd, b),
+                        answer
+                    }
                 };
-                let frame = match &answer {
-                    Answer::Ack(result) => encode(&ServerMessage::Ack {
-                        id,
-                        result: result.clone(),
-                    }),
-                    Answer::Refused(r) => error_frame(&id, r),
+                let frame = match answer {
+                    Ok(mut result) => {
+                        if let (Command::ProjectorLink, Some(p)) = (&cmd, actor.participant) {
+                            result.projector_url = Some(self.projector_link(p, &id, b));
+                        }
+                        encode(&ServerMessage::Ack { id, result })
+                    }
+                    Err(r) => error_frame(&id, &r),
                 };
                 b.replies.push((conn, frame));
             }
             RoomMsg::Leave { conn } => self.remove_conn(conn, &mut b.dirty),
-            RoomMsg::Info { reply } => {
-                let f = &self.record.state.fields;
-                let _ = reply.send(Ok(SessionInfo {
-                    code: f.code.clone(),
-                    title: f.title.clone(),
-                    language: f.language,
-                    status: f.status,
-                }));
-            }
+            RoomMsg::Info { reply } => b.later.push(Later::Info(reply)),
         }
     }
 
-    /// A new projector token: stored (in this batch) before the ack carries its link.
-    fn projector_link(&mut self, actor: Actor, b: &mut Batch) -> Answer {
-        if let Err(r) = crate::cmd::facilitator(actor) {
-            return Answer::Refused(r);
-        }
-        let token = secrets::new_token();
+    /// The link a `projector_link` command made: its token is derived from the session key,
+    /// the giver and the command id, so a resent command gives the same link, and only the
+    /// token's hash is ever kept. A new token is stored in this batch, before the ack.
+    fn projector_link(&mut self, p: usize, id: &str, b: &mut Batch) -> String {
+        let context = format!("projector-link\0{}\0{id}", self.record.state.pseudonyms[p]);
+        let token = secrets::derived_token(&self.record.state.key, &context);
         let hash = secrets::hash_token(&token);
-        let grant = TokenGrant {
-            role: Role::Projector,
-            participant: None,
-        };
-        self.tokens.insert(hash, grant.clone());
-        b.writes.push(Write::Token {
-            code: self.code.clone(),
-            hash,
-            grant,
-        });
-        let url = format!("{}/p/{}#{token}", self.cfg.public_url, self.code);
-        Answer::Ack(AckResult {
-            projector_url: Some(url),
-            ..Default::default()
-        })
+        if let std::collections::hash_map::Entry::Vacant(slot) = self.tokens.entry(hash) {
+            let grant = TokenGrant {
+                role: Role::Projector,
+                participant: None,
+            };
+            slot.insert(grant.clone());
+            b.writes.push(Write::Token {
+                code: self.code.clone(),
+                hash,
+                grant,
+            });
+        }
+        format!("{}/p/{}#{token}", self.cfg.public_url, self.code)
     }
 
-    fn apply(&mut self, actor: Actor, id: &str, cmd: &Command, b: &mut Batch) -> Answer {
-        if let Command::ProjectorLink = cmd {
-            return self.projector_link(actor, b);
-        }
-        let before = self.record.doc.get_heads();
-        match self.record.apply(actor, id, cmd, now_ms(), &mut b.dirty) {
-            Ok(ack) => {
-                if self.record.doc.get_heads() != before {
-                    self.seq += 1;
-                }
+    fn apply(
+        &mut self,
+        actor: Actor,
+        id: &str,
+        cmd: &Command,
+        b: &mut Batch,
+    ) -> Result<AckResult, Refusal> {
+        let result = self.record.apply(actor, id, cmd, now_ms(), &mut b.dirty);
+        match &result {
+            Ok(_) => {
+                self.seq += 1;
                 tracing::debug!(cmd = crate::cmd::name(cmd), participant = ?actor.participant, "applied");
-                Answer::Ack(ack)
             }
-            Err(r) => {
-                tracing::debug!(cmd = crate::cmd::name(cmd), code = ?r.code, "refused");
-                Answer::Refused(r)
-            }
+            Err(r) => tracing::debug!(cmd = crate::cmd::name(cmd), code = ?r.code, "refused"),
         }
+        result
     }
 
     fn join(
@@ -544,6 +538,12 @@ impl Room {
             SessionStatus::Ended => {
                 return Err(refuse(ErrorCode::SessionEnded, "this session has ended"));
             }
+        }
+        if self.record.state.participants.len() >= MAX_PARTICIPANTS {
+            return Err(refuse(
+                ErrorCode::SessionFull,
+                "this session has as many participants as it can take",
+            ));
         }
         let name = display_name(name)?;
         let p = Participant {
@@ -643,6 +643,23 @@ impl Room {
             let _ = w.reply.send(Ok(w.joined));
         }
         self.drop_overflowed();
+        for later in b.later {
+            match later {
+                Later::Info(reply) => {
+                    let f = &self.record.state.fields;
+                    let info = SessionInfo {
+                        code: f.code.clone(),
+                        title: f.title.clone(),
+                        language: f.language,
+                        status: f.status,
+                    };
+                    let _ = reply.send(Ok(info));
+                }
+                Later::Refused(reply, r) => {
+                    let _ = reply.send(Err(JoinError::Refused(r)));
+                }
+            }
+        }
 
         if self.since_snapshot >= self.cfg.snapshot_every {
             self.snapshot().await?;
@@ -705,6 +722,11 @@ impl Room {
     /// Puts a frame in a connection's outbox without waiting; a full outbox marks the
     /// connection to be dropped.
     fn send(&mut self, conn: ConnId, frame: Utf8Bytes) {
+        // Once a frame could not go out, nothing later may: an ack must not arrive without its
+        // delta. The connection closes and resyncs.
+        if self.dropped.contains(&conn) {
+            return;
+        }
         let Some(c) = self.conns.get(&conn) else {
             return;
         };
@@ -744,7 +766,16 @@ impl Room {
 
     /// Compacts: one snapshot replaces the changes stored so far.
     async fn snapshot(&mut self) -> Result<(), StorageError> {
-        let bytes = self.record.doc.save();
+        // Saving a large document is CPU work: do it off the async workers. The room owns its
+        // document, so it lends it out and waits.
+        let doc = std::mem::take(&mut self.record.doc);
+        let (doc, bytes) = tokio::task::spawn_blocking(move || {
+            let bytes = doc.save();
+            (doc, bytes)
+        })
+        .await
+        .map_err(|e| StorageError::Db(format!("snapshot task: {e}")))?;
+        self.record.doc = doc;
         let upto = self.store_seq;
         self.storage
             .commit(vec![Write::Snapshot {
