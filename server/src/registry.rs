@@ -144,7 +144,13 @@ mod tests {
     use tafel_protocol::{Command, CreateSession, Perspective, ServerMessage, SessionCreated};
 
     async fn setup(cfg: RoomConfig) -> (Storage, Arc<Registry>, SessionCreated) {
-        let storage = Storage::in_memory();
+        setup_on(Storage::in_memory(), cfg).await
+    }
+
+    async fn setup_on(
+        storage: Storage,
+        cfg: RoomConfig,
+    ) -> (Storage, Arc<Registry>, SessionCreated) {
         let req = CreateSession {
             title: "Test".into(),
             problem: String::new(),
@@ -297,22 +303,11 @@ mod tests {
             entered: std::sync::Mutex::new(entered_tx),
             release: std::sync::Mutex::new(release_rx),
         };
-        let storage = Storage::new(Arc::new(backend));
-        let req = CreateSession {
-            title: "Test".into(),
-            problem: String::new(),
-            language: Default::default(),
-            anonymous_cards: false,
-            facilitator_name: None,
-        };
-        let s = crate::sessions::create(&storage, "http://t", req)
-            .await
-            .unwrap();
         let cfg = RoomConfig {
             idle: Duration::from_millis(50),
             ..Default::default()
         };
-        let registry = Registry::new(storage, cfg, CancellationToken::new());
+        let (_, registry, s) = setup_on(Storage::new(Arc::new(backend)), cfg).await;
 
         // A change, so the room writes a snapshot when it unloads; then nobody is connected.
         let (conn, _rx) = sink(&registry, 64);

@@ -143,6 +143,34 @@ impl Server {
     pub async fn client(&self) -> Result<Client> {
         Client::connect(self.addr).await
     }
+
+    /// A new session with everyone at the table: the facilitator, the projector, and two
+    /// phones, Anna and Bram, with the given perspectives.
+    pub async fn table(
+        &self,
+        title: &str,
+        anonymous_cards: bool,
+        anna: Perspective,
+        bram: Perspective,
+    ) -> Result<Table> {
+        let session = self.create_session(title, anonymous_cards).await?;
+        let mut fac = self.client().await?;
+        fac.resume(&session.code, &session.facilitator_token)
+            .await?;
+        let mut proj = self.client().await?;
+        proj.resume(&session.code, &session.projector_token).await?;
+        let mut anna_phone = self.client().await?;
+        anna_phone.join(&session.code, "Anna", anna).await?;
+        let mut bram_phone = self.client().await?;
+        bram_phone.join(&session.code, "Bram", bram).await?;
+        Ok(Table {
+            session,
+            fac,
+            proj,
+            anna: anna_phone,
+            bram: bram_phone,
+        })
+    }
 }
 
 impl Drop for Server {
@@ -178,6 +206,20 @@ fn spawn(bin: &Path, data: &Path, listen: &str, args: &[&str]) -> Result<(Child,
     // Keep draining stdout so the server never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
     Ok((child, addr))
+}
+
+/// A session and its connected screens (see [`Server::table`]).
+pub struct Table {
+    /// What creating the session answered.
+    pub session: SessionCreated,
+    /// The facilitator's console.
+    pub fac: Client,
+    /// The big screen.
+    pub proj: Client,
+    /// Anna's phone.
+    pub anna: Client,
+    /// Bram's phone.
+    pub bram: Client,
 }
 
 /// An HTTP answer.

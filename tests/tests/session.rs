@@ -83,15 +83,20 @@ async fn a_participant_joins_and_comes_back_as_the_same_person() -> anyhow::Resu
 #[tokio::test]
 async fn everyone_sees_the_card_life_cycle() -> anyhow::Result<()> {
     let server = Server::start()?;
-    let s = server.create_session("Kaarten", false).await?;
-    let mut fac = server.client().await?;
-    fac.resume(&s.code, &s.facilitator_token).await?;
-    let mut proj = server.client().await?;
-    proj.resume(&s.code, &s.projector_token).await?;
-    let mut anna = server.client().await?;
-    anna.join(&s.code, "Anna", Perspective::Medewerker).await?;
-    let mut bram = server.client().await?;
-    bram.join(&s.code, "Bram", Perspective::Manager).await?;
+    let Table {
+        session: _,
+        mut fac,
+        mut proj,
+        mut anna,
+        mut bram,
+    } = server
+        .table(
+            "Kaarten",
+            false,
+            Perspective::Medewerker,
+            Perspective::Manager,
+        )
+        .await?;
 
     fac.ok(Command::SetPhase { phase: 2 }).await?;
     let a = anna
@@ -177,15 +182,20 @@ async fn everyone_sees_the_card_life_cycle() -> anyhow::Result<()> {
 #[tokio::test]
 async fn voting_limits_progress_and_the_same_ranking_everywhere() -> anyhow::Result<()> {
     let server = Server::start()?;
-    let s = server.create_session("Stemmen", false).await?;
-    let mut fac = server.client().await?;
-    fac.resume(&s.code, &s.facilitator_token).await?;
-    let mut proj = server.client().await?;
-    proj.resume(&s.code, &s.projector_token).await?;
-    let mut anna = server.client().await?;
-    anna.join(&s.code, "Anna", Perspective::Client).await?;
-    let mut bram = server.client().await?;
-    bram.join(&s.code, "Bram", Perspective::Bestuurder).await?;
+    let Table {
+        session: _,
+        mut fac,
+        mut proj,
+        mut anna,
+        mut bram,
+    } = server
+        .table(
+            "Stemmen",
+            false,
+            Perspective::Client,
+            Perspective::Bestuurder,
+        )
+        .await?;
     let a = anna
         .ok(idea("Ontbijt wanneer je wilt"))
         .await?
@@ -279,15 +289,20 @@ async fn voting_limits_progress_and_the_same_ranking_everywhere() -> anyhow::Res
 #[tokio::test]
 async fn every_permission_is_enforced_by_the_server() -> anyhow::Result<()> {
     let server = Server::start()?;
-    let s = server.create_session("Rechten", false).await?;
-    let mut fac = server.client().await?;
-    fac.resume(&s.code, &s.facilitator_token).await?;
-    let mut proj = server.client().await?;
-    proj.resume(&s.code, &s.projector_token).await?;
-    let mut anna = server.client().await?;
-    anna.join(&s.code, "Anna", Perspective::Teamleider).await?;
-    let mut bram = server.client().await?;
-    bram.join(&s.code, "Bram", Perspective::Naaste).await?;
+    let Table {
+        session: _,
+        fac,
+        mut proj,
+        mut anna,
+        mut bram,
+    } = server
+        .table(
+            "Rechten",
+            false,
+            Perspective::Teamleider,
+            Perspective::Naaste,
+        )
+        .await?;
     let a = anna.ok(idea("Van Anna")).await?.card.unwrap();
 
     for cmd in [
@@ -394,15 +409,15 @@ async fn locked_and_ended_sessions() -> anyhow::Result<()> {
 #[tokio::test]
 async fn no_hidden_data_in_any_message_to_participants_or_the_projector() -> anyhow::Result<()> {
     let server = Server::start()?;
-    let s = server.create_session("Geheim", true).await?;
-    let mut fac = server.client().await?;
-    fac.resume(&s.code, &s.facilitator_token).await?;
-    let mut proj = server.client().await?;
-    proj.resume(&s.code, &s.projector_token).await?;
-    let mut anna = server.client().await?;
-    anna.join(&s.code, "Anna", Perspective::Client).await?;
-    let mut bram = server.client().await?;
-    bram.join(&s.code, "Bram", Perspective::Bestuurder).await?;
+    let Table {
+        session: s,
+        mut fac,
+        mut proj,
+        mut anna,
+        mut bram,
+    } = server
+        .table("Geheim", true, Perspective::Client, Perspective::Bestuurder)
+        .await?;
     let anna_token = anna.token.clone().unwrap();
     let bram_token = bram.token.clone().unwrap();
 
