@@ -1,12 +1,13 @@
 //! Slows down whoever guesses join codes or tokens.
 //!
-//! Every attempt to enter a session by code or token counts against its address before the
-//! lookup starts (so a burst of parallel guesses counts in full); a successful one is taken
-//! back. After 10 attempts that failed or are still running within a minute the address is
-//! refused until the minute has passed, and each failure waits 200 ms per counted attempt (at
-//! most 2 s) before its answer. IPv6 addresses count per /64, which one client usually holds
-//! whole. With 887 million codes, guessing is hopeless. Kept per server: it guards this node's
-//! doors and needs no sharing between nodes.
+//! Every attempt to enter a session by code or token counts against its address from the moment
+//! it starts, so a burst of parallel guesses counts in full. An address is refused for the rest
+//! of the minute after 10 failures, or while 50 attempts are failing or still running: a room of
+//! phones behind one proxy may join at the same moment, and guessers get at most 50 tries a
+//! minute either way. Each failure waits 200 ms per failure so far (at most 2 s) before its
+//! answer. IPv6 addresses count per /64, which one client usually holds whole. With 887 million
+//! codes, guessing is hopeless. Kept per server: it guards this node's doors and needs no
+//! sharing between nodes.
 
 use crate::error::{Refusal, refuse};
 use dashmap::DashMap;
@@ -16,13 +17,15 @@ use tafel_protocol::ErrorCode;
 use tokio::time::Instant;
 
 const WINDOW: Duration = Duration::from_secs(60);
-const MAX_ATTEMPTS: u32 = 10;
+const MAX_FAILURES: u32 = 10;
+const MAX_ATTEMPTS: u32 = 50;
 const DELAY_STEP: Duration = Duration::from_millis(200);
 const MAX_DELAY: Duration = Duration::from_secs(2);
 
 #[derive(Debug, Clone, Copy)]
 struct Attempts {
-    count: u32,
+    failures: u32,
+    running: u32,
     since: Instant,
 }
 
@@ -45,39 +48,50 @@ impl JoinGuard {
     pub fn begin(&self, ip: IpAddr) -> Result<(), Refusal> {
         let now = Instant::now();
         if self.attempts.len() > 100_000 {
-            self.attempts.retain(|_, a| a.since.elapsed() < WINDOW);
+            self.attempts
+                .retain(|_, a| a.running > 0 || a.since.elapsed() < WINDOW);
         }
-        let mut entry = self.attempts.entry(key(ip)).or_insert(Attempts {
-            count: 0,
+        let fresh = Attempts {
+            failures: 0,
+            running: 0,
             since: now,
-        });
+        };
+        let mut entry = self.attempts.entry(key(ip)).or_insert(fresh);
         if entry.since.elapsed() >= WINDOW {
             *entry = Attempts {
-                count: 0,
-                since: now,
+                running: entry.running,
+                ..fresh
             };
         }
-        if entry.count >= MAX_ATTEMPTS {
+        if entry.failures >= MAX_FAILURES || entry.failures + entry.running >= MAX_ATTEMPTS {
             return Err(refuse(
                 ErrorCode::TooManyAttempts,
                 "too many wrong codes; wait a minute and try again",
             ));
         }
-        entry.count += 1;
+        entry.running += 1;
         Ok(())
     }
 
-    /// The attempt succeeded: it no longer counts.
+    /// The attempt succeeded (or failed for another reason than a wrong code): it no longer
+    /// counts.
     pub fn succeeded(&self, ip: IpAddr) {
         if let Some(mut entry) = self.attempts.get_mut(&key(ip)) {
-            entry.count = entry.count.saturating_sub(1);
+            entry.running = entry.running.saturating_sub(1);
         }
     }
 
-    /// The attempt failed: it keeps counting. Returns how long to wait before answering.
+    /// The attempt failed: it counts as a failure. Returns how long to wait before answering.
     pub fn failed(&self, ip: IpAddr) -> Duration {
-        let count = self.attempts.get(&key(ip)).map_or(1, |a| a.count);
-        (DELAY_STEP * count).min(MAX_DELAY)
+        let fresh = Attempts {
+            failures: 0,
+            running: 1,
+            since: Instant::now(),
+        };
+        let mut entry = self.attempts.entry(key(ip)).or_insert(fresh);
+        entry.running = entry.running.saturating_sub(1);
+        entry.failures += 1;
+        (DELAY_STEP * entry.failures).min(MAX_DELAY)
     }
 }
 
@@ -85,19 +99,22 @@ impl JoinGuard {
 mod tests {
     use super::*;
 
+    fn fail(guard: &JoinGuard, ip: IpAddr) -> Duration {
+        guard.begin(ip).unwrap();
+        guard.failed(ip)
+    }
+
     #[tokio::test(start_paused = true)]
     async fn failures_slow_down_then_block_then_expire() {
         let guard = JoinGuard::default();
         let ip: IpAddr = "10.0.0.7".parse().unwrap();
         let other: IpAddr = "10.0.0.8".parse().unwrap();
-        guard.begin(ip).unwrap();
-        assert_eq!(guard.failed(ip), Duration::from_millis(200));
-        guard.begin(ip).unwrap();
-        assert_eq!(guard.failed(ip), Duration::from_millis(400));
-        for _ in 2..MAX_ATTEMPTS {
-            guard.begin(ip).unwrap();
+        assert_eq!(fail(&guard, ip), Duration::from_millis(200));
+        assert_eq!(fail(&guard, ip), Duration::from_millis(400));
+        for _ in 2..MAX_FAILURES - 1 {
+            fail(&guard, ip);
         }
-        assert_eq!(guard.failed(ip), MAX_DELAY, "the delay is capped");
+        assert_eq!(fail(&guard, ip), MAX_DELAY, "the delay is capped");
         assert_eq!(
             guard.begin(ip).unwrap_err().code,
             ErrorCode::TooManyAttempts
@@ -119,27 +136,39 @@ mod tests {
     async fn parallel_guesses_count_before_their_answers() {
         let guard = JoinGuard::default();
         let ip: IpAddr = "10.0.0.9".parse().unwrap();
-        // A thousand lookups at once: only the first ten get through to a lookup at all.
+        // A thousand lookups at once: only 50 get through to a lookup at all.
         let admitted = (0..1000).filter(|_| guard.begin(ip).is_ok()).count();
         assert_eq!(admitted, MAX_ATTEMPTS as usize);
     }
 
     #[tokio::test(start_paused = true)]
-    async fn successes_do_not_count_and_ipv6_counts_per_64() {
+    async fn a_room_of_phones_behind_one_address_joins_at_once() {
         let guard = JoinGuard::default();
-        let ip: IpAddr = "10.0.0.10".parse().unwrap();
-        for _ in 0..50 {
-            guard.begin(ip).unwrap();
-            guard.succeeded(ip);
+        let proxy: IpAddr = "10.0.0.10".parse().unwrap();
+        // Forty phones scan the QR code at the same moment, all seen from one address.
+        for _ in 0..40 {
+            guard.begin(proxy).unwrap();
+        }
+        for _ in 0..40 {
+            guard.succeeded(proxy);
+        }
+        for _ in 0..200 {
+            guard.begin(proxy).unwrap();
+            guard.succeeded(proxy);
         }
         assert!(
-            guard.begin(ip).is_ok(),
+            guard.begin(proxy).is_ok(),
             "people joining with the right code are never blocked"
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn ipv6_counts_per_64() {
+        let guard = JoinGuard::default();
         let a: IpAddr = "2001:db8:1:2::1".parse().unwrap();
         let b: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
-        for _ in 0..MAX_ATTEMPTS {
-            guard.begin(a).unwrap();
+        for _ in 0..MAX_FAILURES {
+            fail(&guard, a);
         }
         assert!(
             guard.begin(b).is_err(),
