@@ -160,33 +160,29 @@ fn person(actor: Actor) -> Result<usize, Refusal> {
     }
 }
 
-/// A card that exists.
-fn card(s: &Session, id: &str) -> Result<usize, Refusal> {
-    parse_id('k', id)
-        .filter(|i| *i < s.cards.len())
-        .ok_or_else(|| {
-            refuse(
-                ErrorCode::UnknownCard,
-                format!("there is no card {:?}", shown(id)),
-            )
-        })
+/// The index of an existing record: `id` is `{prefix}{n}` among `len` of them.
+fn existing(
+    prefix: char,
+    id: &str,
+    len: usize,
+    code: ErrorCode,
+    what: &str,
+) -> Result<usize, Refusal> {
+    // An error message repeats at most 24 characters of whatever the client sent.
+    let shown: String = id.chars().take(24).collect();
+    parse_id(prefix, id)
+        .filter(|i| *i < len)
+        .ok_or_else(|| refuse(code, format!("there is no {what} {shown:?}")))
 }
 
-/// An id as an error message may repeat it: short, whatever the client sent.
-fn shown(id: &str) -> String {
-    id.chars().take(24).collect()
+/// A card that exists.
+fn card(s: &Session, id: &str) -> Result<usize, Refusal> {
+    existing('k', id, s.cards.len(), ErrorCode::UnknownCard, "card")
 }
 
 /// A round that exists.
 fn round(s: &Session, id: &str) -> Result<usize, Refusal> {
-    parse_id('r', id)
-        .filter(|r| *r < s.rounds.len())
-        .ok_or_else(|| {
-            refuse(
-                ErrorCode::UnknownRound,
-                format!("there is no round {:?}", shown(id)),
-            )
-        })
+    existing('r', id, s.rounds.len(), ErrorCode::UnknownRound, "round")
 }
 
 /// A card that is in the currently open round may not be changed under the voters' feet.
