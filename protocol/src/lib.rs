@@ -34,6 +34,9 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+mod floor;
+pub use floor::*;
+
 /// The protocol version this crate describes. Clients send it in `join` and `resume`.
 pub const PROTOCOL_VERSION: u32 = 1;
 
@@ -210,6 +213,92 @@ pub enum Command {
     /// Facilitator: make a new secret link for the big screen. Acked with
     /// `result.projector_url`. Older projector links keep working.
     ProjectorLink,
+    /// Person: raise a hand (again raising the same kind changes nothing; raising the other
+    /// kind swaps it). A direct response needs someone else to have the floor and counts
+    /// against the per-phase cap when it is given.
+    RaiseHand {
+        /// `hand` (default) or `response`.
+        #[serde(default)]
+        kind: HandKind,
+    },
+    /// Person: lower one's own hand. Facilitator: lower anyone's (`participant`). Lowering a
+    /// hand that is not raised changes nothing.
+    LowerHand {
+        /// Whose hand (facilitator only); default: one's own.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        participant: Option<ParticipantId>,
+    },
+    /// Participant, in round order: skip one's turn in this round.
+    Pass,
+    /// Facilitator: give the floor to the first in the queue, or to `to` (anyone; recorded as
+    /// an override when it is not the first in the queue). A running turn ends first. Acked
+    /// with `result.turn`.
+    GiveFloor {
+        /// Who gets it; default: the first in the queue.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<ParticipantId>,
+    },
+    /// Speaker: end one's own turn. Facilitator: end the running turn.
+    EndTurn,
+    /// Facilitator: pause the floor: the turn's clock stands still and no turn can start.
+    PauseFloor,
+    /// Facilitator: let the floor go on.
+    ResumeFloor,
+    /// Facilitator: change floor settings (only the fields given).
+    FloorSettings {
+        /// The changes.
+        #[serde(flatten)]
+        change: FloorSettingsChange,
+    },
+    /// Facilitator: add a ground rule (no `rule`) or change one's text. Acked with
+    /// `result.rule` for a new rule. Agreements so far no longer count: everyone agrees to the
+    /// new version.
+    SetRule {
+        /// The rule to change; absent to add one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rule: Option<RuleId>,
+        /// 1–200 characters.
+        text: String,
+    },
+    /// Facilitator: take a ground rule out (its violations stay on record).
+    RemoveRule {
+        /// The rule.
+        rule: RuleId,
+    },
+    /// Person: agree (or not) to the current ground rules. A later answer replaces an earlier.
+    AgreeRules {
+        /// Yes or no.
+        agree: bool,
+    },
+    /// Person: report a violation of a ground rule. At most one open report per reporter per
+    /// person, and at most 3 reports per 10 minutes. Acked with `result.report`.
+    Flag {
+        /// The rule.
+        rule: RuleId,
+        /// About whom (optional).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        about: Option<ParticipantId>,
+        /// A note, up to 280 characters.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+        /// Hide the reporter from the facilitator too.
+        #[serde(default)]
+        anonymous: bool,
+    },
+    /// Facilitator: confirm an open report, optionally with a consequence for the person it is
+    /// about.
+    ConfirmFlag {
+        /// The report.
+        report: ReportId,
+        /// What follows (needs a report about someone).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        consequence: Option<Consequence>,
+    },
+    /// Facilitator: dismiss an open report.
+    DismissFlag {
+        /// The report.
+        report: ReportId,
+    },
 }
 
 fn default_budget() -> u32 {
@@ -289,12 +378,21 @@ pub struct AckResult {
     /// The link `projector_link` made (holds a secret token; sent only to the facilitator).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub projector_url: Option<String>,
+    /// The turn `give_floor` started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub turn: Option<String>,
+    /// The rule `set_rule` added.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<RuleId>,
+    /// The report `flag` made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report: Option<ReportId>,
 }
 
 impl AckResult {
     /// True when the command created nothing.
     pub fn is_empty(&self) -> bool {
-        self.card.is_none() && self.round.is_none() && self.projector_url.is_none()
+        self == &Self::default()
     }
 }
 
@@ -344,6 +442,24 @@ pub enum ErrorCode {
     CardLimit,
     /// There is no vote of yours to take back.
     NoVote,
+    /// No participant has this id.
+    UnknownParticipant,
+    /// The ground rule does not exist (or was taken out).
+    UnknownRule,
+    /// The report does not exist.
+    UnknownReport,
+    /// Nobody has the floor.
+    NoTurn,
+    /// The queue is empty: there is nobody to give the floor to.
+    QueueEmpty,
+    /// The floor is paused.
+    FloorPaused,
+    /// You used all your direct responses in this phase.
+    ResponseCap,
+    /// The report was already decided.
+    ReportClosed,
+    /// You already have an open report about this person, or made too many reports lately.
+    ReportLimit,
     /// The server could not complete the command; nothing changed. Try again (the same id
     /// may be resent: refusals are not remembered).
     Internal,
@@ -465,6 +581,13 @@ pub struct View {
     pub cards: Vec<CardView>,
     /// The voting rounds, in order of opening.
     pub rounds: Vec<RoundView>,
+    /// The floor: settings, the running turn, the queue, and balance as this role may see it.
+    pub floor: FloorView,
+    /// The ground rules with their confirmed-violation counts.
+    pub rules: RulesView,
+    /// Reported violations (facilitator only; empty for other roles).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reports: Vec<ReportView>,
 }
 
 /// What changed. An absent field of the patch means "nothing of this kind changed". Each entity
@@ -486,15 +609,21 @@ pub struct Patch {
     /// Rounds that were opened or changed (new votes included).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rounds: Vec<RoundView>,
+    /// The floor, whole, if anything in it changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub floor: Option<FloorView>,
+    /// The ground rules, whole, if anything in them changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<RulesView>,
+    /// Reports that were made or decided (facilitator only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reports: Vec<ReportView>,
 }
 
 impl Patch {
     /// True when nothing changed.
     pub fn is_empty(&self) -> bool {
-        self.session.is_none()
-            && self.participants.is_empty()
-            && self.cards.is_empty()
-            && self.rounds.is_empty()
+        self == &Self::default()
     }
 }
 
@@ -622,6 +751,10 @@ pub struct You {
     /// in. A round opened later is missing until your next `you`: you have used none of its
     /// budget yet.
     pub votes: Vec<YourVotes>,
+    /// Your floor time, responses, ground-rule answer, warnings and reports (absent for the
+    /// projector).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub floor: Option<YourFloor>,
 }
 
 /// Your votes in one round.

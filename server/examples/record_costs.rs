@@ -57,6 +57,7 @@ fn main() {
                 &format!("c{i}"),
                 &cmd,
                 i as i64,
+                &[],
                 &mut Dirty::default(),
             )
             .unwrap();

@@ -418,4 +418,158 @@ mod tests {
             "the slow phone got what fit in its outbox, then was cut off"
         );
     }
+
+    async fn send(registry: &Arc<Registry>, code: &str, conn: u64, id: &str, cmd: Command) {
+        registry
+            .room(code)
+            .tx
+            .send(RoomMsg::Command {
+                conn,
+                id: id.into(),
+                cmd,
+            })
+            .await
+            .unwrap();
+    }
+
+    /// Reads until `f` finds what it looks for (within ten minutes of the room's clock).
+    async fn until<T>(
+        rx: &mut mpsc::Receiver<Utf8Bytes>,
+        f: impl Fn(ServerMessage) -> Option<T>,
+    ) -> T {
+        let read = async {
+            loop {
+                if let Some(found) = f(next(rx).await) {
+                    return found;
+                }
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(600), read)
+            .await
+            .expect("did not come within ten minutes")
+    }
+
+    /// A facilitator and one participant, whose hand is up and who was just given the floor
+    /// under the given limit mode. Returns both outboxes.
+    async fn a_turn(
+        mode: tafel_protocol::LimitMode,
+    ) -> (
+        Arc<Registry>,
+        SessionCreated,
+        mpsc::Receiver<Utf8Bytes>,
+        (u64, mpsc::Receiver<Utf8Bytes>),
+    ) {
+        let (_, registry, s) = setup(RoomConfig::default()).await;
+        let (fac, mut fac_rx) = sink(&registry, 256);
+        resume(&registry, &s.code, &s.facilitator_token, &fac).await;
+        let (phone, mut phone_rx) = sink(&registry, 256);
+        registry
+            .ask(&s.code, |reply| RoomMsg::Join {
+                name: "Anna".into(),
+                perspective: Perspective::Client,
+                conn: phone.clone(),
+                reply,
+            })
+            .await
+            .unwrap();
+        let acked = |id: &'static str| {
+            move |m: ServerMessage| match m {
+                ServerMessage::Ack { id: got, .. } if got == id => Some(()),
+                _ => None,
+            }
+        };
+        let change = tafel_protocol::FloorSettingsChange {
+            mode: Some(mode),
+            turn_secs: Some(120),
+            ..Default::default()
+        };
+        send(
+            &registry,
+            &s.code,
+            fac.id,
+            "s",
+            Command::FloorSettings { change },
+        )
+        .await;
+        until(&mut fac_rx, acked("s")).await;
+        let hand = Command::RaiseHand {
+            kind: Default::default(),
+        };
+        send(&registry, &s.code, phone.id, "h", hand).await;
+        until(&mut phone_rx, acked("h")).await;
+        send(
+            &registry,
+            &s.code,
+            fac.id,
+            "g",
+            Command::GiveFloor { to: None },
+        )
+        .await;
+        until(&mut fac_rx, acked("g")).await;
+        // The phone sees its turn start with the full limit ahead.
+        let turn = until(&mut phone_rx, |m| match m {
+            ServerMessage::Delta { patch, .. } => patch.floor.and_then(|f| f.turn),
+            _ => None,
+        })
+        .await;
+        assert_eq!((turn.speaker.as_str(), turn.limit_ms), ("p2", 120_000));
+        (registry, s, fac_rx, (phone.id, phone_rx))
+    }
+
+    fn floor_of(m: ServerMessage) -> Option<tafel_protocol::FloorView> {
+        match m {
+            ServerMessage::Delta { patch, .. } => patch.floor,
+            _ => None,
+        }
+    }
+
+    fn nothing_waiting(rx: &mut mpsc::Receiver<Utf8Bytes>) -> bool {
+        rx.try_recv().is_err()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_turn_ends_at_its_hard_limit_on_the_server_clock() {
+        let (_registry, _s, mut fac_rx, (_, mut phone_rx)) =
+            a_turn(tafel_protocol::LimitMode::Hard).await;
+        tokio::task::yield_now().await;
+        while fac_rx.try_recv().is_ok() {}
+        while phone_rx.try_recv().is_ok() {}
+        tokio::time::sleep(Duration::from_secs(119)).await;
+        assert!(
+            nothing_waiting(&mut phone_rx),
+            "nothing happens before the limit"
+        );
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let floor = until(&mut phone_rx, floor_of).await;
+        assert_eq!(floor.turn, None, "the server ended the turn");
+        let floor = until(&mut fac_rx, floor_of).await;
+        let balance = floor.balance.unwrap();
+        assert_eq!(
+            balance.per_person[0].floor_ms, 120_000,
+            "ended exactly at the limit, on the server's clock"
+        );
+        assert_eq!(balance.figure, Some(1.0));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_soft_turn_runs_on_marked_overtime() {
+        let (registry, s, mut fac_rx, (phone, mut phone_rx)) =
+            a_turn(tafel_protocol::LimitMode::Soft).await;
+        tokio::time::sleep(Duration::from_secs(119)).await;
+        while phone_rx.try_recv().is_ok() {}
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let turn = until(&mut phone_rx, floor_of)
+            .await
+            .turn
+            .expect("still speaking");
+        assert!(turn.overtime, "marked overtime at the limit");
+        assert!(turn.elapsed_ms >= 120_000);
+        // The speaker goes on and ends the turn at 2:30; all of it counts.
+        tokio::time::sleep(Duration::from_secs(29)).await;
+        while fac_rx.try_recv().is_ok() {}
+        send(&registry, &s.code, phone, "e", Command::EndTurn).await;
+        let floor = until(&mut fac_rx, floor_of).await;
+        assert_eq!(floor.turn, None);
+        assert_eq!(floor.balance.unwrap().per_person[0].floor_ms, 150_000);
+    }
 }

@@ -4,7 +4,9 @@
 
 mod add_card;
 mod card_status;
+mod conduct;
 mod edit_card;
+pub mod floor;
 mod merge_cards;
 mod rounds;
 mod session_status;
@@ -41,15 +43,24 @@ pub struct Dirty {
     pub rounds: BTreeSet<usize>,
     /// Participants whose own data (`you`) changed.
     pub you: BTreeSet<usize>,
+    /// The floor (any event, or presence, which changes the queue and the balance).
+    pub floor: bool,
+    /// The ground rules or their counts.
+    pub rules: bool,
+    /// Report indexes (sent to the facilitator only).
+    pub reports: BTreeSet<usize>,
 }
 
 impl Dirty {
     /// True when nothing changed.
     pub fn is_empty(&self) -> bool {
         !self.session
+            && !self.floor
+            && !self.rules
             && self.participants.is_empty()
             && self.cards.is_empty()
             && self.rounds.is_empty()
+            && self.reports.is_empty()
     }
 }
 
@@ -65,6 +76,8 @@ pub struct Ctx<'a, 'tx> {
     pub now: Millis,
     /// Where to note what changed.
     pub dirty: &'a mut Dirty,
+    /// Live connections per participant (the queue in round order counts who is present).
+    pub online: &'a [u32],
 }
 
 /// A command's answer.
@@ -114,6 +127,35 @@ pub fn apply(cx: &mut Ctx<'_, '_>, actor: Actor, cmd: &Command) -> Outcome {
         Command::End => session_status::set(cx, actor, SessionStatus::Ended),
         // Recorded as an empty change; the room derives and stores the link's token.
         Command::ProjectorLink => facilitator(actor).map(|()| AckResult::default()),
+        Command::RaiseHand { kind } => floor::raise(cx, actor, *kind),
+        Command::LowerHand { participant } => floor::lower(cx, actor, participant.as_deref()),
+        Command::Pass => floor::pass(cx, actor),
+        Command::GiveFloor { to } => floor::give(cx, actor, to.as_deref()),
+        Command::EndTurn => floor::end(cx, actor),
+        Command::PauseFloor => floor::pause(cx, actor, true),
+        Command::ResumeFloor => floor::pause(cx, actor, false),
+        Command::FloorSettings { change } => floor::settings(cx, actor, change),
+        Command::SetRule { rule, text } => conduct::set_rule(cx, actor, rule.as_deref(), text),
+        Command::RemoveRule { rule } => conduct::remove_rule(cx, actor, rule),
+        Command::AgreeRules { agree } => conduct::agree(cx, actor, *agree),
+        Command::Flag {
+            rule,
+            about,
+            note,
+            anonymous,
+        } => conduct::flag(
+            cx,
+            actor,
+            rule,
+            about.as_deref(),
+            note.as_deref(),
+            *anonymous,
+        ),
+        Command::ConfirmFlag {
+            report,
+            consequence,
+        } => conduct::decide(cx, actor, report, true, *consequence),
+        Command::DismissFlag { report } => conduct::decide(cx, actor, report, false, None),
     }
 }
 
@@ -135,6 +177,20 @@ pub fn name(cmd: &Command) -> &'static str {
         Command::Unlock => "unlock",
         Command::End => "end",
         Command::ProjectorLink => "projector_link",
+        Command::RaiseHand { .. } => "raise_hand",
+        Command::LowerHand { .. } => "lower_hand",
+        Command::Pass => "pass",
+        Command::GiveFloor { .. } => "give_floor",
+        Command::EndTurn => "end_turn",
+        Command::PauseFloor => "pause_floor",
+        Command::ResumeFloor => "resume_floor",
+        Command::FloorSettings { .. } => "floor_settings",
+        Command::SetRule { .. } => "set_rule",
+        Command::RemoveRule { .. } => "remove_rule",
+        Command::AgreeRules { .. } => "agree_rules",
+        Command::Flag { .. } => "flag",
+        Command::ConfirmFlag { .. } => "confirm_flag",
+        Command::DismissFlag { .. } => "dismiss_flag",
     }
 }
 

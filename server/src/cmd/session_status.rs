@@ -1,9 +1,10 @@
 //! `lock`, `unlock` and `end`: the facilitator closes the door, opens it, or ends the session.
-//! Ending also closes an open voting round, so its result is final and visible.
+//! Ending also closes an open voting round, so its result is final and visible, and ends a
+//! running turn.
 
 use super::{Actor, Ctx, Outcome, facilitator};
 use crate::room::doc;
-use tafel_protocol::{AckResult, SessionStatus};
+use tafel_protocol::{AckResult, SessionStatus, TurnEnd};
 
 pub(super) fn set(cx: &mut Ctx<'_, '_>, actor: Actor, to: SessionStatus) -> Outcome {
     facilitator(actor)?;
@@ -17,6 +18,9 @@ pub(super) fn set(cx: &mut Ctx<'_, '_>, actor: Actor, to: SessionStatus) -> Outc
     };
     if let Some(r) = open_round {
         doc::put_round_closed(cx.tx, cx.o, r, cx.now)?;
+    }
+    if to == SessionStatus::Ended && cx.s.floor.running().is_some() {
+        super::floor::end_turn(cx, TurnEnd::SessionEnd, cx.now)?;
     }
     doc::put_status(cx.tx, cx.o, to)?;
     if let Some(r) = open_round {

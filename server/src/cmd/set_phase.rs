@@ -18,6 +18,10 @@ pub(super) fn apply(cx: &mut Ctx<'_, '_>, actor: Actor, phase: u8) -> Outcome {
         doc::put_phase(cx.tx, cx.o, phase)?;
         cx.s.fields.phase = phase;
         cx.dirty.session = true;
+        // Direct responses are capped per phase: whoever used some sees a fresh count.
+        cx.dirty.you.extend(
+            (0..cx.s.floor.stats.len()).filter(|p| !cx.s.floor.stats[*p].responses.is_empty()),
+        );
     }
     Ok(AckResult::default())
 }

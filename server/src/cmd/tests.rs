@@ -6,6 +6,8 @@ use crate::room::record::Record;
 use crate::room::state::{Participant, SessionFields};
 use tafel_protocol::{CardKind, Command as C, Language, Perspective};
 
+mod floor;
+
 const F: Actor = Actor {
     role: Role::Facilitator,
     participant: Some(0),
@@ -21,7 +23,7 @@ struct Room {
     n: u32,
 }
 
-fn participant(i: usize) -> Actor {
+pub(super) fn participant(i: usize) -> Actor {
     Actor {
         role: Role::Participant,
         participant: Some(i),
@@ -72,6 +74,7 @@ impl Room {
             &format!("c{}", self.n),
             &cmd,
             self.now,
+            &[1, 1, 1, 1],
             &mut Dirty::default(),
         )
     }
@@ -731,6 +734,7 @@ fn hydrating_the_saved_document_gives_the_same_state() {
         );
         r.ok(F, C::CloseRound { round });
         r.ok(F, C::SetPhase { phase: 3 });
+        floor::script(&mut r);
         r.ok(F, C::Lock);
         let e = r.add(participant(3), "E");
         r.ok(participant(3), C::WithdrawCard { card: e });
@@ -740,11 +744,10 @@ fn hydrating_the_saved_document_gives_the_same_state() {
         let reloaded =
             Record::from_doc(automerge::Automerge::load(&bytes).unwrap(), [7; 32]).unwrap();
         assert_eq!(reloaded.state, r.record.state, "anonymous={anonymous}");
-        let online = |_| false;
         for role in [Role::Facilitator, Role::Participant, Role::Projector] {
             assert_eq!(
-                reloaded.state.view(role, "http://x", &online),
-                r.record.state.view(role, "http://x", &online)
+                reloaded.state.view(role, "http://x", r.now, &[0, 1, 0, 1]),
+                r.record.state.view(role, "http://x", r.now, &[0, 1, 0, 1])
             );
         }
         let messages = doc::messages(&reloaded.doc);

@@ -6,25 +6,37 @@
 //! ├─ participants  map id → {name perspective role joined_at}
 //! ├─ cards         map id → {kind phase text author builds_on? created_at edited_at? status merged_into?}
 //! ├─ rounds        map id → {phase budget max_per_card live opened_at closed_at? cards}
-//! └─ votes         map id → {round card voter delta at}      (append-only: +1 placed, −1 taken back)
+//! ├─ votes         map id → {round card voter delta at}      (append-only: +1 placed, −1 taken back)
+//! ├─ floor         map id → {t at p? k? n? o? ph? v?}        (append-only floor events, see below)
+//! ├─ rules         map id → {text status}
+//! ├─ agreements    map id → {voter agree version at}         (append-only; the latest per voter counts)
+//! └─ reports       map id → {rule about? note? by anonymous at status resolved_at? consequence?}
 //! ```
 //!
-//! Records live in maps keyed by id (fast to add to, unlike a long list); votes are never
-//! rewritten; a card's `text` and `status`, a round's `closed_at` and the session's `phase` and
-//! `status` are the only keys ever written twice, and rarely. Card authors in an anonymous
+//! A floor event's `t` is `raise` (p, k = hand kind), `lower` (p), `pass` (p), `give` (p, k =
+//! turn kind, n = limit in ms, o = out of queue order, ph = phase), `end` (k = how), `pause`,
+//! `resume` or `set` (v = the settings change as JSON). Turns, floor time and the queue are
+//! derived from these; nothing that ticks is stored.
+//!
+//! Records live in maps keyed by id (fast to add to, unlike a long list); votes, floor events
+//! and agreements are never rewritten; a card's `text` and `status`, a round's `closed_at`, a
+//! rule's `text` and `status`, a report's decision and the session's `phase`, `status` and
+//! `rules_version` are the only keys ever written twice, and rarely. Card authors in an anonymous
 //! session, and every voter, are stored as pseudonyms (a keyed hash), never as a plain id.
 //! Nothing in the document is a secret: tokens and the pseudonym key live in storage only.
 //!
 //! Every change carries a [`ChangeMessage`] naming the command, its pseudonymous giver and its
 //! client id, and the server's time in milliseconds: the document's history is the replay.
 
+use super::conduct::{Report, Rule};
+use super::floor::Event;
 use super::state::{Card, Participant, Round, Session, SessionFields, id, parse_id};
 use automerge::hydrate::{Map, Value};
 use automerge::transaction::{CommitOptions, Transactable, Transaction};
 use automerge::{Automerge, AutomergeError, ObjId, ObjType, ROOT, ReadDoc, ScalarValue};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use tafel_protocol::{AckResult, CardStatus, Millis};
+use tafel_protocol::{AckResult, CardStatus, Millis, ReportStatus};
 
 /// The ids of the document's top-level maps, looked up once per load.
 #[derive(Debug, Clone)]
@@ -87,11 +99,18 @@ pub fn create(
     tx.put(&session, "created_at", fields.created_at)?;
     tx.put(&session, "phase", i64::from(fields.phase))?;
     tx.put(&session, "status", wire(&fields.status))?;
+    tx.put(&session, "rules_version", 0)?;
     for name in ["participants", "cards", "rounds", "votes"] {
         tx.put_object(ROOT, name, ObjType::Map)?;
     }
     let objs = objs_in(&tx)?;
     put_participant(&mut tx, &objs, 0, facilitator)?;
+    for (i, text) in super::conduct::default_rules(fields.language)
+        .iter()
+        .enumerate()
+    {
+        put_rule(&mut tx, i, text)?;
+    }
     let message = ChangeMessage {
         cmd: "create".into(),
         by: None,
@@ -268,6 +287,175 @@ pub fn put_vote(
     tx.put(&obj, "at", v.at)
 }
 
+/// A top-level map added after the first version: looked up, and created in this change when an
+/// older document lacks it.
+fn late_map(tx: &mut Transaction<'_>, name: &str) -> Result<ObjId, AutomergeError> {
+    match tx.get(ROOT, name)? {
+        Some((automerge::Value::Object(ObjType::Map), obj)) => Ok(obj),
+        _ => tx.put_object(ROOT, name, ObjType::Map),
+    }
+}
+
+fn record_in(tx: &Transaction<'_>, map: &ObjId, key: &str) -> Result<ObjId, AutomergeError> {
+    match tx.get(map, key)? {
+        Some((_, obj)) => Ok(obj),
+        None => Err(AutomergeError::InvalidObjId(key.to_owned())),
+    }
+}
+
+/// Appends a floor event.
+pub fn put_floor_event(
+    tx: &mut Transaction<'_>,
+    index: u64,
+    event: &Event,
+    at: Millis,
+) -> Result<(), AutomergeError> {
+    let floor = late_map(tx, "floor")?;
+    let obj = tx.put_object(&floor, format!("f{}", index + 1), ObjType::Map)?;
+    let t = match event {
+        Event::Raise { .. } => "raise",
+        Event::Lower { .. } => "lower",
+        Event::Pass { .. } => "pass",
+        Event::Give { .. } => "give",
+        Event::End { .. } => "end",
+        Event::Pause => "pause",
+        Event::Resume => "resume",
+        Event::Set(_) => "set",
+    };
+    tx.put(&obj, "t", t)?;
+    tx.put(&obj, "at", at)?;
+    match event {
+        Event::Raise { p, kind } => {
+            tx.put(&obj, "p", id('p', *p))?;
+            tx.put(&obj, "k", wire(kind))
+        }
+        Event::Lower { p } | Event::Pass { p } => tx.put(&obj, "p", id('p', *p)),
+        Event::Give {
+            p,
+            kind,
+            limit_ms,
+            over,
+            phase,
+        } => {
+            tx.put(&obj, "p", id('p', *p))?;
+            tx.put(&obj, "k", wire(kind))?;
+            tx.put(&obj, "n", *limit_ms)?;
+            tx.put(&obj, "o", *over)?;
+            tx.put(&obj, "ph", i64::from(*phase))
+        }
+        Event::End { how } => tx.put(&obj, "k", wire(how)),
+        Event::Pause | Event::Resume => Ok(()),
+        Event::Set(change) => tx.put(
+            &obj,
+            "v",
+            serde_json::to_string(change).expect("plain struct"),
+        ),
+    }
+}
+
+/// Records a new ground rule.
+pub fn put_rule(tx: &mut Transaction<'_>, index: usize, text: &str) -> Result<(), AutomergeError> {
+    let rules = late_map(tx, "rules")?;
+    let obj = tx.put_object(&rules, id('g', index), ObjType::Map)?;
+    tx.put(&obj, "text", text)?;
+    tx.put(&obj, "status", "active")
+}
+
+/// Records a rule's new text, or that it was taken out; and the rules' new version.
+pub fn put_rule_change(
+    tx: &mut Transaction<'_>,
+    o: &Objs,
+    index: usize,
+    change: RuleChange<'_>,
+    version: u32,
+) -> Result<(), AutomergeError> {
+    let rules = late_map(tx, "rules")?;
+    match change {
+        RuleChange::Added(text) => put_rule(tx, index, text)?,
+        RuleChange::Text(text) => {
+            let obj = record_in(tx, &rules, &id('g', index))?;
+            tx.put(&obj, "text", text)?;
+        }
+        RuleChange::Removed => {
+            let obj = record_in(tx, &rules, &id('g', index))?;
+            tx.put(&obj, "status", "removed")?;
+        }
+    }
+    tx.put(&o.session, "rules_version", i64::from(version))
+}
+
+/// What happened to a rule.
+#[derive(Debug, Clone, Copy)]
+pub enum RuleChange<'a> {
+    /// A new rule with this text.
+    Added(&'a str),
+    /// New text.
+    Text(&'a str),
+    /// Taken out.
+    Removed,
+}
+
+/// Appends an answer to the ground rules, under the voter's pseudonym.
+pub fn put_agreement(
+    tx: &mut Transaction<'_>,
+    index: u64,
+    voter: &str,
+    agree: bool,
+    version: u32,
+    at: Millis,
+) -> Result<(), AutomergeError> {
+    let agreements = late_map(tx, "agreements")?;
+    let obj = tx.put_object(&agreements, format!("a{}", index + 1), ObjType::Map)?;
+    tx.put(&obj, "voter", voter)?;
+    tx.put(&obj, "agree", agree)?;
+    tx.put(&obj, "version", i64::from(version))?;
+    tx.put(&obj, "at", at)
+}
+
+/// Records a new report; the reporter only as a pseudonym.
+pub fn put_report(
+    tx: &mut Transaction<'_>,
+    index: usize,
+    r: &Report,
+    by: &str,
+) -> Result<(), AutomergeError> {
+    let reports = late_map(tx, "reports")?;
+    let obj = tx.put_object(&reports, id('x', index), ObjType::Map)?;
+    tx.put(&obj, "rule", id('g', r.rule))?;
+    if let Some(p) = r.about {
+        tx.put(&obj, "about", id('p', p))?;
+    }
+    if let Some(note) = &r.note {
+        tx.put(&obj, "note", note.as_str())?;
+    }
+    tx.put(&obj, "by", by)?;
+    tx.put(&obj, "anonymous", r.anonymous)?;
+    tx.put(&obj, "at", r.at)?;
+    tx.put(&obj, "status", wire(&r.status))
+}
+
+/// Records the facilitator's decision on a report.
+pub fn put_report_decision(
+    tx: &mut Transaction<'_>,
+    index: usize,
+    r: &Report,
+) -> Result<(), AutomergeError> {
+    let reports = late_map(tx, "reports")?;
+    let obj = record_in(tx, &reports, &id('x', index))?;
+    tx.put(&obj, "status", wire(&r.status))?;
+    if let Some(at) = r.resolved_at {
+        tx.put(&obj, "resolved_at", at)?;
+    }
+    if let Some(c) = &r.consequence {
+        tx.put(
+            &obj,
+            "consequence",
+            serde_json::to_string(c).expect("plain enum"),
+        )?;
+    }
+    Ok(())
+}
+
 // --- reading back --------------------------------------------------------------------------
 
 fn scalar<'a>(m: &'a Map, key: &str) -> Result<&'a ScalarValue, String> {
@@ -409,6 +597,88 @@ pub fn hydrate(doc: &Automerge, key: [u8; 32]) -> Result<Session, String> {
             .tally(voter, card, delta);
     }
     session.vote_records = votes.len() as u64;
+    session.rules_version = match s.get("rules_version") {
+        Some(_) => small(s, "rules_version")?,
+        None => 0,
+    };
+    let empty = Map::default();
+    let late = |name: &str| -> Result<&Map, String> {
+        match root.get(name) {
+            None => Ok(&empty),
+            Some(_) => child(&root, name),
+        }
+    };
+    for r in records(late("rules")?, 'g')? {
+        session.rules.push(Rule {
+            text: text(r, "text")?,
+            removed: text(r, "status")? == "removed",
+        });
+    }
+    let agreements = records(late("agreements")?, 'a')?;
+    session.agreement_records = agreements.len() as u64;
+    for a in agreements {
+        let voter = *session
+            .by_pseudonym
+            .get(&text(a, "voter")?)
+            .ok_or("unknown voter")?;
+        session
+            .agreements
+            .insert(voter, (small(a, "version")?, boolean(a, "agree")?));
+    }
+    for (i, r) in records(late("reports")?, 'x')?.into_iter().enumerate() {
+        let reporter = *session
+            .by_pseudonym
+            .get(&text(r, "by")?)
+            .ok_or("unknown reporter")?;
+        let report = Report {
+            rule: ref_id(r, "rule", 'g')?.ok_or("report without rule")?,
+            about: ref_id(r, "about", 'p')?,
+            note: match r.get("note") {
+                Some(_) => Some(text(r, "note")?),
+                None => None,
+            },
+            reporter,
+            anonymous: boolean(r, "anonymous")?,
+            at: int(r, "at")?,
+            status: from_wire::<ReportStatus>(&text(r, "status")?)?,
+            resolved_at: opt_int(r, "resolved_at")?,
+            consequence: match r.get("consequence") {
+                Some(_) => Some(
+                    serde_json::from_str(&text(r, "consequence")?).map_err(|e| e.to_string())?,
+                ),
+                None => None,
+            },
+        };
+        session.put_report(i, report);
+    }
+    for e in records(late("floor")?, 'f')? {
+        let at = int(e, "at")?;
+        let p =
+            || -> Result<usize, String> { ref_id(e, "p", 'p')?.ok_or("event without p".into()) };
+        let event = match text(e, "t")?.as_str() {
+            "raise" => Event::Raise {
+                p: p()?,
+                kind: from_wire(&text(e, "k")?)?,
+            },
+            "lower" => Event::Lower { p: p()? },
+            "pass" => Event::Pass { p: p()? },
+            "give" => Event::Give {
+                p: p()?,
+                kind: from_wire(&text(e, "k")?)?,
+                limit_ms: int(e, "n")?,
+                over: boolean(e, "o")?,
+                phase: u8::try_from(int(e, "ph")?).map_err(|e| e.to_string())?,
+            },
+            "end" => Event::End {
+                how: from_wire(&text(e, "k")?)?,
+            },
+            "pause" => Event::Pause,
+            "resume" => Event::Resume,
+            "set" => Event::Set(serde_json::from_str(&text(e, "v")?).map_err(|e| e.to_string())?),
+            other => return Err(format!("unknown floor event {other}")),
+        };
+        session.floor.apply(&event, at);
+    }
     Ok(session)
 }
 

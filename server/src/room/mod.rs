@@ -6,7 +6,9 @@
 //! commit, and only then sends deltas (encoded once per role), own-data updates, acks and
 //! welcomes. So nothing is acknowledged, or shown to anyone, before it is on disk.
 
+pub mod conduct;
 pub mod doc;
+pub mod floor;
 pub mod record;
 pub mod state;
 
@@ -148,6 +150,35 @@ pub fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
+/// A room's clock: the server's time in milliseconds since the epoch, read once when the room
+/// loads and then advanced by tokio's monotonic clock. So times in a session never run
+/// backwards, and tests can pause and advance a room's time.
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    base_ms: i64,
+    base: tokio::time::Instant,
+}
+
+impl Clock {
+    /// Starts at the system's time now.
+    pub fn start() -> Self {
+        Self {
+            base_ms: now_ms(),
+            base: tokio::time::Instant::now(),
+        }
+    }
+
+    /// The time now.
+    pub fn now(&self) -> tafel_protocol::Millis {
+        self.base_ms + self.base.elapsed().as_millis() as i64
+    }
+
+    /// The instant at which this clock reads `ms`.
+    pub fn instant_at(&self, ms: tafel_protocol::Millis) -> tokio::time::Instant {
+        self.base + Duration::from_millis((ms - self.base_ms).max(0) as u64)
+    }
+}
+
 /// The most participants one session takes (each is a record every screen shows).
 pub const MAX_PARTICIPANTS: usize = 2000;
 
@@ -203,6 +234,8 @@ struct Room {
     since_snapshot: u64,
     /// Connections whose outbox overflowed, to drop after the fan-out.
     dropped: Vec<ConnId>,
+    /// The room's time.
+    clock: Clock,
 }
 
 fn encode(msg: &ServerMessage) -> Utf8Bytes {
@@ -259,6 +292,14 @@ pub(crate) async fn run(
     }
     .instrument(span)
     .await
+}
+
+/// Sleeps until `deadline`, or forever without one.
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Answers everything left in a closed mailbox.
@@ -337,6 +378,7 @@ async fn load(code: &str, storage: Storage, cfg: Arc<RoomConfig>) -> Result<Opti
         store_seq,
         since_snapshot,
         dropped: Vec::new(),
+        clock: Clock::start(),
     }))
 }
 
@@ -355,13 +397,15 @@ impl Room {
         shutdown: CancellationToken,
     ) {
         let exit = loop {
+            let deadline = self.next_deadline().map(|ms| self.clock.instant_at(ms));
             let msg = tokio::select! {
                 biased;
                 _ = shutdown.cancelled() => break Exit::Shutdown,
                 msg = rx.recv() => match msg {
-                    Some(msg) => msg,
+                    Some(msg) => Some(msg),
                     None => break Exit::Shutdown,
                 },
+                _ = sleep_until(deadline) => None,
                 _ = tokio::time::sleep(self.cfg.idle), if self.conns.is_empty() => break Exit::Idle,
             };
             let mut batch = Batch {
@@ -373,7 +417,10 @@ impl Room {
                 welcomes: Vec::new(),
                 later: Vec::new(),
             };
-            self.handle(msg, &mut batch);
+            match msg {
+                Some(msg) => self.handle(msg, &mut batch),
+                None => self.tick(&mut batch),
+            }
             for _ in 1..MAX_BATCH {
                 match rx.try_recv() {
                     Ok(msg) => self.handle(msg, &mut batch),
@@ -404,6 +451,31 @@ impl Room {
             "room unloaded"
         );
         // Dropping `self` drops every outbox sender: connections close and clients resume.
+    }
+
+    /// The next moment the floor changes by itself: a turn reaching its limit, or a hand whose
+    /// hold ends.
+    fn next_deadline(&self) -> Option<tafel_protocol::Millis> {
+        let now = self.clock.now();
+        let s = &self.record.state;
+        let turn = s.floor.deadline().filter(|d| s.floor.hard() || *d > now);
+        let hold = s.holds.values().copied().filter(|until| *until > now).min();
+        turn.into_iter().chain(hold).min()
+    }
+
+    /// A deadline passed: a hard turn ends (a change in the record, by the server), a soft one
+    /// turns overtime, or a hold ended. Either way everyone gets the floor anew.
+    fn tick(&mut self, b: &mut Batch) {
+        let now = self.clock.now();
+        match self.record.limit_reached(now, &self.online, &mut b.dirty) {
+            Ok(true) => {
+                self.seq += 1;
+                tracing::debug!("turn ended at its limit");
+            }
+            Ok(false) => {}
+            Err(r) => tracing::error!(error = %r, "could not end a turn at its limit"),
+        }
+        b.dirty.floor = true;
     }
 
     fn handle(&mut self, msg: RoomMsg, b: &mut Batch) {
@@ -510,7 +582,10 @@ impl Room {
         cmd: &Command,
         b: &mut Batch,
     ) -> Result<AckResult, Refusal> {
-        let result = self.record.apply(actor, id, cmd, now_ms(), &mut b.dirty);
+        let now = self.clock.now();
+        let result = self
+            .record
+            .apply(actor, id, cmd, now, &self.online, &mut b.dirty);
         match &result {
             Ok(_) => {
                 self.seq += 1;
@@ -550,7 +625,7 @@ impl Room {
             name,
             perspective,
             role: Role::Participant,
-            joined_at: now_ms(),
+            joined_at: self.clock.now(),
         };
         let index = self.record.join(p, &mut b.dirty)?;
         self.seq += 1;
@@ -608,6 +683,8 @@ impl Room {
                 self.online[p] += 1;
                 if self.online[p] == 1 {
                     b.dirty.participants.insert(p);
+                    // Who is present counts for the round order and the balance.
+                    b.dirty.floor = true;
                 }
             }
         }
@@ -672,8 +749,9 @@ impl Room {
     }
 
     fn view(&self, role: Role) -> tafel_protocol::View {
-        let online = |p: usize| self.online.get(p).is_some_and(|n| *n > 0);
-        self.record.state.view(role, &self.cfg.public_url, &online)
+        self.record
+            .state
+            .view(role, &self.cfg.public_url, self.clock.now(), &self.online)
     }
 
     /// Sends each role the changed entities, encoded once per role.
@@ -712,6 +790,15 @@ impl Room {
                 .iter()
                 .map(|r| s.round_view(*r, role))
                 .collect(),
+            floor: dirty
+                .floor
+                .then(|| s.floor_view(role, self.clock.now(), &self.online)),
+            rules: dirty.rules.then(|| s.rules_view()),
+            reports: if role == Role::Facilitator {
+                dirty.reports.iter().map(|r| s.report_view(*r)).collect()
+            } else {
+                Vec::new()
+            },
         };
         encode(&ServerMessage::Delta {
             seq: self.seq,
@@ -760,6 +847,7 @@ impl Room {
             self.online[p] -= 1;
             if self.online[p] == 0 {
                 dirty.participants.insert(p);
+                dirty.floor = true;
             }
         }
     }

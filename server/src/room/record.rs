@@ -32,14 +32,68 @@ impl Record {
     }
 
     /// Applies one command as one change. On refusal nothing changes, in the document or in
-    /// memory.
+    /// memory. `online` counts each participant's live connections.
     pub fn apply(
         &mut self,
         actor: Actor,
         cmd_id: &str,
         cmd: &Command,
         now: Millis,
+        online: &[u32],
         dirty: &mut Dirty,
+    ) -> Outcome {
+        let by = actor.participant.map(|p| self.state.pseudonyms[p].clone());
+        self.change(now, online, dirty, |cx| {
+            let ack = cmd::apply(cx, actor, cmd)?;
+            let message = ChangeMessage {
+                cmd: cmd::name(cmd).into(),
+                by,
+                id: Some(cmd_id.to_owned()),
+                ack: ack.clone(),
+            };
+            Ok((ack, message))
+        })
+    }
+
+    /// The server's own change when a turn reaches its hard limit. Records nothing and returns
+    /// false when there is nothing to end.
+    pub fn limit_reached(
+        &mut self,
+        now: Millis,
+        online: &[u32],
+        dirty: &mut Dirty,
+    ) -> Result<bool, Refusal> {
+        let result = self.change(now, online, dirty, |cx| {
+            if cmd::floor::limit_reached(cx)? {
+                let message = ChangeMessage {
+                    cmd: "turn_limit".into(),
+                    by: None,
+                    id: None,
+                    ack: AckResult::default(),
+                };
+                Ok((AckResult::default(), message))
+            } else {
+                Err(crate::error::refuse(
+                    tafel_protocol::ErrorCode::NoTurn,
+                    "no turn at its limit",
+                ))
+            }
+        });
+        match result {
+            Ok(_) => Ok(true),
+            Err(r) if r.code == tafel_protocol::ErrorCode::NoTurn => Ok(false),
+            Err(r) => Err(r),
+        }
+    }
+
+    /// Runs `f` in one transaction: committed as one change with the message it returns, or
+    /// rolled back when it refuses.
+    fn change(
+        &mut self,
+        now: Millis,
+        online: &[u32],
+        dirty: &mut Dirty,
+        f: impl FnOnce(&mut Ctx<'_, '_>) -> Result<(AckResult, ChangeMessage), Refusal>,
     ) -> Outcome {
         let Self {
             doc: document,
@@ -53,15 +107,10 @@ impl Record {
             o: objs,
             now,
             dirty,
+            online,
         };
-        match cmd::apply(&mut cx, actor, cmd) {
-            Ok(ack) => {
-                let message = ChangeMessage {
-                    cmd: cmd::name(cmd).into(),
-                    by: actor.participant.map(|p| state.pseudonyms[p].clone()),
-                    id: Some(cmd_id.to_owned()),
-                    ack: ack.clone(),
-                };
+        match f(&mut cx) {
+            Ok((ack, message)) => {
                 // A command that changed nothing (lock when locked) is still recorded, as an
                 // empty change: every acknowledged command is in the history, so its answer
                 // survives a restart and replay shows it.

@@ -4,10 +4,14 @@
 //! Ids on the wire are a letter and a number (`p3`, `k12`, `r2`, `v40`); in memory they are
 //! indexes into vectors (`p3` is `participants[2]`), because records are never deleted.
 
+use super::conduct::{Report, Rule};
+use super::floor::{self, Floor, People};
 use std::collections::{BTreeMap, HashMap};
 use tafel_protocol::{
-    CardKind, CardStatus, CardTotal, CardView, Language, Millis, ParticipantView, Perspective,
-    Role, RoundStatus, RoundView, SessionStatus, SessionView, View, You, YourVotes,
+    Balance, CardKind, CardStatus, CardTotal, CardView, FloorView, Language, Millis,
+    ParticipantView, PersonFloor, Perspective, PerspectiveFloor, QueueEntry, QueueReason,
+    ReportStatus, ReportView, Role, RoundStatus, RoundView, RuleView, RulesView, SessionStatus,
+    SessionView, TurnView, View, You, YourFloor, YourReport, YourVotes, YourWarning,
 };
 
 /// The number of phases of the method (0–5).
@@ -155,6 +159,20 @@ pub struct Session {
     pub by_pseudonym: HashMap<String, usize>,
     /// Each participant's cards, by index (so `you` needs no scan of every card).
     pub own_cards: Vec<Vec<usize>>,
+    /// The floor, folded from its events.
+    pub floor: Floor,
+    /// Every ground rule ever added.
+    pub rules: Vec<Rule>,
+    /// Bumped by every change to the rules; agreements count for the current version.
+    pub rules_version: u32,
+    /// Each person's latest answer to the rules: (version, agreed).
+    pub agreements: HashMap<usize, (u32, bool)>,
+    /// How many agreement records exist (the next id).
+    pub agreement_records: u64,
+    /// Every reported violation.
+    pub reports: Vec<Report>,
+    /// Until when a person's hand waits, after confirmed violations (derived from reports).
+    pub holds: HashMap<usize, Millis>,
 }
 
 /// Formats an id: `id('p', 0)` is `"p1"`.
@@ -181,6 +199,218 @@ impl Session {
             pseudonyms: Vec::new(),
             by_pseudonym: HashMap::new(),
             own_cards: Vec::new(),
+            floor: Floor::default(),
+            rules: Vec::new(),
+            rules_version: 0,
+            agreements: HashMap::new(),
+            agreement_records: 0,
+            reports: Vec::new(),
+            holds: HashMap::new(),
+        }
+    }
+
+    /// Adds a report to memory, or replaces one that was decided (the caller records it).
+    pub fn put_report(&mut self, index: usize, report: Report) {
+        if let Some((p, until)) = report.hold() {
+            let hold = self.holds.entry(p).or_default();
+            *hold = (*hold).max(until);
+        }
+        if index == self.reports.len() {
+            self.reports.push(report);
+        } else {
+            self.reports[index] = report;
+        }
+    }
+
+    /// What the floor needs to know of the people in the session, given who is connected.
+    pub fn with_people<R>(&self, online: &[u32], f: impl FnOnce(&People<'_>) -> R) -> R {
+        let counts = |p: usize| {
+            self.participants
+                .get(p)
+                .is_some_and(|x| x.role == Role::Participant)
+        };
+        let is_online = |p: usize| online.get(p).is_some_and(|n| *n > 0);
+        let held_until = |p: usize| self.holds.get(&p).copied();
+        f(&People {
+            counts: &counts,
+            online: &is_online,
+            held_until: &held_until,
+            len: self.participants.len(),
+        })
+    }
+
+    /// The floor as `role` may see it at `now`.
+    pub fn floor_view(&self, role: Role, now: Millis, online: &[u32]) -> FloorView {
+        let fl = &self.floor;
+        self.with_people(online, |people| {
+            let queue = fl
+                .queue(people, now)
+                .into_iter()
+                .map(|pl| QueueEntry {
+                    participant: id('p', pl.p),
+                    hand: pl.hand,
+                    raised_at: pl.raised_at,
+                    reason: match pl.reason {
+                        QueueReason::OnHold if role != Role::Facilitator => QueueReason::Waiting,
+                        r => r,
+                    },
+                })
+                .collect();
+            let show_balance = match role {
+                Role::Facilitator => true,
+                Role::Projector => fl.settings.show_balance,
+                Role::Participant => false,
+            };
+            FloorView {
+                settings: fl.settings,
+                paused: fl.paused_since.is_some(),
+                turn: fl.running().map(|t| TurnView {
+                    id: id('t', fl.turns.len() - 1),
+                    speaker: id('p', t.speaker),
+                    kind: t.kind,
+                    started_at: t.started_at,
+                    limit_ms: t.limit_ms,
+                    elapsed_ms: fl.elapsed(t, now),
+                    overtime: fl.overtime(now),
+                }),
+                queue,
+                spoken_ms: fl.stats.iter().map(|s| s.floor_ms).sum(),
+                turns: fl.turns.len() as u32,
+                balance: show_balance.then(|| self.balance(people, role == Role::Facilitator)),
+            }
+        })
+    }
+
+    /// The balance figures over everyone counted.
+    fn balance(&self, people: &People<'_>, per_person: bool) -> Balance {
+        let fl = &self.floor;
+        let counted = fl.counted(people);
+        let times: Vec<i64> = counted.iter().map(|p| fl.floor_ms(*p)).collect();
+        let total: i64 = times.iter().sum();
+        let mut per_perspective: BTreeMap<Perspective, PerspectiveFloor> = BTreeMap::new();
+        for p in &counted {
+            let perspective = self.participants[*p].perspective;
+            let e = per_perspective
+                .entry(perspective)
+                .or_insert(PerspectiveFloor {
+                    perspective,
+                    people: 0,
+                    floor_ms: 0,
+                    turns: 0,
+                });
+            e.people += 1;
+            e.floor_ms += fl.floor_ms(*p);
+            e.turns += fl.turns_of(*p);
+        }
+        Balance {
+            figure: floor::balance(&times),
+            top_share: (total > 0).then(|| *times.iter().max().unwrap_or(&0) as f64 / total as f64),
+            people: counted.len() as u32,
+            silent: counted.iter().filter(|p| fl.turns_of(**p) == 0).count() as u32,
+            per_person: if per_person {
+                counted
+                    .iter()
+                    .map(|p| PersonFloor {
+                        participant: id('p', *p),
+                        floor_ms: fl.floor_ms(*p),
+                        turns: fl.turns_of(*p),
+                        violations: self.confirmed(|r| r.about == Some(*p)),
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            per_perspective: per_perspective.into_values().collect(),
+        }
+    }
+
+    fn confirmed(&self, which: impl Fn(&Report) -> bool) -> u32 {
+        self.reports
+            .iter()
+            .filter(|r| r.status == ReportStatus::Confirmed && which(r))
+            .count() as u32
+    }
+
+    /// The ground rules in force, with counts.
+    pub fn rules_view(&self) -> RulesView {
+        let answers = || {
+            self.agreements
+                .values()
+                .filter(|(v, _)| *v == self.rules_version)
+        };
+        RulesView {
+            rules: self
+                .rules
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| !r.removed)
+                .map(|(i, r)| RuleView {
+                    id: id('g', i),
+                    text: r.text.clone(),
+                    violations: self.confirmed(|x| x.rule == i),
+                })
+                .collect(),
+            version: self.rules_version,
+            agreed: answers().filter(|(_, yes)| *yes).count() as u32,
+            disagreed: answers().filter(|(_, yes)| !*yes).count() as u32,
+        }
+    }
+
+    /// A report, as the facilitator sees it.
+    pub fn report_view(&self, index: usize) -> ReportView {
+        let r = &self.reports[index];
+        ReportView {
+            id: id('x', index),
+            rule: id('g', r.rule),
+            about: r.about.map(|p| id('p', p)),
+            note: r.note.clone(),
+            reporter: (!r.anonymous).then(|| id('p', r.reporter)),
+            status: r.status,
+            at: r.at,
+            resolved_at: r.resolved_at,
+            consequence: r.consequence,
+        }
+    }
+
+    /// One person's own floor and ground-rule data.
+    pub fn your_floor(&self, me: usize) -> YourFloor {
+        let fl = &self.floor;
+        YourFloor {
+            floor_ms: fl.floor_ms(me),
+            turns: fl.turns_of(me),
+            responses_used: fl.responses_in(me, self.fields.phase),
+            hand_wait_until: self.holds.get(&me).copied(),
+            agreed: self
+                .agreements
+                .get(&me)
+                .filter(|(v, _)| *v == self.rules_version)
+                .map(|(_, yes)| *yes),
+            warnings: self
+                .reports
+                .iter()
+                .filter(|r| r.about == Some(me) && r.status == ReportStatus::Confirmed)
+                .filter_map(|r| {
+                    Some(YourWarning {
+                        rule: id('g', r.rule),
+                        at: r.resolved_at?,
+                        hand_wait_minutes: match r.consequence? {
+                            tafel_protocol::Consequence::Warning => None,
+                            tafel_protocol::Consequence::HandWait { minutes } => Some(minutes),
+                        },
+                    })
+                })
+                .collect(),
+            reports: self
+                .reports
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.reporter == me)
+                .map(|(i, r)| YourReport {
+                    id: id('x', i),
+                    rule: id('g', r.rule),
+                    status: r.status,
+                })
+                .collect(),
         }
     }
 
@@ -300,12 +530,12 @@ impl Session {
         }
     }
 
-    /// Everything `role` may see. `online` tells, per participant, whether they are connected.
-    pub fn view(&self, role: Role, public_url: &str, online: &dyn Fn(usize) -> bool) -> View {
+    /// Everything `role` may see at `now`. `online` counts, per participant, their connections.
+    pub fn view(&self, role: Role, public_url: &str, now: Millis, online: &[u32]) -> View {
         View {
             session: self.session_view(public_url),
             participants: (0..self.participants.len())
-                .map(|i| self.participant_view(i, online(i)))
+                .map(|i| self.participant_view(i, online.get(i).is_some_and(|n| *n > 0)))
                 .collect(),
             cards: (0..self.cards.len())
                 .map(|i| self.card_view(i, role))
@@ -313,6 +543,15 @@ impl Session {
             rounds: (0..self.rounds.len())
                 .map(|i| self.round_view(i, role))
                 .collect(),
+            floor: self.floor_view(role, now, online),
+            rules: self.rules_view(),
+            reports: if role == Role::Facilitator {
+                (0..self.reports.len())
+                    .map(|i| self.report_view(i))
+                    .collect()
+            } else {
+                Vec::new()
+            },
         }
     }
 
@@ -324,6 +563,7 @@ impl Session {
                 role,
                 cards: Vec::new(),
                 votes: Vec::new(),
+                floor: None,
             };
         };
         You {
@@ -345,6 +585,7 @@ impl Session {
                     remaining: r.budget.saturating_sub(r.used_by(me)),
                 })
                 .collect(),
+            floor: Some(self.your_floor(me)),
         }
     }
 }

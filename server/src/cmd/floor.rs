@@ -1,0 +1,256 @@
+//! The floor: hands, passing, giving and ending turns, pausing, and the floor's settings. Each
+//! command records one or more append-only events (see `room::floor`).
+
+use super::{Actor, Ctx, Outcome, facilitator, person};
+use crate::error::{Refusal, refuse};
+use crate::room::doc;
+use crate::room::floor::Event;
+use crate::room::state::{id, parse_id};
+use tafel_protocol::{
+    AckResult, ErrorCode, FloorSettingsChange, HandKind, QueueOrder, Role, TurnEnd, TurnKind,
+    floor_limits,
+};
+
+/// Records one floor event and applies it to the state.
+pub(super) fn record(cx: &mut Ctx<'_, '_>, event: Event, at: i64) -> Result<(), Refusal> {
+    doc::put_floor_event(cx.tx, cx.s.floor.events, &event, at)?;
+    cx.s.floor.apply(&event, at);
+    cx.dirty.floor = true;
+    Ok(())
+}
+
+/// A participant named by id.
+fn participant(cx: &Ctx<'_, '_>, pid: &str) -> Result<usize, Refusal> {
+    parse_id('p', pid)
+        .filter(|p| *p < cx.s.participants.len())
+        .ok_or_else(|| {
+            let shown: String = pid.chars().take(24).collect();
+            refuse(
+                ErrorCode::UnknownParticipant,
+                format!("there is no participant {shown:?}"),
+            )
+        })
+}
+
+pub(super) fn raise(cx: &mut Ctx<'_, '_>, actor: Actor, kind: HandKind) -> Outcome {
+    let me = person(actor)?;
+    if kind == HandKind::Response {
+        match cx.s.floor.running() {
+            Some(t) if t.speaker != me => {}
+            Some(_) => {
+                return Err(refuse(
+                    ErrorCode::Invalid,
+                    "you have the floor yourself; a direct response is for replying to someone else",
+                ));
+            }
+            None => {
+                return Err(refuse(
+                    ErrorCode::NoTurn,
+                    "nobody has the floor, so there is nobody to respond to",
+                ));
+            }
+        }
+        let cap = cx.s.floor.settings.response_cap;
+        if cx.s.floor.responses_in(me, cx.s.fields.phase) >= cap {
+            return Err(refuse(
+                ErrorCode::ResponseCap,
+                format!("at most {cap} direct responses per person in this phase"),
+            ));
+        }
+    }
+    if cx.s.floor.hand_of(me).is_some_and(|h| h.kind == kind) {
+        return Ok(AckResult::default());
+    }
+    record(cx, Event::Raise { p: me, kind }, cx.now)?;
+    Ok(AckResult::default())
+}
+
+pub(super) fn lower(cx: &mut Ctx<'_, '_>, actor: Actor, whose: Option<&str>) -> Outcome {
+    let me = person(actor)?;
+    let p = match whose {
+        None => me,
+        Some(pid) => {
+            let p = participant(cx, pid)?;
+            if p != me {
+                facilitator(actor)?;
+            }
+            p
+        }
+    };
+    if cx.s.floor.hand_of(p).is_some() {
+        record(cx, Event::Lower { p }, cx.now)?;
+    }
+    Ok(AckResult::default())
+}
+
+pub(super) fn pass(cx: &mut Ctx<'_, '_>, actor: Actor) -> Outcome {
+    let me = person(actor)?;
+    if cx.s.floor.settings.order != QueueOrder::Round {
+        return Err(refuse(
+            ErrorCode::Invalid,
+            "passing is only possible when the floor goes round",
+        ));
+    }
+    if cx.s.floor.running().is_some_and(|t| t.speaker == me) {
+        return Err(refuse(
+            ErrorCode::Invalid,
+            "you have the floor; end your turn instead",
+        ));
+    }
+    if !cx.s.floor.passed.contains(&me) {
+        record(cx, Event::Pass { p: me }, cx.now)?;
+    }
+    Ok(AckResult::default())
+}
+
+pub(super) fn give(cx: &mut Ctx<'_, '_>, actor: Actor, to: Option<&str>) -> Outcome {
+    facilitator(actor)?;
+    if cx.s.floor.paused_since.is_some() {
+        return Err(refuse(
+            ErrorCode::FloorPaused,
+            "the floor is paused; resume it first",
+        ));
+    }
+    let head =
+        cx.s.with_people(cx.online, |people| cx.s.floor.queue(people, cx.now))
+            .into_iter()
+            .next();
+    let p = match to {
+        Some(pid) => participant(cx, pid)?,
+        None => match &head {
+            Some(place) => place.p,
+            None => {
+                return Err(refuse(
+                    ErrorCode::QueueEmpty,
+                    "nobody is waiting for the floor",
+                ));
+            }
+        },
+    };
+    let floor = &cx.s.floor;
+    let hand = floor.hand_of(p).map(|h| h.kind);
+    let kind = if hand == Some(HandKind::Response) {
+        TurnKind::Response
+    } else if floor.settings.order == QueueOrder::Round
+        && cx.s.participants[p].role == Role::Participant
+    {
+        TurnKind::Round
+    } else if hand == Some(HandKind::Hand) {
+        TurnKind::Hand
+    } else {
+        TurnKind::Invited
+    };
+    let over = head.is_some_and(|h| h.p != p);
+    if floor.running().is_some() {
+        record(cx, Event::End { how: TurnEnd::Next }, cx.now)?;
+    }
+    let event = Event::Give {
+        p,
+        kind,
+        limit_ms: cx.s.floor.limit_for(kind),
+        over,
+        phase: cx.s.fields.phase,
+    };
+    record(cx, event, cx.now)?;
+    cx.dirty.you.insert(p);
+    Ok(AckResult {
+        turn: Some(id('t', cx.s.floor.turns.len() - 1)),
+        ..AckResult::default()
+    })
+}
+
+pub(super) fn end(cx: &mut Ctx<'_, '_>, actor: Actor) -> Outcome {
+    let me = person(actor)?;
+    let Some(turn) = cx.s.floor.running() else {
+        return Err(refuse(ErrorCode::NoTurn, "nobody has the floor"));
+    };
+    let speaker = turn.speaker;
+    let how = if actor.role == Role::Facilitator {
+        TurnEnd::Facilitator
+    } else if speaker == me {
+        TurnEnd::Speaker
+    } else {
+        return Err(refuse(
+            ErrorCode::Forbidden,
+            "only the speaker or the facilitator can end a turn",
+        ));
+    };
+    end_turn(cx, how, cx.now)?;
+    Ok(AckResult::default())
+}
+
+/// Ends the running turn (the caller checked there is one).
+pub(crate) fn end_turn(cx: &mut Ctx<'_, '_>, how: TurnEnd, at: i64) -> Result<(), Refusal> {
+    let speaker = cx.s.floor.running().map(|t| t.speaker);
+    record(cx, Event::End { how }, at)?;
+    if let Some(p) = speaker {
+        cx.dirty.you.insert(p);
+    }
+    Ok(())
+}
+
+/// The server's own command: a hard limit reached. Returns false when there was nothing to end
+/// (the turn already ended, or its clock was paused).
+pub fn limit_reached(cx: &mut Ctx<'_, '_>) -> Result<bool, Refusal> {
+    match cx.s.floor.deadline() {
+        Some(deadline) if cx.s.floor.hard() && deadline <= cx.now => {
+            end_turn(cx, TurnEnd::Limit, deadline)?;
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
+}
+
+pub(super) fn pause(cx: &mut Ctx<'_, '_>, actor: Actor, on: bool) -> Outcome {
+    facilitator(actor)?;
+    if cx.s.floor.paused_since.is_some() != on {
+        let event = if on { Event::Pause } else { Event::Resume };
+        record(cx, event, cx.now)?;
+    }
+    Ok(AckResult::default())
+}
+
+fn within<T: PartialOrd + std::fmt::Display>(
+    v: Option<T>,
+    range: std::ops::RangeInclusive<T>,
+    what: &str,
+) -> Result<(), Refusal> {
+    match v {
+        Some(v) if !range.contains(&v) => Err(refuse(
+            ErrorCode::Invalid,
+            format!(
+                "{what} must be {} to {}, not {v}",
+                range.start(),
+                range.end()
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+pub(super) fn settings(
+    cx: &mut Ctx<'_, '_>,
+    actor: Actor,
+    change: &FloorSettingsChange,
+) -> Outcome {
+    facilitator(actor)?;
+    if change == &FloorSettingsChange::default() {
+        return Err(refuse(ErrorCode::Invalid, "no setting to change"));
+    }
+    within(change.turn_secs, floor_limits::TURN_SECS, "turn_secs")?;
+    within(
+        change.response_secs,
+        floor_limits::RESPONSE_SECS,
+        "response_secs",
+    )?;
+    within(change.fair_share, floor_limits::FAIR_SHARE, "fair_share")?;
+    within(
+        change.response_cap,
+        floor_limits::RESPONSE_CAP,
+        "response_cap",
+    )?;
+    let mut change = *change;
+    change.fair_share = change.fair_share.map(|f| (f * 10.0).round() / 10.0);
+    record(cx, Event::Set(change), cx.now)?;
+    Ok(AckResult::default())
+}
