@@ -555,4 +555,11 @@ pub fn apply_patch(view: &mut View, patch: &Patch) {
     upsert(&mut view.participants, &patch.participants, |p| &p.id);
     upsert(&mut view.cards, &patch.cards, |c| &c.id);
     upsert(&mut view.rounds, &patch.rounds, |r| &r.id);
+    if let Some(f) = &patch.floor {
+        view.floor = f.clone();
+    }
+    if let Some(r) = &patch.rules {
+        view.rules = r.clone();
+    }
+    upsert(&mut view.reports, &patch.reports, |r| &r.id);
 }
