@@ -67,6 +67,13 @@ pub async fn run(
         rate: config.max_messages_per_sec,
     };
     let service = http::router(app.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    // Without TCP_NODELAY a small frame that follows another waits for the phone's delayed ACK
+    // (40 ms or more): every delta after a quiet moment would arrive late.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "could not set TCP_NODELAY");
+        }
+    });
     axum::serve(listener, service)
         .with_graceful_shutdown(shutdown.clone().cancelled_owned())
         .await?;

@@ -8,8 +8,10 @@
 //! It starts the server itself (a temporary data directory, a free port) and reports:
 //! idle memory; memory with one room of N connected phones; the commands per second one room
 //! sustains (cards added by W phones, each keeping a window of commands in flight, every one
-//! acknowledged, so stored durably); command→ack latency; and how long a stored room of C
-//! changes takes to load after the server was killed (SIGKILL) and restarted.
+//! acknowledged, so stored durably); command→ack latency; the time from the facilitator's
+//! "give the floor" to the speaker's phone receiving its turn, in a room of P phones; and how
+//! long a stored room of C changes takes to load after the server was killed (SIGKILL) and
+//! restarted.
 
 use anyhow::{Context, Result, bail};
 use futures_util::{SinkExt, StreamExt};
@@ -26,6 +28,8 @@ struct Args {
     window: usize,
     commands: usize,
     load_changes: usize,
+    floor_turns: usize,
+    floor_phones: usize,
 }
 
 fn parse_args() -> Result<Args> {
@@ -36,6 +40,8 @@ fn parse_args() -> Result<Args> {
         window: 32,
         commands: 40_000,
         load_changes: 10_000,
+        floor_turns: 200,
+        floor_phones: 50,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -47,8 +53,10 @@ fn parse_args() -> Result<Args> {
             "--window" => args.window = value.parse()?,
             "--commands" => args.commands = value.parse()?,
             "--load-changes" => args.load_changes = value.parse()?,
+            "--floor-turns" => args.floor_turns = value.parse()?,
+            "--floor-phones" => args.floor_phones = value.parse()?,
             _ => bail!(
-                "unknown flag {flag}; flags: --server PATH --idle-conns N --writers N --window N --commands N --load-changes N"
+                "unknown flag {flag}; flags: --server PATH --idle-conns N --writers N --window N --commands N --load-changes N --floor-turns N --floor-phones N"
             ),
         }
     }
@@ -147,6 +155,63 @@ async fn add_cards(ws: Ws, phone: usize, n: usize, window: usize) -> Result<Vec<
     Ok(latencies)
 }
 
+/// "Give the floor" → the speaker's phone has its turn: the facilitator gives the floor to the
+/// one raised hand, over and over, while the room's other phones receive every change too.
+async fn floor_latency(server: &Server, args: &Args) -> Result<()> {
+    let room = server.create_session("Het woord", false).await?;
+    let mut fac = server.client().await?;
+    fac.resume(&room.code, &room.facilitator_token).await?;
+    let mut listeners = Vec::new();
+    for i in 1..args.floor_phones {
+        listeners.push(drain(
+            joined(server, &room.code, &format!("Luisteraar {i}")).await?,
+        ));
+    }
+    let mut phone = server.client().await?;
+    phone
+        .join(&room.code, "Spreker", Perspective::Client)
+        .await?;
+    let me = phone
+        .you
+        .as_ref()
+        .and_then(|y| y.id.clone())
+        .context("id")?;
+    let mut latencies = Vec::with_capacity(args.floor_turns);
+    for _ in 0..args.floor_turns {
+        phone
+            .ok(Command::RaiseHand {
+                kind: HandKind::Hand,
+            })
+            .await?;
+        let id = fac.next_id();
+        let started = Instant::now();
+        fac.send(&ClientMessage::Cmd {
+            id: id.clone(),
+            cmd: Command::GiveFloor { to: None },
+        })
+        .await?;
+        phone
+            .until(|v| v.floor.turn.as_ref().is_some_and(|t| t.speaker == me))
+            .await?;
+        latencies.push(started.elapsed());
+        fac.answer(&id).await?;
+        phone.ok(Command::EndTurn).await?;
+    }
+    latencies.sort();
+    println!(
+        "give the floor → the speaker's phone has its turn, {} turns in a room of {} phones: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        latencies.len(),
+        args.floor_phones,
+        percentile(&latencies, 0.50).as_secs_f64() * 1e3,
+        percentile(&latencies, 0.99).as_secs_f64() * 1e3,
+        latencies.last().context("no turns")?.as_secs_f64() * 1e3
+    );
+    for l in listeners {
+        l.abort();
+    }
+    Ok(())
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 * p) as usize).min(sorted.len() - 1)]
 }
@@ -211,6 +276,8 @@ async fn main() -> Result<()> {
     for r in readers {
         r.abort();
     }
+
+    floor_latency(&server, &args).await?;
 
     // Load time of a stored room with `load_changes` changes, after SIGKILL.
     let big = server.create_session("Groot", false).await?;
