@@ -32,6 +32,8 @@ pub mod floor_limits {
     pub const REPORTS_PER_WINDOW: usize = 3;
     /// The window of the report rate limit: ten minutes.
     pub const REPORT_WINDOW_MS: i64 = 10 * 60 * 1000;
+    /// The most places of the queue a floor view lists (`waiting` counts them all).
+    pub const QUEUE_SHOWN: usize = 50;
 }
 
 /// Which hand someone raises.
@@ -219,8 +221,10 @@ pub struct FloorView {
     /// The turn now running, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub turn: Option<TurnView>,
-    /// Who gets the floor next, first first.
+    /// Who gets the floor next, first first: the first [`floor_limits::QUEUE_SHOWN`] places.
     pub queue: Vec<QueueEntry>,
+    /// How many are in the queue in all (more than `queue` lists in a very large room).
+    pub waiting: u32,
     /// Floor time of all finished turns together, in ms (for one's own share).
     pub spoken_ms: i64,
     /// Turns given so far.

@@ -243,9 +243,11 @@ impl Session {
     pub fn floor_view(&self, role: Role, now: Millis, online: &[u32]) -> FloorView {
         let fl = &self.floor;
         self.with_people(online, |people| {
-            let queue = fl
-                .queue(people, now)
+            let places = fl.queue(people, now);
+            let waiting = places.len() as u32;
+            let queue = places
                 .into_iter()
+                .take(tafel_protocol::floor_limits::QUEUE_SHOWN)
                 .map(|pl| QueueEntry {
                     participant: id('p', pl.p),
                     hand: pl.hand,
@@ -274,6 +276,7 @@ impl Session {
                     overtime: fl.overtime(now),
                 }),
                 queue,
+                waiting,
                 spoken_ms: fl.stats.iter().map(|s| s.floor_ms).sum(),
                 turns: fl.turns.len() as u32,
                 balance: show_balance.then(|| self.balance(people, role == Role::Facilitator)),

@@ -634,3 +634,24 @@ fn confirmed_violations_count_per_rule_and_person_and_carry_consequences() {
     r.now = until;
     assert_eq!(queue(&r, Role::Participant)[0].0, "p3", "the hold is over");
 }
+
+#[test]
+fn a_long_queue_is_listed_up_to_fifty_places_and_counted_whole() {
+    let mut r = Room::new(false);
+    for i in 0..57 {
+        let p = crate::room::state::Participant {
+            name: format!("Deelnemer {i}"),
+            perspective: tafel_protocol::Perspective::Medewerker,
+            role: Role::Participant,
+            joined_at: 100,
+        };
+        r.record.join(p, &mut Dirty::default()).unwrap();
+    }
+    r.ok(F, order(QueueOrder::Round));
+    let view = r
+        .record
+        .state
+        .floor_view(Role::Participant, r.now, &[1; 61]);
+    assert_eq!((view.queue.len(), view.waiting), (50, 60));
+    assert_eq!(view.queue[0].participant, "p2");
+}
