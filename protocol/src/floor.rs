@@ -120,10 +120,8 @@ pub enum QueueReason {
     Round,
     /// Spoke more than the fair-share cap allows: waits for those who spoke less.
     OverShare,
-    /// Waits for another reason (only the facilitator and the person see which).
-    Waiting,
-    /// Waits for a while after a confirmed ground-rule violation (shown only to the
-    /// facilitator; others see `waiting`).
+    /// Waits for a while after a confirmed ground-rule violation. Only the facilitator's queue
+    /// lists such hands; the person sees it in their own `you.floor.hand_wait_until`.
     OnHold,
 }
 
@@ -214,6 +212,9 @@ pub enum ReportStatus {
 /// The floor as a role may see it. Sent whole whenever anything in it changed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FloorView {
+    /// The server's time when this view was made: compare it with the local clock to show the
+    /// server's times (`hand_wait_until`, `raised_at`) without the phone's clock error.
+    pub now: Millis,
     /// The settings.
     pub settings: FloorSettings,
     /// Whether the facilitator paused the floor (the turn's clock stands still; no new turns).
@@ -222,8 +223,9 @@ pub struct FloorView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub turn: Option<TurnView>,
     /// Who gets the floor next, first first: the first [`floor_limits::QUEUE_SHOWN`] places.
+    /// Hands on hold after a violation are listed for the facilitator only.
     pub queue: Vec<QueueEntry>,
-    /// How many are in the queue in all (more than `queue` lists in a very large room).
+    /// How many places the queue has in all (more than `queue` lists in a very large room).
     pub waiting: u32,
     /// Floor time of all finished turns together, in ms (for one's own share).
     pub spoken_ms: i64,
@@ -373,6 +375,12 @@ pub struct ReportView {
 /// Your own floor and ground-rule data.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct YourFloor {
+    /// Your raised hand, if one is up (also when the queue lists you too far down to show).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hand: Option<HandKind>,
+    /// You passed in this round (round order): the round comes back to you next time.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub passed: bool,
     /// Your floor time of finished turns, ms. Your share is this over the floor's `spoken_ms`.
     pub floor_ms: i64,
     /// Turns you were given.

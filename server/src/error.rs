@@ -27,13 +27,13 @@ impl Refusal {
     pub fn status(&self) -> StatusCode {
         use ErrorCode::*;
         match self.code {
-            SessionNotFound | UnknownCard | UnknownRound => StatusCode::NOT_FOUND,
+            SessionNotFound | UnknownCard | UnknownRound | UnknownParticipant | UnknownRule
+            | UnknownReport => StatusCode::NOT_FOUND,
             TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
             Forbidden | BadToken => StatusCode::FORBIDDEN,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
-            SessionLocked | SessionEnded | SessionFull | RoundOpen | RoundClosed => {
-                StatusCode::CONFLICT
-            }
+            SessionLocked | SessionEnded | SessionFull | RoundOpen | RoundClosed | NoTurn
+            | QueueEmpty | FloorPaused | ReportClosed => StatusCode::CONFLICT,
             _ => StatusCode::BAD_REQUEST,
         }
     }

@@ -7,8 +7,8 @@ use crate::room::doc;
 use crate::room::floor::Event;
 use crate::room::state::{id, parse_id};
 use tafel_protocol::{
-    AckResult, ErrorCode, FloorSettingsChange, HandKind, QueueOrder, Role, TurnEnd, TurnKind,
-    floor_limits,
+    AckResult, ErrorCode, FloorSettingsChange, HandKind, QueueOrder, QueueReason, Role, TurnEnd,
+    TurnKind, floor_limits,
 };
 
 /// Records one floor event and applies it to the state.
@@ -34,6 +34,15 @@ fn participant(cx: &Ctx<'_, '_>, pid: &str) -> Result<usize, Refusal> {
 
 pub(super) fn raise(cx: &mut Ctx<'_, '_>, actor: Actor, kind: HandKind) -> Outcome {
     let me = person(actor)?;
+    if cx.s.floor.running().is_some_and(|t| t.speaker == me) {
+        return Err(refuse(ErrorCode::Invalid, "you have the floor now"));
+    }
+    if kind == HandKind::Hand && cx.s.floor.settings.order == QueueOrder::Round {
+        return Err(refuse(
+            ErrorCode::Invalid,
+            "the floor goes round: everyone gets a turn without raising a hand",
+        ));
+    }
     if kind == HandKind::Response {
         match cx.s.floor.running() {
             Some(t) if t.speaker != me => {}
@@ -62,6 +71,7 @@ pub(super) fn raise(cx: &mut Ctx<'_, '_>, actor: Actor, kind: HandKind) -> Outco
         return Ok(AckResult::default());
     }
     record(cx, Event::Raise { p: me, kind }, cx.now)?;
+    cx.dirty.you.insert(me);
     Ok(AckResult::default())
 }
 
@@ -79,6 +89,7 @@ pub(super) fn lower(cx: &mut Ctx<'_, '_>, actor: Actor, whose: Option<&str>) -> 
     };
     if cx.s.floor.hand_of(p).is_some() {
         record(cx, Event::Lower { p }, cx.now)?;
+        cx.dirty.you.insert(p);
     }
     Ok(AckResult::default())
 }
@@ -99,6 +110,7 @@ pub(super) fn pass(cx: &mut Ctx<'_, '_>, actor: Actor) -> Outcome {
     }
     if !cx.s.floor.passed.contains(&me) {
         record(cx, Event::Pass { p: me }, cx.now)?;
+        cx.dirty.you.insert(me);
     }
     Ok(AckResult::default())
 }
@@ -111,22 +123,22 @@ pub(super) fn give(cx: &mut Ctx<'_, '_>, actor: Actor, to: Option<&str>) -> Outc
             "the floor is paused; resume it first",
         ));
     }
-    let head =
-        cx.s.with_people(cx.online, |people| cx.s.floor.queue(people, cx.now))
-            .into_iter()
-            .next();
-    let p = match to {
-        Some(pid) => participant(cx, pid)?,
-        None => match &head {
-            Some(place) => place.p,
-            None => {
-                return Err(refuse(
-                    ErrorCode::QueueEmpty,
-                    "nobody is waiting for the floor",
-                ));
-            }
-        },
+    // A hand on hold after a violation waits: "next" never picks it, only the facilitator's
+    // own choice (an override) does.
+    let queue =
+        cx.s.with_people(cx.online, |people| cx.s.floor.queue(people, cx.now));
+    let head = queue.iter().find(|pl| pl.reason != QueueReason::OnHold);
+    let p = match (to, head) {
+        (Some(pid), _) => participant(cx, pid)?,
+        (None, Some(place)) => place.p,
+        (None, None) => {
+            return Err(refuse(
+                ErrorCode::QueueEmpty,
+                "nobody is waiting for the floor (hands on hold wait)",
+            ));
+        }
     };
+    let over = head.is_some_and(|h| h.p != p);
     let floor = &cx.s.floor;
     let hand = floor.hand_of(p).map(|h| h.kind);
     let kind = if hand == Some(HandKind::Response) {
@@ -140,9 +152,18 @@ pub(super) fn give(cx: &mut Ctx<'_, '_>, actor: Actor, to: Option<&str>) -> Outc
     } else {
         TurnKind::Invited
     };
-    let over = head.is_some_and(|h| h.p != p);
+    // Whose own data changes with this turn: the new speaker; whoever's direct response ends
+    // because someone new speaks; and whoever passed and is now passed by.
+    let mut touched: Vec<usize> = floor
+        .hands
+        .iter()
+        .filter(|h| kind != TurnKind::Response && h.kind == HandKind::Response)
+        .map(|h| h.p)
+        .chain(floor.passed.iter().copied())
+        .collect();
+    touched.push(p);
     if floor.running().is_some() {
-        record(cx, Event::End { how: TurnEnd::Next }, cx.now)?;
+        end_turn(cx, TurnEnd::Next, cx.now)?;
     }
     let event = Event::Give {
         p,
@@ -152,7 +173,7 @@ pub(super) fn give(cx: &mut Ctx<'_, '_>, actor: Actor, to: Option<&str>) -> Outc
         phase: cx.s.fields.phase,
     };
     record(cx, event, cx.now)?;
-    cx.dirty.you.insert(p);
+    cx.dirty.you.extend(touched);
     Ok(AckResult {
         turn: Some(id('t', cx.s.floor.turns.len() - 1)),
         ..AckResult::default()
@@ -194,7 +215,10 @@ pub(crate) fn end_turn(cx: &mut Ctx<'_, '_>, how: TurnEnd, at: i64) -> Result<()
 pub fn limit_reached(cx: &mut Ctx<'_, '_>) -> Result<bool, Refusal> {
     match cx.s.floor.deadline() {
         Some(deadline) if cx.s.floor.hard() && deadline <= cx.now => {
-            end_turn(cx, TurnEnd::Limit, deadline)?;
+            // At the limit; or, when it passed in soft mode and hard mode was chosen since, at
+            // that choice: the overtime until then counts, and events keep their order.
+            let at = deadline.max(cx.s.floor.last_at);
+            end_turn(cx, TurnEnd::Limit, at)?;
             Ok(true)
         }
         _ => Ok(false),
@@ -251,6 +275,10 @@ pub(super) fn settings(
     )?;
     let mut change = *change;
     change.fair_share = change.fair_share.map(|f| (f * 10.0).round() / 10.0);
+    if change.order.is_some_and(|o| o != cx.s.floor.settings.order) {
+        // A new order starts afresh: nobody has passed.
+        cx.dirty.you.extend(cx.s.floor.passed.iter().copied());
+    }
     record(cx, Event::Set(change), cx.now)?;
     Ok(AckResult::default())
 }

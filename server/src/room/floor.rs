@@ -100,6 +100,8 @@ pub struct Floor {
     pub passed: BTreeSet<usize>,
     /// How many events were recorded (the next event id).
     pub events: u64,
+    /// The time of the latest event.
+    pub last_at: Millis,
 }
 
 /// Who the queue is about: what the floor needs to know of the session.
@@ -131,6 +133,7 @@ impl Floor {
     /// Applies one event at the server's time `at`.
     pub fn apply(&mut self, event: &Event, at: Millis) {
         self.events += 1;
+        self.last_at = self.last_at.max(at);
         match *event {
             Event::Raise { p, kind } => {
                 self.hands.retain(|h| h.p != p);
@@ -148,6 +151,10 @@ impl Floor {
                 phase,
             } => {
                 self.hands.retain(|h| h.p != p);
+                if kind != TurnKind::Response {
+                    // Direct responses answer the speaker before; a new speaker ends them.
+                    self.hands.retain(|h| h.kind != HandKind::Response);
+                }
                 let stats = self.stats_mut(p);
                 stats.turns += 1;
                 if kind == TurnKind::Response {

@@ -236,6 +236,12 @@ struct Room {
     dropped: Vec<ConnId>,
     /// The room's time.
     clock: Clock,
+    /// When the floor was last sent to everyone: a moment of the floor's own (overtime, a hold
+    /// ending) after this is still to be sent, even if the room was busy when it came.
+    floor_sent_at: tafel_protocol::Millis,
+    /// A command failed inside the document (not a refusal): the room stores what it has and
+    /// unloads, so the next request loads it whole from disk.
+    failed: bool,
 }
 
 fn encode(msg: &ServerMessage) -> Utf8Bytes {
@@ -379,6 +385,8 @@ async fn load(code: &str, storage: Storage, cfg: Arc<RoomConfig>) -> Result<Opti
         since_snapshot,
         dropped: Vec::new(),
         clock: Clock::start(),
+        floor_sent_at: 0,
+        failed: false,
     }))
 }
 
@@ -431,6 +439,12 @@ impl Room {
                 tracing::error!(error = %e, "storage failed; unloading the room so it reloads from disk");
                 break Exit::Failed;
             }
+            if self.failed {
+                tracing::error!(
+                    "a change failed in the document; unloading the room so it reloads from disk"
+                );
+                break Exit::Failed;
+            }
         };
         if !matches!(exit, Exit::Failed)
             && self.since_snapshot > 0
@@ -456,10 +470,15 @@ impl Room {
     /// The next moment the floor changes by itself: a turn reaching its limit, or a hand whose
     /// hold ends.
     fn next_deadline(&self) -> Option<tafel_protocol::Millis> {
-        let now = self.clock.now();
+        let sent = self.floor_sent_at;
         let s = &self.record.state;
-        let turn = s.floor.deadline().filter(|d| s.floor.hard() || *d > now);
-        let hold = s.holds.values().copied().filter(|until| *until > now).min();
+        let turn = s.floor.deadline().filter(|d| s.floor.hard() || *d > sent);
+        let hold = s
+            .holds
+            .values()
+            .copied()
+            .filter(|until| *until > sent)
+            .min();
         turn.into_iter().chain(hold).min()
     }
 
@@ -473,7 +492,10 @@ impl Room {
                 tracing::debug!("turn ended at its limit");
             }
             Ok(false) => {}
-            Err(r) => tracing::error!(error = %r, "could not end a turn at its limit"),
+            Err(r) => {
+                tracing::error!(error = %r, "could not end a turn at its limit");
+                self.failed = true;
+            }
         }
         b.dirty.floor = true;
     }
@@ -591,6 +613,7 @@ impl Room {
                 self.seq += 1;
                 tracing::debug!(cmd = crate::cmd::name(cmd), participant = ?actor.participant, "applied");
             }
+            Err(r) if r.code == ErrorCode::Internal => self.failed = true,
             Err(r) => tracing::debug!(cmd = crate::cmd::name(cmd), code = ?r.code, "refused"),
         }
         result
@@ -689,6 +712,9 @@ impl Room {
             }
         }
 
+        if b.dirty.floor {
+            self.floor_sent_at = self.clock.now();
+        }
         self.broadcast(&b.dirty, &fresh);
         for p in &b.dirty.you {
             let frame = encode(&ServerMessage::You {
@@ -760,21 +786,27 @@ impl Room {
             return;
         }
         for role in [Role::Facilitator, Role::Participant, Role::Projector] {
-            let mut frame: Option<Utf8Bytes> = None;
             let targets: Vec<ConnId> = self
                 .conns
                 .iter()
                 .filter(|(id, c)| c.role == role && !skip.contains(*id))
                 .map(|(id, _)| *id)
                 .collect();
+            if targets.is_empty() {
+                continue;
+            }
+            // A change this role may not see (a report, for a participant) sends it nothing:
+            // not even an empty delta, which would tell that something happened.
+            let Some(frame) = self.delta(dirty, role) else {
+                continue;
+            };
             for id in targets {
-                let f = frame.get_or_insert_with(|| self.delta(dirty, role)).clone();
-                self.send(id, f);
+                self.send(id, frame.clone());
             }
         }
     }
 
-    fn delta(&self, dirty: &Dirty, role: Role) -> Utf8Bytes {
+    fn delta(&self, dirty: &Dirty, role: Role) -> Option<Utf8Bytes> {
         let s = &self.record.state;
         let online = |p: usize| self.online.get(p).is_some_and(|n| *n > 0);
         let patch = Patch {
@@ -800,9 +832,11 @@ impl Room {
                 Vec::new()
             },
         };
-        encode(&ServerMessage::Delta {
-            seq: self.seq,
-            patch,
+        (!patch.is_empty()).then(|| {
+            encode(&ServerMessage::Delta {
+                seq: self.seq,
+                patch,
+            })
         })
     }
 

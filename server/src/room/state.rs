@@ -243,7 +243,12 @@ impl Session {
     pub fn floor_view(&self, role: Role, now: Millis, online: &[u32]) -> FloorView {
         let fl = &self.floor;
         self.with_people(online, |people| {
-            let places = fl.queue(people, now);
+            // Who waits after a violation is the facilitator's business (and the person's own).
+            let places: Vec<_> = fl
+                .queue(people, now)
+                .into_iter()
+                .filter(|pl| role == Role::Facilitator || pl.reason != QueueReason::OnHold)
+                .collect();
             let waiting = places.len() as u32;
             let queue = places
                 .into_iter()
@@ -252,10 +257,7 @@ impl Session {
                     participant: id('p', pl.p),
                     hand: pl.hand,
                     raised_at: pl.raised_at,
-                    reason: match pl.reason {
-                        QueueReason::OnHold if role != Role::Facilitator => QueueReason::Waiting,
-                        r => r,
-                    },
+                    reason: pl.reason,
                 })
                 .collect();
             let show_balance = match role {
@@ -264,6 +266,7 @@ impl Session {
                 Role::Participant => false,
             };
             FloorView {
+                now,
                 settings: fl.settings,
                 paused: fl.paused_since.is_some(),
                 turn: fl.running().map(|t| TurnView {
@@ -379,6 +382,8 @@ impl Session {
     pub fn your_floor(&self, me: usize) -> YourFloor {
         let fl = &self.floor;
         YourFloor {
+            hand: fl.hand_of(me).map(|h| h.kind),
+            passed: fl.passed.contains(&me),
             floor_ms: fl.floor_ms(me),
             turns: fl.turns_of(me),
             responses_used: fl.responses_in(me, self.fields.phase),

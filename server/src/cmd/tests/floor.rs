@@ -630,9 +630,26 @@ fn confirmed_violations_count_per_rule_and_person_and_carry_consequences() {
             ("p3".to_string(), QueueReason::OnHold)
         ]
     );
-    assert_eq!(queue(&r, Role::Participant)[1].1, QueueReason::Waiting);
+    assert_eq!(
+        queue(&r, Role::Participant),
+        vec![("p2".to_string(), QueueReason::NotSpokenYet)],
+        "only the facilitator sees who waits after a violation"
+    );
+    assert_eq!(
+        r.ok(F, C::GiveFloor { to: None }).turn.as_deref(),
+        Some("t1"),
+        "next is p2, not the held p3"
+    );
+    assert_eq!(speaker(&r).as_deref(), Some("p2"));
+    assert_eq!(
+        r.refused(F, C::GiveFloor { to: None }),
+        ErrorCode::QueueEmpty,
+        "a held hand alone does not get the floor by itself"
+    );
     r.now = until;
     assert_eq!(queue(&r, Role::Participant)[0].0, "p3", "the hold is over");
+    r.ok(F, C::GiveFloor { to: None });
+    assert_eq!(speaker(&r).as_deref(), Some("p3"));
 }
 
 #[test]
@@ -654,4 +671,86 @@ fn a_long_queue_is_listed_up_to_fifty_places_and_counted_whole() {
         .floor_view(Role::Participant, r.now, &[1; 61]);
     assert_eq!((view.queue.len(), view.waiting), (50, 60));
     assert_eq!(view.queue[0].participant, "p2");
+}
+
+#[test]
+fn a_direct_response_ends_when_someone_new_gets_the_floor() {
+    let mut r = Room::new(false);
+    raise(&mut r, 1);
+    raise(&mut r, 2);
+    r.ok(F, C::GiveFloor { to: None }); // p2 speaks
+    let response = C::RaiseHand {
+        kind: HandKind::Response,
+    };
+    r.ok(participant(3), response);
+    assert_eq!(
+        r.refused(
+            participant(1),
+            C::RaiseHand {
+                kind: HandKind::Hand
+            }
+        ),
+        ErrorCode::Invalid,
+        "the speaker raises no hand"
+    );
+    // The facilitator passes over the response: a new speaker, so the response is gone.
+    r.ok(
+        F,
+        C::GiveFloor {
+            to: Some("p3".into()),
+        },
+    );
+    assert_eq!(r.record.state.your_floor(3).hand, None);
+    assert!(queue(&r, Role::Facilitator).is_empty());
+    r.ok(F, order(QueueOrder::Round));
+    assert_eq!(
+        r.refused(
+            participant(1),
+            C::RaiseHand {
+                kind: HandKind::Hand
+            }
+        ),
+        ErrorCode::Invalid,
+        "in round order everyone is in line without a hand"
+    );
+}
+
+#[test]
+fn switching_to_hard_limits_in_overtime_ends_the_turn_at_the_switch() {
+    let mut r = Room::new(false);
+    r.ok(
+        F,
+        settings(FloorSettingsChange {
+            mode: Some(tafel_protocol::LimitMode::Soft),
+            turn_secs: Some(60),
+            ..Default::default()
+        }),
+    );
+    raise(&mut r, 1);
+    r.ok(F, C::GiveFloor { to: None });
+    let started = r.now;
+    r.now += 90_000;
+    r.ok(
+        F,
+        settings(FloorSettingsChange {
+            mode: Some(tafel_protocol::LimitMode::Hard),
+            ..Default::default()
+        }),
+    );
+    let switched = r.now;
+    r.now += 5;
+    let ended = r
+        .record
+        .limit_reached(r.now, &[1, 1, 1, 1], &mut Dirty::default())
+        .unwrap();
+    assert!(ended);
+    let turn = &r.record.state.floor.turns[0];
+    assert_eq!(turn.ended, Some((switched, TurnEnd::Limit)));
+    assert_eq!(r.record.state.floor.floor_ms(1), switched - started);
+    assert!(
+        !r.record
+            .limit_reached(r.now, &[1, 1, 1, 1], &mut Dirty::default())
+            .unwrap(),
+        "nothing left to end"
+    );
 }
