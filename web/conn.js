@@ -3,7 +3,9 @@
 // - Opens the WebSocket at /ws and says `join` (a new participant) or `resume` (anyone with a
 //   token kept on this device).
 // - Keeps the room in a local store: a `welcome` replaces it whole, a `delta` replaces the
-//   entities it carries (by id), a `you` replaces this client's own data.
+//   entities it carries (by id; the floor and the ground rules come whole), a `you` replaces
+//   this client's own data. The store remembers when the floor arrived (`floorAt`, on the
+//   performance.now() clock), so a turn's countdown runs on without the server's clock.
 // - Every command gets an id and waits in the outbox until the server answers. After a
 //   reconnect the outbox is sent again with the same ids: the server answers a repeated id
 //   with its first answer, so nothing is applied twice. The outbox is also kept on the device,
@@ -60,6 +62,10 @@ function emptyStore() {
     participants: new Map(),
     cards: new Map(),
     rounds: new Map(),
+    floor: null,
+    floorAt: 0,
+    rules: null,
+    reports: new Map(),
     seq: 0,
   };
 }
@@ -269,6 +275,11 @@ class Connection {
       participants: byId(view.participants),
       cards: byId(view.cards),
       rounds: byId(view.rounds),
+      // The floor comes whole; its turn's clock counts on from the moment it arrived here.
+      floor: view.floor || null,
+      floorAt: performance.now(),
+      rules: view.rules || null,
+      reports: byId(view.reports),
       seq: msg.seq,
     };
     this.welcomed = true;
@@ -291,6 +302,12 @@ class Connection {
     for (const p of patch.participants || []) store.participants.set(p.id, p);
     for (const c of patch.cards || []) store.cards.set(c.id, c);
     for (const r of patch.rounds || []) store.rounds.set(r.id, r);
+    if (patch.floor) {
+      store.floor = patch.floor;
+      store.floorAt = performance.now();
+    }
+    if (patch.rules) store.rules = patch.rules;
+    for (const x of patch.reports || []) store.reports.set(x.id, x);
     store.seq = msg.seq;
     this.emit('change', store);
   }

@@ -2,7 +2,8 @@
 // main area, the live region) and small pieces the screens share.
 
 import { h, replace } from './dom.js';
-import { t, choose } from './i18n.js';
+import { t, choose, lang } from './i18n.js';
+import { turnRemaining, countdown, balanceWord } from './model.js';
 
 let statusEl;
 let liveEl;
@@ -185,4 +186,91 @@ export function field({ id, label, hint, error, control, extra }) {
 /** Marks the moment a phone first shows the session (the browser tests read it). */
 export function markShown() {
   if (!performance.getEntriesByName('tafel:session-shown').length) performance.mark('tafel:session-shown');
+}
+
+// --- the floor -----------------------------------------------------------------------------------
+
+/** A participant's display name, or a placeholder when unknown. */
+export function personName(store, id) {
+  return store.participants.get(id)?.name ?? t('someone');
+}
+
+/**
+ * The running turn's countdown: the clock ("1:05", or "+0:12" past the limit) in an element
+ * with `id`, and next to it the words "over time" while past the limit. The clock ticks on
+ * through `tickCountdowns`, without building the screen again.
+ */
+export function countdownView(store, id, className = 'countdown') {
+  const now = countdown(turnRemaining(store.floor, store.floorAt, performance.now()));
+  return h('span', { class: `${className}-wrap` },
+    h('span', { class: 'sr-only' }, `${t('timeLeft')}: `),
+    h('span', { id, class: now.over ? `${className} over` : className, 'data-countdown': '', role: 'timer' }, now.text),
+    h('span', { class: 'overtime-label', 'data-overtime': '', hidden: !now.over }, ` ${t('overtime')}`));
+}
+
+/** Moves every countdown on the page on to now. Returns the turn's remaining ms (or null). */
+export function tickCountdowns(store) {
+  const remaining = turnRemaining(store.floor, store.floorAt, performance.now());
+  const now = countdown(remaining);
+  for (const el of document.querySelectorAll('[data-countdown]')) {
+    if (el.textContent !== now.text) el.textContent = now.text;
+    el.classList.toggle('over', now.over);
+  }
+  for (const el of document.querySelectorAll('[data-overtime]')) el.hidden = !now.over;
+  return remaining;
+}
+
+/**
+ * Ticks the countdowns at least four times a second, and just after each moment the shown
+ * second changes, so the clock never trails; onTick(remaining, store) after each tick.
+ * Returns a handle for stopFloorClock.
+ */
+export function startFloorClock(getStore, onTick) {
+  const handle = { timer: null, stopped: false };
+  const tick = () => {
+    if (handle.stopped) return;
+    const store = getStore();
+    let wait = 250;
+    if (store?.ready) {
+      const remaining = tickCountdowns(store);
+      if (onTick) onTick(remaining, store);
+      if (remaining !== null && !store.floor?.paused) {
+        const toNextSecond = ((remaining % 1000) + 1000) % 1000;
+        wait = Math.min(250, toNextSecond + 5);
+      }
+    }
+    handle.timer = setTimeout(tick, Math.max(10, wait));
+  };
+  handle.timer = setTimeout(tick, 0);
+  return handle;
+}
+
+/** Stops a clock started with startFloorClock. */
+export function stopFloorClock(handle) {
+  if (!handle) return;
+  handle.stopped = true;
+  clearTimeout(handle.timer);
+}
+
+/** The balance figure as a number with two decimals, in the screen's language ("0,82"). */
+export function figureText(figure) {
+  if (figure === null || figure === undefined) return '–';
+  return new Intl.NumberFormat(lang(), { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(figure);
+}
+
+/** The balance figure in words ("evenly shared"), or a sentence when nobody spoke yet. */
+export function figureWords(figure) {
+  const word = balanceWord(figure);
+  return word ? t(`balance.${word}`) : t('balanceNone');
+}
+
+/** Vibrates the phone, where the browser can (not on iPhones; never an error). */
+export function vibrate(pattern) {
+  try {
+    // Browsers only let a page vibrate after the person touched it once; do not even ask before.
+    if (navigator.userActivation && !navigator.userActivation.hasBeenActive) return;
+    if (navigator.vibrate) navigator.vibrate(pattern);
+  } catch {
+    // Not allowed here (no tap yet on this page): the screen and the live region still tell.
+  }
 }

@@ -573,6 +573,131 @@ async fn facilitator_moderates(server: &Server, driver: &mut Driver) -> Result<(
     Ok(())
 }
 
+/// A phone raises a hand; the facilitator gives the floor from the console; the phone shows
+/// its turn with a countdown, and so does the projector; the server ends the turn at its limit
+/// and every screen follows. Also measures "give the floor" → the phone showing it.
+#[tokio::test]
+async fn the_floor_goes_to_a_raised_hand_and_ends_at_the_limit() -> Result<()> {
+    let Some(_turn) = browser_turn().await else {
+        return Ok(());
+    };
+    let server = Server::start()?;
+    let mut driver = Driver::start().await?;
+    let outcome = floor_turn(&server, &mut driver).await;
+    driver.stop().await;
+    outcome
+}
+
+async fn floor_turn(server: &Server, driver: &mut Driver) -> Result<()> {
+    let created = server.create_session("Wie heeft het woord?", false).await?;
+    // A short limit, so the server ends the turn within the test.
+    let mut console = server.client().await?;
+    console
+        .resume(&created.code, &created.facilitator_token)
+        .await?;
+    console
+        .ok(tafel_protocol::Command::FloorSettings {
+            change: tafel_protocol::FloorSettingsChange {
+                turn_secs: Some(8),
+                ..Default::default()
+            },
+        })
+        .await?;
+    let facilitator = driver.open("facilitator-floor", LAPTOP, "nl").await?;
+    facilitator.goto(&created.facilitator_url).await?;
+    facilitator.wait_for("#give-next").await?;
+    let projector = driver.open("projector-floor", BIG_SCREEN, "nl").await?;
+    projector.goto(&created.projector_url).await?;
+    projector.wait_for("#join-code").await?;
+    let phone = driver.open("phone-eva", PHONE, "nl").await?;
+    phone.goto(&created.join_url).await?;
+    join_through_form(&phone, "Eva", "client").await?;
+
+    phone.click("#raise-hand").await?;
+    settled(&phone).await?;
+    phone.wait_for("#lower-hand").await?;
+    let place = phone.text("#queue-place").await?;
+    ensure!(place.contains('1'), "Eva is first in line: {place:?}");
+    phone.shot("phone-hand-raised").await?;
+    phone.axe("participant (hand raised)").await?;
+
+    // The phone notes when its turn appears; the console notes when the button was pressed.
+    phone
+        .js("window.__turnShownAt = null; const seen = () => { const t = document.querySelector('#my-turn'); if (!window.__turnShownAt && t && t.offsetParent !== null) window.__turnShownAt = Date.now(); }; new MutationObserver(seen).observe(document.body, { childList: true, subtree: true, attributes: true });")
+        .await?;
+    facilitator
+        .wait_js("const b = document.querySelector('#give-next'); return b && !b.disabled")
+        .await?;
+    let clicked_at = facilitator
+        .js("document.querySelector('#give-next').click(); return Date.now()")
+        .await?
+        .as_i64()
+        .context("click time")?;
+    let shown_at = phone
+        .wait_js("return window.__turnShownAt")
+        .await?
+        .as_i64()
+        .context("shown time")?;
+    let latency = shown_at - clicked_at;
+
+    // The countdown runs on the phone and on the big screen.
+    let first = phone.text("#turn-countdown").await?;
+    ensure!(
+        first.starts_with("0:0") || first == "0:08",
+        "a countdown from 0:08: {first:?}"
+    );
+    projector
+        .wait_js("const s = document.querySelector('#projector-speaker'); return s && s.textContent.includes('Eva')")
+        .await?;
+    projector.wait_for("#projector-countdown").await?;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let later = phone.text("#turn-countdown").await?;
+    let secs = |t: &str| -> Result<i64> {
+        let (m, s) = t.trim().split_once(':').context("m:ss")?;
+        Ok(m.parse::<i64>()? * 60 + s.parse::<i64>()?)
+    };
+    ensure!(
+        secs(&later)? <= secs(&first)? - 2,
+        "the countdown runs: {first} then {later}"
+    );
+    phone.shot("phone-my-turn").await?;
+    projector.shot("projector-floor").await?;
+    facilitator.shot("facilitator-floor").await?;
+    phone.axe("participant (my turn)").await?;
+    facilitator.axe("facilitator (floor)").await?;
+    projector.axe("projector (floor)").await?;
+
+    // At the limit the server ends the turn; every screen follows.
+    phone
+        .wait_js_for(
+            "const t = document.querySelector('#my-turn'); return !t || t.offsetParent === null",
+            Duration::from_secs(15),
+        )
+        .await?;
+    projector
+        .wait_js("const s = document.querySelector('#projector-speaker'); return !s || !s.textContent.includes('Eva')")
+        .await?;
+    facilitator
+        .wait_js("const b = document.querySelector('#balance-figure'); return b && /\\d/.test(b.textContent)")
+        .await?;
+    console
+        .until(|v| v.floor.turn.is_none() && v.floor.turns == 1)
+        .await?;
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(artifacts()?.join("measurements.txt"))
+        .and_then(|mut f| {
+            use std::io::Write;
+            writeln!(
+                f,
+                "give the floor (console click) -> the speaker's phone shows its turn: {latency} ms"
+            )
+        })?;
+    println!("give the floor -> phone shows it: {latency} ms");
+    Ok(())
+}
+
 // -------------------------------------------------------------------------------------------
 // Steps shared by the scenarios
 // -------------------------------------------------------------------------------------------

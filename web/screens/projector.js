@@ -1,18 +1,24 @@
-// Projector (/p/CODE#token; the big screen, read-only): the code and QR while people join, the
-// current phase, the cards in large type, voting progress without totals (unless the round is
-// live), and the ranked result after closing.
+// Projector (/p/CODE#token; the big screen, read-only): the code and QR while people join, who
+// has the floor with a big countdown and who comes next, the balance figure when the
+// facilitator shows it, the current phase, the cards in large type, voting progress without
+// totals (unless the round is live), and the ranked result after closing.
 
 import { h, replace } from '../dom.js';
 import { t, suggest } from '../i18n.js';
 import { qrUrl, forgetToken, takeTokenFromFragment } from '../api.js';
 import { connect } from '../conn.js';
-import { errorText, messagePage, phaseBlock, ranking, showConnection, setTitle, voteCount } from '../ui.js';
+import {
+  errorText, messagePage, phaseBlock, ranking, showConnection, setTitle, voteCount,
+  personName, countdownView, startFloorClock, figureText, figureWords,
+} from '../ui.js';
 import { openRound, lastClosedRound, participants, visibleCards, totalFor } from '../model.js';
 
 export const NAME = 'projector';
 
 /** Below this many participants the join code stays large on the screen. */
 const FEW_PEOPLE = 3;
+/** How many of the queue the big screen names. */
+const QUEUE_SHOWN = 4;
 
 export function start(main, { code }) {
   const token = takeTokenFromFragment('projector', code);
@@ -29,6 +35,7 @@ export function start(main, { code }) {
   let final = null;
   window.__tafel = conn.testHooks();
   showConnection(conn);
+  startFloorClock(() => conn.store);
   conn.on('change', () => {
     // The room's screen speaks the session's language, unless someone chose otherwise here.
     if (conn.store.session) suggest(conn.store.session.language);
@@ -71,6 +78,35 @@ export function start(main, { code }) {
       ranking(s, closed));
   }
 
+  function floorPanel() {
+    const s = conn.store;
+    const floor = s.floor;
+    if (!floor || s.session.status === 'ended') return null;
+    const turn = floor.turn;
+    const balance = floor.settings.show_balance ? floor.balance : null;
+    const next = floor.queue.slice(0, QUEUE_SHOWN);
+    if (!turn && !next.length && !balance && !floor.paused) return null;
+    return h('section', { class: 'floor-board', id: 'floor', 'aria-labelledby': 'floor-heading' },
+      h('div', { class: 'floor-now' },
+        h('h2', { id: 'floor-heading', class: 'label' }, turn ? t('speakingNow') : t('floorHeading')),
+        turn
+          ? [h('p', { class: 'projector-speaker', id: 'projector-speaker', 'data-speaker': turn.speaker }, personName(s, turn.speaker)),
+            h('p', { class: 'projector-clock' }, countdownView(s, 'projector-countdown', 'countdown-huge'))]
+          : h('p', { class: 'projector-nobody' }, t('nobodySpeaks')),
+        floor.paused ? h('p', { class: 'floor-paused' }, t('floorPausedShort')) : null),
+      next.length ? h('div', { class: 'floor-next' },
+        h('h3', { id: 'next-heading', class: 'label' }, t('nextHeading')),
+        h('ol', { class: 'next-list', id: 'projector-queue', 'aria-labelledby': 'next-heading' },
+          next.map((entry) => h('li', { 'data-participant': entry.participant }, personName(s, entry.participant),
+            entry.hand === 'response' ? h('span', { class: 'badge response' }, t('handResponse')) : null)))) : null,
+      balance ? h('div', { class: 'floor-balance', id: 'projector-balance', 'data-value': balance.figure ?? '' },
+        h('h3', { class: 'label' }, t('balanceHeading')),
+        h('p', { class: 'balance-line' },
+          h('span', { class: 'balance-figure' }, figureText(balance.figure)),
+          h('span', { class: 'balance-word' }, figureWords(balance.figure))),
+        balance.people ? h('p', {}, balance.silent === 0 ? t('allSpoke') : t('silentCount', { n: balance.silent, m: balance.people })) : null) : null);
+  }
+
   function cardsPanel() {
     const s = conn.store;
     const round = openRound(s);
@@ -105,6 +141,7 @@ export function start(main, { code }) {
         session.status === 'ended' ? h('p', { class: 'notice' }, t('sessionEndedJoin')) : null),
       h('div', { class: large ? 'projector-body with-join' : 'projector-body' },
         h('div', { class: 'projector-main' },
+          floorPanel(),
           phaseBlock(session.phase),
           roundPanel(),
           cardsPanel()),
