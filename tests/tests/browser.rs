@@ -698,6 +698,106 @@ async fn floor_turn(server: &Server, driver: &mut Driver) -> Result<()> {
     Ok(())
 }
 
+/// One phone agrees to the ground rules; another reports, anonymously, that the first broke
+/// one; the facilitator confirms it with a waiting hand. The first phone gets its warning and
+/// sees its hand wait; nobody is told who reported.
+#[tokio::test]
+async fn a_reported_violation_is_confirmed_without_naming_the_reporter() -> Result<()> {
+    let Some(_turn) = browser_turn().await else {
+        return Ok(());
+    };
+    let server = Server::start()?;
+    let mut driver = Driver::start().await?;
+    let outcome = report_violation(&server, &mut driver).await;
+    driver.stop().await;
+    outcome
+}
+
+async fn report_violation(server: &Server, driver: &mut Driver) -> Result<()> {
+    let created = server.create_session("Samen afspreken", false).await?;
+    let facilitator = driver.open("facilitator-rules", LAPTOP, "nl").await?;
+    facilitator.goto(&created.facilitator_url).await?;
+    facilitator.wait_for("#rules-tally").await?;
+    let fenna = driver.open("phone-fenna", PHONE, "nl").await?;
+    fenna.goto(&created.join_url).await?;
+    join_through_form(&fenna, "Fenna", "medewerker").await?;
+    let gijs = driver.open("phone-gijs", PHONE, "nl").await?;
+    gijs.goto(&created.join_url).await?;
+    join_through_form(&gijs, "Gijs", "manager").await?;
+
+    fenna.click("#rules-agree").await?;
+    settled(&fenna).await?;
+    facilitator
+        .wait_for("#rules-tally[data-agreed='1'][data-disagreed='0']")
+        .await?;
+
+    let fenna_id = fenna
+        .wait_js("return window.__tafel.store().you.id")
+        .await?
+        .as_str()
+        .context("Fenna's id")?
+        .to_owned();
+    gijs.click("#flag-open").await?;
+    gijs.wait_for("#flag-form").await?;
+    gijs.client
+        .find(Locator::Css("#flag-rule"))
+        .await?
+        .select_by_value("g3")
+        .await?;
+    gijs.client
+        .find(Locator::Css("#flag-about"))
+        .await?
+        .select_by_value(&fenna_id)
+        .await?;
+    gijs.type_into("#flag-note", "Lachte om een idee van een cliënt")
+        .await?;
+    gijs.click("#flag-anonymous").await?;
+    gijs.axe("participant (reporting)").await?;
+    gijs.shot("phone-reporting").await?;
+    gijs.click("#flag-send").await?;
+    settled(&gijs).await?;
+
+    facilitator
+        .wait_for("[data-report='x1'][data-status='open']")
+        .await?;
+    let report = facilitator.text("[data-report='x1']").await?;
+    ensure!(
+        report.contains("Fenna") && !report.contains("Gijs"),
+        "about Fenna, reporter hidden: {report:?}"
+    );
+    facilitator
+        .client
+        .find(Locator::Css("#csq-x1"))
+        .await?
+        .select_by_value("hand_wait")
+        .await?;
+    facilitator.wait_for("#csq-min-x1").await?;
+    facilitator
+        .js("const m = document.querySelector('#csq-min-x1'); m.value = ''; m.dispatchEvent(new Event('input'))")
+        .await?;
+    facilitator.type_into("#csq-min-x1", "2").await?;
+    facilitator.axe("facilitator (report)").await?;
+    facilitator.click("[data-key='confirm-x1']").await?;
+    facilitator
+        .wait_for("[data-report='x1'][data-status='confirmed']")
+        .await?;
+    facilitator.shot("facilitator-reports").await?;
+
+    // Fenna's phone: a warning, and her hand waits; nothing says who reported.
+    fenna.wait_for("#warnings .warning[data-rule='g3']").await?;
+    fenna.wait_for("#hand-wait").await?;
+    let warning = fenna.text("#warnings").await?;
+    ensure!(
+        !warning.contains("Gijs"),
+        "the warning names nobody: {warning:?}"
+    );
+    fenna.axe("participant (warned)").await?;
+    fenna.shot("phone-warned").await?;
+    // Everyone sees the rule's count, no names.
+    gijs.wait_for(".rule-count").await?;
+    Ok(())
+}
+
 // -------------------------------------------------------------------------------------------
 // Steps shared by the scenarios
 // -------------------------------------------------------------------------------------------
