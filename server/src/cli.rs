@@ -1,20 +1,20 @@
 //! The `tafel` command: parse the config, start logging, bind, print where to go, serve until
 //! Ctrl-C or SIGTERM.
 
-use crate::config::{Config, lan_address};
+use crate::config::{Config, LogFormat, lan_address};
 use clap::Parser;
 use tokio_util::sync::CancellationToken;
 
 /// Runs the server as the `tafel` binary does. Returns when it has stopped cleanly.
 pub fn main() -> anyhow::Result<()> {
     let config = Config::parse();
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("TAFEL_LOG")
-                .unwrap_or_else(|_| "info".into()),
-        )
-        .init();
+    init_logging(config.log_format);
+    // Every phone is an open socket: a soft limit of 1,024 files would cap a server near a
+    // thousand phones. Take what the system allows.
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(files) => tracing::debug!(files, "open files allowed"),
+        Err(e) => tracing::warn!(error = %e, "could not raise the open-files limit"),
+    }
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?
@@ -38,6 +38,26 @@ pub fn main() -> anyhow::Result<()> {
             tokio::spawn(stop_on_signal(shutdown.clone()));
             crate::run(listener, config, shutdown).await
         })
+}
+
+/// Logs to standard error at the level of `TAFEL_LOG` (default `info`), as text or as JSON
+/// lines. A JSON line has the event's fields at the top level (`message`, `ms`, `peer`, …) and
+/// the room's span (`{"name":"room","room":"CODE"}`) under `span`.
+fn init_logging(format: LogFormat) {
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_env("TAFEL_LOG").unwrap_or_else(|_| "info".into());
+    let logs = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(filter);
+    match format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+    }
 }
 
 async fn stop_on_signal(shutdown: CancellationToken) {

@@ -29,6 +29,20 @@ pub struct Config {
     /// that sends faster is disconnected. People never come near the default.
     #[arg(long, env = "TAFEL_MAX_MESSAGES_PER_SEC", default_value_t = 20)]
     pub max_messages_per_sec: u32,
+
+    /// How log lines on standard error look: `text` for people, `json` (one object a line,
+    /// every field its own key) for a log collector. The level comes from `TAFEL_LOG`.
+    #[arg(long, env = "TAFEL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// The format of log lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 impl Config {

@@ -98,8 +98,24 @@ enum Flow {
     Continue,
     /// Close with this code and reason.
     Close(u16, &'static str),
-    /// The client is gone or stuck: stop without a close frame.
-    Gone,
+    /// The client is gone or stuck: stop without a close frame. Says why, as a metric label.
+    Gone(&'static str),
+}
+
+impl Flow {
+    /// Why the connection ended, as a fixed word for metrics and logs.
+    fn reason(&self) -> &'static str {
+        match self {
+            Flow::Continue => "open",
+            Flow::Close(close::NORMAL, _) => "idle",
+            Flow::Close(close::GOING_AWAY, _) => "shutdown",
+            Flow::Close(close::POLICY, _) => "rate_limit",
+            Flow::Close(close::TOO_BIG, _) => "too_big",
+            Flow::Close(close::TRY_AGAIN, _) => "resync",
+            Flow::Close(..) => "other",
+            Flow::Gone(why) => why,
+        }
+    }
 }
 
 fn text(msg: &ServerMessage) -> Message {
@@ -108,7 +124,9 @@ fn text(msg: &ServerMessage) -> Message {
     ))
 }
 
+/// Every error frame a connection sends itself passes here (the room's go through its own).
 fn error(id: Option<String>, code: ErrorCode, message: impl Into<String>) -> Message {
+    crate::metrics::error(code);
     text(&ServerMessage::Error {
         id,
         code,
@@ -209,6 +227,7 @@ where
     let mut in_room: Option<InRoom> = None;
     let mut bucket = Bucket::new(env.rate);
     let mut deadline = Instant::now() + IDLE;
+    let mut counted = crate::metrics::connection_opened();
 
     // Order matters under `biased`: stopping first, then what the client says (so a busy room
     // cannot starve its votes and pings), then the room's frames, then the idle deadline.
@@ -221,10 +240,14 @@ where
                 match frame {
                     Some(Ok(Message::Text(t))) => {
                         if !bucket.take() {
-                            tracing::warn!(conn = id, peer = %env.peer, "rate limit exceeded; closing");
                             break Flow::Close(close::POLICY, "too many messages");
                         }
-                        match on_text(&mut socket, t.as_str(), &env, &mut sink, &mut in_room, id).await {
+                        let was_in = in_room.is_some();
+                        let flow = on_text(&mut socket, t.as_str(), &env, &mut sink, &mut in_room, id).await;
+                        if let (false, Some(r)) = (was_in, &in_room) {
+                            counted.joined(r.role);
+                        }
+                        match flow {
                             Flow::Continue => {}
                             other => break other,
                         }
@@ -234,28 +257,26 @@ where
                             break Flow::Close(close::POLICY, "too many messages");
                         }
                         if !send(&mut socket, error(None, ErrorCode::BadMessage, "send JSON text frames, not binary")).await {
-                            break Flow::Gone;
+                            break Flow::Gone("write_failed");
                         }
                     }
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                    Some(Ok(Message::Close(_))) | None => break Flow::Gone,
+                    Some(Ok(Message::Close(_))) | None => break Flow::Gone("client"),
                     Some(Err(e)) => {
                         let too_big = std::error::Error::source(&e)
                             .and_then(|s| s.downcast_ref::<tungstenite::Error>())
                             .is_some_and(|e| matches!(e, tungstenite::Error::Capacity(_)));
                         if too_big {
-                            tracing::warn!(conn = id, peer = %env.peer, "frame too big; closing");
                             break Flow::Close(close::TOO_BIG, "message too big");
                         }
-                        break Flow::Gone;
+                        break Flow::Gone("read_error");
                     }
                 }
             },
             out = outbox.recv() => match out {
                 Some(frame) => {
                     if !write_out(&mut socket, frame, &mut outbox).await {
-                        tracing::info!(conn = id, "a write did not finish in time; closing");
-                        break Flow::Gone;
+                        break Flow::Gone("write_failed");
                     }
                 }
                 None => break Flow::Close(close::TRY_AGAIN, "you fell behind; reconnect to catch up"),
@@ -263,6 +284,17 @@ where
             _ = tokio::time::sleep_until(deadline) => break Flow::Close(close::NORMAL, "no message for 60 seconds"),
         }
     };
+    let why = flow.reason();
+    crate::metrics::connection_closed(why);
+    match why {
+        "rate_limit" | "too_big" => {
+            tracing::warn!(conn = id, peer = %env.peer, reason = why, "connection closed by the server")
+        }
+        "write_failed" | "resync" => {
+            tracing::info!(conn = id, peer = %env.peer, reason = why, "connection closed by the server")
+        }
+        _ => tracing::debug!(conn = id, peer = %env.peer, reason = why, "connection closed"),
+    }
     if let Flow::Close(code, reason) = flow
         && send(
             &mut socket,
@@ -307,7 +339,7 @@ where
             return if send(socket, reply).await {
                 Flow::Continue
             } else {
-                Flow::Gone
+                Flow::Gone("write_failed")
             };
         }
     };
@@ -382,7 +414,7 @@ where
     if send(socket, reply).await {
         Flow::Continue
     } else {
-        Flow::Gone
+        Flow::Gone("write_failed")
     }
 }
 
@@ -470,6 +502,311 @@ mod tests {
             code_of(parse(r#"{"type":"dance"}"#).unwrap_err()),
             (None, ErrorCode::BadMessage)
         );
+    }
+
+    /// serde_json stops at 128 levels, so no frame can recurse the decoder off its stack.
+    #[test]
+    fn deeply_nested_frames_are_refused_without_overflowing_the_stack() {
+        let space = MAX_FRAME_BYTES - 64;
+        for depth in [127, 128, 129, 1_000, space / 5, space] {
+            for (open, close) in [("[", "]"), ("{\"a\":", "}")] {
+                // As deep as still fits in one frame.
+                let n = depth.min(space / (open.len() + close.len()));
+                let nested = format!("{}1{}", open.repeat(n), close.repeat(n));
+                for frame in [
+                    nested.clone(),
+                    format!(r#"{{"type":"cmd","id":"d","cmd":{nested}}}"#),
+                    format!(
+                        r#"{{"type":"cmd","id":"d","cmd":{{"type":"add_card","text":{nested}}}}}"#
+                    ),
+                    open.repeat(n),
+                ] {
+                    let (_, code) = code_of(parse(&frame).unwrap_err());
+                    assert_eq!(code, ErrorCode::BadMessage, "depth {n}");
+                }
+            }
+        }
+    }
+
+    /// Property tests of [`parse`], the decoding every text frame goes through: it never
+    /// panics, and whatever it refuses gets a well-formed error that keeps the command id.
+    mod fuzz {
+        use super::*;
+        use crate::cmd::tests::fuzz::{command, perspective, text as any_text};
+        use proptest::collection::{btree_map, vec};
+        use proptest::prelude::*;
+        use proptest::sample::select;
+        use serde_json::{Value, json};
+
+        /// Every command's wire name.
+        const COMMANDS: &[&str] = &[
+            "add_card",
+            "edit_card",
+            "withdraw_card",
+            "hide_card",
+            "restore_card",
+            "merge_cards",
+            "set_phase",
+            "open_round",
+            "close_round",
+            "vote",
+            "unvote",
+            "lock",
+            "unlock",
+            "end",
+            "projector_link",
+            "raise_hand",
+            "lower_hand",
+            "pass",
+            "give_floor",
+            "end_turn",
+            "pause_floor",
+            "resume_floor",
+            "floor_settings",
+            "set_rule",
+            "remove_rule",
+            "agree_rules",
+            "flag",
+            "confirm_flag",
+            "dismiss_flag",
+        ];
+
+        /// Field names a message or command may have, and a few it may not.
+        const KEYS: &[&str] = &[
+            "type",
+            "id",
+            "cmd",
+            "v",
+            "code",
+            "name",
+            "token",
+            "perspective",
+            "text",
+            "kind",
+            "builds_on",
+            "card",
+            "into",
+            "phase",
+            "budget",
+            "max_per_card",
+            "live",
+            "round",
+            "participant",
+            "to",
+            "order",
+            "turn_secs",
+            "response_secs",
+            "mode",
+            "fair_share",
+            "response_cap",
+            "show_balance",
+            "change",
+            "rule",
+            "agree",
+            "about",
+            "note",
+            "anonymous",
+            "report",
+            "consequence",
+            "minutes",
+            "",
+            "Type",
+            "__proto__",
+        ];
+
+        /// Strings a message may hold: message and command types, enum values, ids.
+        const WORDS: &[&str] = &[
+            "cmd",
+            "join",
+            "resume",
+            "ping",
+            "pong",
+            "ack",
+            "idea",
+            "problem",
+            "note",
+            "hand",
+            "response",
+            "fcfs",
+            "least_spoken",
+            "round",
+            "hard",
+            "soft",
+            "warning",
+            "hand_wait",
+            "medewerker",
+            "client",
+            "cliënt",
+            "k1",
+            "p2",
+            "r1",
+            "g3",
+            "x1",
+            "t1",
+            "K7QM2X",
+            "",
+            "CMD",
+            "add_card ",
+            "Add_Card",
+        ];
+
+        /// A JSON value built from the protocol's own words, numbers of every size, and
+        /// anything at all, nested a few levels.
+        fn value() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::Bool),
+                any::<i64>().prop_map(Value::from),
+                any::<u64>().prop_map(Value::from),
+                (-100i64..=100).prop_map(Value::from),
+                (-1000i32..=1000).prop_map(|n| Value::from(f64::from(n) / 10.0)),
+                select(COMMANDS).prop_map(Value::from),
+                select(WORDS).prop_map(Value::from),
+                any_text().prop_map(Value::from),
+            ];
+            leaf.prop_recursive(4, 48, 6, |inner| {
+                prop_oneof![
+                    vec(inner.clone(), 0..6).prop_map(Value::Array),
+                    btree_map(select(KEYS), inner, 0..6).prop_map(|m| {
+                        Value::Object(m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+                    }),
+                ]
+            })
+        }
+
+        /// A message the client could send: every kind, every command, ids of any text.
+        fn message() -> impl Strategy<Value = ClientMessage> {
+            prop_oneof![
+                6 => (".{0,70}", command()).prop_map(|(id, cmd)| ClientMessage::Cmd { id, cmd }),
+                1 => (any::<u32>(), ".{0,10}", any_text(), perspective()).prop_map(
+                    |(v, code, name, perspective)| ClientMessage::Join { v, code, name, perspective }
+                ),
+                1 => (any::<u32>(), ".{0,10}", ".{0,60}")
+                    .prop_map(|(v, code, token)| ClientMessage::Resume { v, code, token }),
+                1 => Just(ClientMessage::Ping),
+            ]
+        }
+
+        /// A real message with some of its fields (at the top or in `cmd`) dropped, replaced or
+        /// added.
+        fn mutated() -> impl Strategy<Value = Value> {
+            let edit = (
+                any::<bool>(),
+                select(KEYS),
+                prop::option::weighted(0.7, value()),
+            );
+            (message(), vec(edit, 1..4)).prop_map(|(msg, edits)| {
+                let mut v = serde_json::to_value(&msg).expect("messages encode");
+                for (in_cmd, key, new) in edits {
+                    let obj = if in_cmd {
+                        v.get_mut("cmd").and_then(Value::as_object_mut)
+                    } else {
+                        v.as_object_mut()
+                    };
+                    let Some(obj) = obj else { continue };
+                    match new {
+                        Some(new) => obj.insert(key.to_owned(), new),
+                        None => obj.remove(key),
+                    };
+                }
+                v
+            })
+        }
+
+        /// Decodes one frame; a refusal must be an `error` message, with a code that a
+        /// decoding failure may have.
+        fn decode(frame: &str) -> Result<ClientMessage, (Option<String>, ErrorCode)> {
+            parse(frame).map_err(|reply| {
+                let (id, code) = code_of(reply);
+                assert!(
+                    matches!(code, ErrorCode::BadMessage | ErrorCode::UnknownCommand),
+                    "{code:?} for {frame:?}"
+                );
+                (id, code)
+            })
+        }
+
+        /// What `parse` promises about a JSON value it refused or accepted.
+        fn check_value(v: &Value) -> Result<(), TestCaseError> {
+            let frame = v.to_string();
+            match decode(&frame) {
+                Ok(msg) => {
+                    // What was accepted is accepted again when sent again. (Equal, too, but
+                    // serde_json's default float parsing may move a long number by one ulp;
+                    // `every_message_decodes_as_it_was_sent` checks equality.)
+                    let again = serde_json::to_string(&msg).expect("messages encode");
+                    prop_assert!(decode(&again).is_ok(), "{again} was refused");
+                }
+                Err((id, code)) => {
+                    prop_assert_eq!(
+                        id.as_deref(),
+                        v.get("id").and_then(Value::as_str),
+                        "the error keeps the id"
+                    );
+                    let kind = v.pointer("/cmd/type").and_then(Value::as_str);
+                    let is_cmd = v.get("type") == Some(&json!("cmd"));
+                    if code == ErrorCode::UnknownCommand {
+                        prop_assert!(is_cmd && kind.is_some_and(|k| !COMMANDS.contains(&k)));
+                    } else if is_cmd && kind.is_some_and(|k| !COMMANDS.contains(&k)) {
+                        prop_assert!(false, "an unknown command was called a bad message");
+                    }
+                }
+            }
+            Ok(())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn any_text_frame_decodes_or_gets_an_error(frame in any::<String>()) {
+                let _ = decode(&frame);
+            }
+
+            #[test]
+            fn any_bytes_decode_or_get_an_error(
+                bytes in prop_oneof![
+                    vec(any::<u8>(), 0..512),
+                    vec(select(&b"{}[]\":,0123456789.-+eE \\/truefalsnulxyc_"[..]), 0..512),
+                ]
+            ) {
+                let _ = decode(&String::from_utf8_lossy(&bytes));
+            }
+
+            #[test]
+            fn json_made_of_the_protocols_words_keeps_its_promises(v in value()) {
+                check_value(&v)?;
+            }
+
+            #[test]
+            fn real_messages_with_fields_changed_keep_their_promises(v in mutated()) {
+                check_value(&v)?;
+            }
+
+            #[test]
+            fn real_messages_cut_or_bent_decode_or_get_an_error(
+                msg in message(),
+                at in any::<prop::sample::Index>(),
+                insert in select(&["", "\"", "}", "{", ",", "\\", "\\u", "\u{0}", "é", "1e999"][..]),
+            ) {
+                let frame = serde_json::to_string(&msg).expect("messages encode");
+                let mut cut = at.index(frame.len() + 1);
+                while !frame.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                let _ = decode(&frame[..cut]);
+                let _ = decode(&format!("{}{insert}{}", &frame[..cut], &frame[cut..]));
+            }
+
+            #[test]
+            fn every_message_decodes_as_it_was_sent(msg in message()) {
+                if let ClientMessage::Cmd { cmd, .. } = &msg {
+                    prop_assert!(COMMANDS.contains(&crate::cmd::name(cmd)), "COMMANDS is complete");
+                }
+                let frame = serde_json::to_string(&msg).expect("messages encode");
+                prop_assert_eq!(decode(&frame), Ok(msg));
+            }
+        }
     }
 
     #[tokio::test(start_paused = true)]

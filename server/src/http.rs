@@ -57,6 +57,7 @@ pub fn router(app: AppState) -> Router {
         .route("/p/{code}", get(index))
         .route("/app/{*path}", get(asset))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(metrics))
         .route("/api/sessions", post(create_session))
         .route("/api/sessions/{code}", get(session_info))
         .route("/api/sessions/{code}/qr.svg", get(qr_code))
@@ -95,6 +96,18 @@ async fn security_headers(mut response: Response) -> Response {
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     response
+}
+
+/// Prometheus scrapes this: counts only, never a room code, a name or an address.
+async fn metrics() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        crate::metrics::render(),
+    )
+        .into_response()
 }
 
 async fn index(headers: HeaderMap) -> Response {

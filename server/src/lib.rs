@@ -16,6 +16,7 @@
 //! - [`sessions`] — creating a session.
 //! - [`secrets`] — tokens, hashes, pseudonyms, join codes. [`guard`] — the wrong-code throttle.
 //! - [`error`] — errors, and their mapping to the wire and to HTTP.
+//! - [`metrics`] — process-wide counters for operators, served at `GET /metrics`.
 
 pub mod cli;
 pub mod cmd;
@@ -24,6 +25,7 @@ pub mod connection;
 pub mod error;
 pub mod guard;
 pub mod http;
+pub mod metrics;
 pub mod registry;
 pub mod room;
 pub mod secrets;

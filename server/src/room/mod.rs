@@ -207,7 +207,8 @@ struct Batch {
     seq_before: u64,
     writes: Vec<Write>,
     dirty: Dirty,
-    replies: Vec<(ConnId, Utf8Bytes)>,
+    /// Answers to commands, each with when the room took the command.
+    replies: Vec<(ConnId, Utf8Bytes, std::time::Instant)>,
     welcomes: Vec<PendingWelcome>,
     later: Vec<Later>,
 }
@@ -249,6 +250,7 @@ fn encode(msg: &ServerMessage) -> Utf8Bytes {
 }
 
 fn error_frame(id: &str, r: &Refusal) -> Utf8Bytes {
+    crate::metrics::error(r.code);
     encode(&ServerMessage::Error {
         id: Some(id.to_owned()),
         code: r.code,
@@ -268,6 +270,7 @@ pub(crate) async fn run(
 ) {
     let span = tracing::info_span!("room", room = %code);
     async move {
+        let started = std::time::Instant::now();
         let room = match load(&code, storage, cfg).await {
             Ok(Some(room)) => room,
             Ok(None) => {
@@ -294,6 +297,13 @@ pub(crate) async fn run(
                 return;
             }
         };
+        let took = started.elapsed();
+        tracing::info!(
+            changes = room.seq,
+            ms = took.as_millis() as u64,
+            "session loaded"
+        );
+        let _loaded = crate::metrics::room_loaded(took);
         room.serve(rx, id, registry, shutdown).await;
     }
     .instrument(span)
@@ -325,7 +335,6 @@ async fn drain(rx: &mut mpsc::Receiver<RoomMsg>, answer: impl Fn() -> JoinError)
 }
 
 async fn load(code: &str, storage: Storage, cfg: Arc<RoomConfig>) -> Result<Option<Room>, String> {
-    let started = std::time::Instant::now();
     let Some(stored) = storage.load(code).await.map_err(|e| e.to_string())? else {
         return Ok(None);
     };
@@ -366,11 +375,6 @@ async fn load(code: &str, storage: Storage, cfg: Arc<RoomConfig>) -> Result<Opti
         }
     }
     let online = vec![0; record.state.participants.len()];
-    tracing::info!(
-        changes = messages.len(),
-        ms = started.elapsed().as_millis() as u64,
-        "session loaded"
-    );
     Ok(Some(Room {
         code: code.to_owned(),
         seq: messages.len() as u64,
@@ -446,12 +450,14 @@ impl Room {
                 break Exit::Failed;
             }
         };
+        let stopping = std::time::Instant::now();
         if !matches!(exit, Exit::Failed)
             && self.since_snapshot > 0
             && let Err(e) = self.snapshot().await
         {
             tracing::error!(error = %e, "could not write the final snapshot (the changes are stored)");
         }
+        let stop_ms = stopping.elapsed().as_millis() as u64;
         registry.remove(&self.code, id);
         // Whoever knocked while the room was closing asks the registry again, and gets a room
         // freshly loaded from storage.
@@ -462,6 +468,8 @@ impl Room {
                 Exit::Shutdown => "shutdown",
                 Exit::Failed => "failed",
             },
+            changes = self.seq,
+            ms = stop_ms,
             "room unloaded"
         );
         // Dropping `self` drops every outbox sender: connections close and clients resume.
@@ -542,6 +550,8 @@ impl Room {
                 let Some(c) = self.conns.get(&conn) else {
                     return;
                 };
+                let taken = std::time::Instant::now();
+                crate::metrics::command(crate::cmd::name(&cmd));
                 let actor = Actor {
                     role: c.role,
                     participant: c.participant,
@@ -568,7 +578,7 @@ impl Room {
                     }
                     Err(r) => error_frame(&id, &r),
                 };
-                b.replies.push((conn, frame));
+                b.replies.push((conn, frame, taken));
             }
             RoomMsg::Leave { conn } => self.remove_conn(conn, &mut b.dirty),
             RoomMsg::Info { reply } => b.later.push(Later::Info(reply)),
@@ -730,7 +740,8 @@ impl Room {
                 self.send(id, frame.clone());
             }
         }
-        for (conn, frame) in b.replies {
+        for (conn, frame, taken) in b.replies {
+            crate::metrics::command_answered(taken.elapsed());
             self.send(conn, frame);
         }
         for w in b.welcomes {
@@ -852,9 +863,15 @@ impl Room {
             return;
         };
         match c.outbox.try_send(frame) {
-            Ok(()) => {}
+            Ok(()) => crate::metrics::delivered(),
             Err(mpsc::error::TrySendError::Full(_)) => {
-                tracing::warn!(conn, "outbox full: dropping a connection that fell behind");
+                tracing::warn!(
+                    conn,
+                    role = ?c.role,
+                    outbox = self.cfg.outbox,
+                    "outbox full: dropping a connection that fell behind"
+                );
+                crate::metrics::outbox_dropped();
                 self.dropped.push(conn);
             }
             // Already closed; its Leave is on the way. Stop sending to it now.

@@ -220,10 +220,20 @@ fn write_loop(
         stats
             .commit_micros
             .fetch_add(took.as_micros() as u64, Relaxed);
-        if took > Duration::from_millis(200) {
+        crate::metrics::storage_flushed(took, batch.len(), result.is_ok());
+        if let Err(e) = &result {
+            tracing::error!(
+                error = %e,
+                ms = took.as_millis() as u64,
+                writes = writes.len(),
+                requests = batch.len(),
+                "storage commit failed"
+            );
+        } else if took > Duration::from_millis(200) {
             tracing::warn!(
                 ms = took.as_millis() as u64,
                 writes = writes.len(),
+                requests = batch.len(),
                 "slow storage commit"
             );
         }
