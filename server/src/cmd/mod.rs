@@ -299,4 +299,4 @@ pub fn display_name(name: &str) -> Result<String, Refusal> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

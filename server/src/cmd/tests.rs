@@ -7,6 +7,7 @@ use crate::room::state::{Participant, SessionFields};
 use tafel_protocol::{CardKind, Command as C, Language, Perspective};
 
 mod floor;
+pub(crate) mod fuzz;
 
 const F: Actor = Actor {
     role: Role::Facilitator,
@@ -21,6 +22,8 @@ struct Room {
     record: Record,
     now: Millis,
     n: u32,
+    /// Live connections per participant, as the room counts them.
+    online: Vec<u32>,
 }
 
 pub(super) fn participant(i: usize) -> Actor {
@@ -63,6 +66,7 @@ impl Room {
             record,
             now: 10,
             n: 0,
+            online: vec![1; 4],
         }
     }
 
@@ -74,9 +78,52 @@ impl Room {
             &format!("c{}", self.n),
             &cmd,
             self.now,
-            &[1, 1, 1, 1],
+            &self.online,
             &mut Dirty::default(),
         )
+    }
+
+    /// Runs a command and checks the record's promise: a refused command changes nothing (not
+    /// the document, not the state, and marks nothing to send), an accepted one is exactly one
+    /// change.
+    fn checked(&mut self, actor: Actor, cmd: &C) -> Outcome {
+        let heads = self.record.heads();
+        let state = self.record.state.clone();
+        self.now += 1;
+        self.n += 1;
+        let mut dirty = Dirty::default();
+        let result = self.record.apply(
+            actor,
+            &format!("c{}", self.n),
+            cmd,
+            self.now,
+            &self.online,
+            &mut dirty,
+        );
+        match &result {
+            Err(e) => {
+                assert_ne!(e.code, ErrorCode::Internal, "{cmd:?} failed: {e}");
+                assert_eq!(
+                    self.record.heads(),
+                    heads,
+                    "a refused {cmd:?} changed the document"
+                );
+                assert_eq!(
+                    self.record.state, state,
+                    "a refused {cmd:?} changed the state"
+                );
+                assert!(
+                    dirty.is_empty() && dirty.you.is_empty(),
+                    "a refused {cmd:?} marked {dirty:?} as changed"
+                );
+            }
+            Ok(_) => assert_eq!(
+                self.record.doc.get_changes(&heads).len(),
+                1,
+                "an accepted {cmd:?} is exactly one change"
+            ),
+        }
+        result
     }
 
     fn ok(&mut self, actor: Actor, cmd: C) -> AckResult {
@@ -86,21 +133,31 @@ impl Room {
 
     /// Refused, and nothing changed in the document or in memory.
     fn refused(&mut self, actor: Actor, cmd: C) -> ErrorCode {
-        let heads = self.record.heads();
-        let state = self.record.state.clone();
-        let err = self
-            .run(actor, cmd.clone())
-            .expect_err(&format!("{cmd:?} was accepted"));
+        self.checked(actor, &cmd)
+            .expect_err(&format!("{cmd:?} was accepted"))
+            .code
+    }
+
+    /// The saved document, loaded anew, gives the same state and every role the same view.
+    fn assert_hydrates(&self) {
+        let bytes = self.record.doc.save();
+        let reloaded =
+            Record::from_doc(automerge::Automerge::load(&bytes).unwrap(), [7; 32]).unwrap();
         assert_eq!(
-            self.record.heads(),
-            heads,
-            "a refused {cmd:?} changed the document"
+            reloaded.state, self.record.state,
+            "the reloaded state differs"
         );
-        assert_eq!(
-            self.record.state, state,
-            "a refused {cmd:?} changed the state"
-        );
-        err.code
+        for role in [Role::Facilitator, Role::Participant, Role::Projector] {
+            assert_eq!(
+                reloaded
+                    .state
+                    .view(role, "http://x", self.now, &self.online),
+                self.record
+                    .state
+                    .view(role, "http://x", self.now, &self.online),
+                "{role:?} sees another room after a reload"
+            );
+        }
     }
 
     fn add(&mut self, who: Actor, text: &str) -> String {
@@ -740,17 +797,10 @@ fn hydrating_the_saved_document_gives_the_same_state() {
         r.ok(participant(3), C::WithdrawCard { card: e });
         r.ok(F, C::End);
 
-        let bytes = r.record.doc.save();
-        let reloaded =
-            Record::from_doc(automerge::Automerge::load(&bytes).unwrap(), [7; 32]).unwrap();
-        assert_eq!(reloaded.state, r.record.state, "anonymous={anonymous}");
-        for role in [Role::Facilitator, Role::Participant, Role::Projector] {
-            assert_eq!(
-                reloaded.state.view(role, "http://x", r.now, &[0, 1, 0, 1]),
-                r.record.state.view(role, "http://x", r.now, &[0, 1, 0, 1])
-            );
-        }
-        let messages = doc::messages(&reloaded.doc);
+        r.online = vec![0, 1, 0, 1];
+        r.assert_hydrates();
+        let reloaded = automerge::Automerge::load(&r.record.doc.save()).unwrap();
+        let messages = doc::messages(&reloaded);
         assert_eq!(messages.first().map(|m| m.cmd.as_str()), Some("create"));
         assert_eq!(messages.iter().filter(|m| m.cmd == "vote").count(), 3);
         assert!(

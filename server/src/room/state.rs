@@ -182,7 +182,12 @@ pub fn id(prefix: char, index: usize) -> String {
 
 /// Parses an id of the given prefix into an index; `None` when it is not one.
 pub fn parse_id(prefix: char, id: &str) -> Option<usize> {
-    let n: usize = id.strip_prefix(prefix)?.parse().ok()?;
+    // Exactly as the server writes them: digits only, no sign, no leading zero.
+    let digits = id.strip_prefix(prefix)?;
+    if digits.starts_with('0') || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n: usize = digits.parse().ok()?;
     n.checked_sub(1)
 }
 
@@ -623,6 +628,8 @@ mod tests {
         assert_eq!(parse_id('k', "k0"), None);
         assert_eq!(parse_id('k', "p1"), None);
         assert_eq!(parse_id('k', "k-1"), None);
+        assert_eq!(parse_id('k', "k+1"), None, "one spelling per id");
+        assert_eq!(parse_id('k', "k01"), None);
         assert_eq!(parse_id('k', "k99999999999999999999999"), None);
     }
 

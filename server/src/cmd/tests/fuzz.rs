@@ -1,0 +1,473 @@
+//! Property tests: arbitrary commands from arbitrary actors, in arbitrary order, with the clock,
+//! the room's turn-limit timer, presence and joins in between, run against a real record.
+//!
+//! After every step: nothing panicked, a refused command changed nothing (document, state, or
+//! what is marked to send), an accepted one is exactly one change, every role's view and
+//! everyone's own data can be made and encoded. After the whole sequence: the saved document
+//! hydrates to the state in memory, and its history gives back every acknowledged answer.
+//!
+//! The strategies are shared with the decoding tests in `connection.rs`.
+
+use super::*;
+use crate::room::doc::ChangeMessage;
+use proptest::collection::vec;
+use proptest::prelude::*;
+use proptest::sample::select;
+use std::ops::RangeInclusive;
+use tafel_protocol::{
+    Consequence, FloorSettingsChange, HandKind, LimitMode, QueueOrder, floor_limits, limits,
+};
+
+/// Ids that are almost right; `#` stands for the prefix.
+const NEAR_IDS: &[&str] = &[
+    "",
+    "#",
+    "#0",
+    "#+1",
+    "#01",
+    "#-1",
+    "# 1",
+    "#1 ",
+    "#1.0",
+    "#1e1",
+    "#0x1",
+    "#١",
+    "#１",
+    "#1\0",
+    "#\u{200b}1",
+    "#18446744073709551615",
+    "#18446744073709551616",
+    "#99999999999999999999999999",
+];
+
+/// An id of the given kind (`'k'`): mostly one that may exist (1 to `max`), sometimes one of
+/// another kind, almost right, or anything at all.
+pub(crate) fn id(prefix: char, max: usize) -> BoxedStrategy<String> {
+    prop_oneof![
+        // The first few exist most often.
+        8 => prop_oneof![Just(1), 1..=max].prop_map(move |n| format!("{prefix}{n}")),
+        1 => (select(&['p', 'k', 'r', 'g', 'x', 't', 'v', 'a', 'f', 'K', 'P'][..]), 0..=4usize)
+            .prop_map(|(c, n)| format!("{c}{n}")),
+        2 => select(NEAR_IDS).prop_map(move |s| s.replace('#', &prefix.to_string())),
+        1 => ".{0,30}",
+    ]
+    .boxed()
+}
+
+/// A text: ordinary, empty, only whitespace, any printable Unicode, control characters, or
+/// right at (and past) the limits, in one- and multi-byte characters, perhaps padded.
+pub(crate) fn text() -> BoxedStrategy<String> {
+    let at_limits = (
+        select(
+            &[
+                39usize, 40, 41, 119, 120, 199, 200, 201, 279, 280, 281, 499, 500, 501, 2001,
+            ][..],
+        ),
+        select(&["x", "ë", "🙂", "e\u{301}", "\u{200b}"][..]),
+    )
+        .prop_map(|(n, c)| c.repeat(n));
+    let inner = prop_oneof![
+        6 => "[a-zA-Z ]{1,20}",
+        1 => Just(String::new()),
+        1 => "[ \t\n\r\u{a0}\u{2003}\u{3000}]{1,8}",
+        2 => "\\PC{0,40}",
+        2 => "[\\x00-\\x1f\\x7f\u{200b}\u{202e}\u{feff}\u{fffd}a ]{0,16}",
+        2 => at_limits,
+        1 => any::<String>(),
+    ];
+    (inner, any::<bool>())
+        .prop_map(|(t, pad)| if pad { format!("  {t}\n") } else { t })
+        .boxed()
+}
+
+/// A number in `range`, just outside it, or anything.
+fn number(range: RangeInclusive<u32>) -> impl Strategy<Value = u32> {
+    let (lo, hi) = (
+        range.start().saturating_sub(1),
+        range.end().saturating_add(1),
+    );
+    prop_oneof![
+        6 => lo..=hi,
+        1 => select(&[0, 1, u32::MAX, u32::MAX - 1, 1 << 31][..]),
+        1 => any::<u32>(),
+    ]
+}
+
+/// A fair-share factor as JSON can carry it: tenths in and around the range, odd decimals,
+/// zero, negative, huge.
+fn fair_share() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        6 => (-5i32..=110).prop_map(|n| f64::from(n) / 10.0),
+        1 => select(&[0.0, -0.0, 0.95, 0.999, 1.05, 9.94, 9.96, 10.04, 10.05, 1e300, -1e300][..]),
+        1 => (0u32..=1_000_000).prop_map(|n| f64::from(n) / 1000.0),
+    ]
+}
+
+fn phase() -> impl Strategy<Value = u8> {
+    prop_oneof![6 => 0u8..=6, 1 => any::<u8>()]
+}
+
+fn card_kind() -> impl Strategy<Value = CardKind> {
+    select(
+        &[
+            CardKind::Problem,
+            CardKind::Question,
+            CardKind::Idea,
+            CardKind::Condition,
+            CardKind::Experiment,
+            CardKind::Lesson,
+            CardKind::Note,
+        ][..],
+    )
+}
+
+pub(crate) fn perspective() -> impl Strategy<Value = Perspective> {
+    select(
+        &[
+            Perspective::Client,
+            Perspective::Naaste,
+            Perspective::Medewerker,
+            Perspective::Teamleider,
+            Perspective::Manager,
+            Perspective::Bestuurder,
+            Perspective::Anders,
+        ][..],
+    )
+}
+
+fn hand_kind() -> impl Strategy<Value = HandKind> {
+    prop_oneof![Just(HandKind::Hand), Just(HandKind::Response)]
+}
+
+fn settings_change() -> BoxedStrategy<FloorSettingsChange> {
+    (
+        prop::option::weighted(
+            0.5,
+            select(&[QueueOrder::Fcfs, QueueOrder::LeastSpoken, QueueOrder::Round][..]),
+        ),
+        prop::option::weighted(0.3, number(floor_limits::TURN_SECS)),
+        prop::option::weighted(0.3, number(floor_limits::RESPONSE_SECS)),
+        prop::option::weighted(
+            0.3,
+            prop_oneof![Just(LimitMode::Hard), Just(LimitMode::Soft)],
+        ),
+        prop::option::weighted(0.2, fair_share()),
+        prop::option::weighted(0.2, number(floor_limits::RESPONSE_CAP)),
+        prop::option::weighted(0.2, any::<bool>()),
+    )
+        .prop_map(
+            |(order, turn_secs, response_secs, mode, fair_share, response_cap, show_balance)| {
+                FloorSettingsChange {
+                    order,
+                    turn_secs,
+                    response_secs,
+                    mode,
+                    fair_share,
+                    response_cap,
+                    show_balance,
+                }
+            },
+        )
+        .boxed()
+}
+
+fn consequence() -> impl Strategy<Value = Consequence> {
+    prop_oneof![
+        Just(Consequence::Warning),
+        number(floor_limits::HAND_WAIT_MINUTES)
+            .prop_map(|minutes| Consequence::HandWait { minutes }),
+    ]
+}
+
+fn round_command() -> impl Strategy<Value = C> {
+    (
+        prop::option::weighted(0.2, phase()),
+        number(1..=limits::MAX_BUDGET),
+        number(1..=6),
+        any::<bool>(),
+    )
+        .prop_map(|(phase, budget, max_per_card, live)| C::OpenRound {
+            phase,
+            budget,
+            max_per_card,
+            live,
+        })
+}
+
+fn flag() -> impl Strategy<Value = C> {
+    (
+        id('g', 12),
+        prop::option::weighted(0.7, id('p', 5)),
+        prop::option::weighted(0.5, text()),
+        any::<bool>(),
+    )
+        .prop_map(|(rule, about, note, anonymous)| C::Flag {
+            rule,
+            about,
+            note,
+            anonymous,
+        })
+}
+
+/// What a person (participant or facilitator) may do: cards, votes, hands, rules.
+fn person_command() -> BoxedStrategy<C> {
+    prop_oneof![
+        8 => (text(), card_kind(), prop::option::weighted(0.2, id('k', 5)))
+            .prop_map(|(text, kind, builds_on)| C::AddCard { text, kind, builds_on }),
+        2 => (id('k', 5), text()).prop_map(|(card, text)| C::EditCard { card, text }),
+        1 => id('k', 5).prop_map(|card| C::WithdrawCard { card }),
+        8 => (id('r', 2), id('k', 5)).prop_map(|(round, card)| C::Vote { round, card }),
+        3 => (id('r', 2), id('k', 5)).prop_map(|(round, card)| C::Unvote { round, card }),
+        6 => hand_kind().prop_map(|kind| C::RaiseHand { kind }),
+        2 => prop::option::weighted(0.3, id('p', 5))
+            .prop_map(|participant| C::LowerHand { participant }),
+        2 => Just(C::Pass),
+        2 => Just(C::EndTurn),
+        2 => any::<bool>().prop_map(|agree| C::AgreeRules { agree }),
+        3 => flag(),
+    ]
+    .boxed()
+}
+
+/// What only the facilitator may do: moderate cards, run the session, rounds, the floor, the
+/// rules and reports.
+fn facilitator_command() -> BoxedStrategy<C> {
+    prop_oneof![
+        1 => id('k', 5).prop_map(|card| C::HideCard { card }),
+        1 => id('k', 5).prop_map(|card| C::RestoreCard { card }),
+        1 => (id('k', 5), id('k', 5)).prop_map(|(card, into)| C::MergeCards { card, into }),
+        3 => phase().prop_map(|phase| C::SetPhase { phase }),
+        4 => round_command(),
+        2 => id('r', 2).prop_map(|round| C::CloseRound { round }),
+        1 => prop_oneof![Just(C::Lock), Just(C::Unlock)],
+        // Rare: an ended session refuses everything after.
+        1 => prop_oneof![12 => Just(C::ProjectorLink), 1 => Just(C::End)],
+        6 => prop::option::weighted(0.3, id('p', 5)).prop_map(|to| C::GiveFloor { to }),
+        2 => Just(C::EndTurn),
+        2 => prop_oneof![Just(C::PauseFloor), Just(C::ResumeFloor)],
+        3 => settings_change().prop_map(|change| C::FloorSettings { change }),
+        2 => (prop::option::weighted(0.5, id('g', 12)), text())
+            .prop_map(|(rule, text)| C::SetRule { rule, text }),
+        1 => id('g', 12).prop_map(|rule| C::RemoveRule { rule }),
+        2 => (id('x', 3), prop::option::weighted(0.6, consequence()))
+            .prop_map(|(report, consequence)| C::ConfirmFlag { report, consequence }),
+        1 => id('x', 3).prop_map(|report| C::DismissFlag { report }),
+    ]
+    .boxed()
+}
+
+/// Any command, every variant, with ids and values valid and not.
+pub(crate) fn command() -> BoxedStrategy<C> {
+    prop_oneof![person_command(), facilitator_command()].boxed()
+}
+
+/// A participant (`p2`…; mapped onto those who joined when given).
+fn someone() -> impl Strategy<Value = Actor> {
+    (1..=7usize).prop_map(participant)
+}
+
+/// Who gives which command: mostly someone who may (so sequences get somewhere), sometimes
+/// anyone (the facilitator, a participant, the projector).
+fn command_step() -> impl Strategy<Value = Step> {
+    let anyone = prop_oneof![3 => Just(F), 6 => someone(), 1 => Just(PROJECTOR)];
+    prop_oneof![
+        8 => (prop_oneof![5 => someone(), 1 => Just(F)], person_command()),
+        6 => (Just(F), facilitator_command()),
+        3 => (anyone, command()),
+    ]
+    .prop_map(|(a, c)| Step::Cmd(a, c))
+}
+
+/// One thing that happens to a room.
+#[derive(Debug, Clone)]
+enum Step {
+    /// Someone gives a command.
+    Cmd(Actor, C),
+    /// The clock moves on this many ms.
+    Wait(i64),
+    /// The room's timer fires: a hard turn at its limit ends.
+    Tick,
+    /// A participant (mapped onto those who joined) now has this many connections.
+    Presence(usize, u32),
+    /// Someone new joins, when the room would let them.
+    Join(String, Perspective),
+}
+
+fn step() -> BoxedStrategy<Step> {
+    let wait = prop_oneof![0i64..=2_000, 2_000i64..=200_000, 200_000i64..=4_000_000];
+    prop_oneof![
+        16 => command_step(),
+        2 => wait.prop_map(Step::Wait),
+        2 => Just(Step::Tick),
+        1 => (0..=7usize, 0u32..=2).prop_map(|(p, n)| Step::Presence(p, n)),
+        1 => (text(), perspective()).prop_map(|(name, p)| Step::Join(name, p)),
+    ]
+    .boxed()
+}
+
+/// The most participants a fuzzed room lets join (it starts with four).
+const MAX_PEOPLE: usize = 8;
+
+impl Room {
+    /// A room where something is going on already: three cards and an open round over them,
+    /// a raised hand, an open report.
+    fn busy(anonymous: bool) -> Self {
+        let mut r = Self::new(anonymous);
+        for (p, text) in [(1, "Meer tijd"), (2, "Minder regels"), (3, "Vaste teams")] {
+            r.add(participant(p), text);
+        }
+        r.ok(F, open_round(5, 3));
+        r.ok(
+            participant(3),
+            C::RaiseHand {
+                kind: HandKind::Hand,
+            },
+        );
+        let flag = C::Flag {
+            rule: "g1".into(),
+            about: Some("p4".into()),
+            note: None,
+            anonymous: false,
+        };
+        r.ok(participant(1), flag);
+        r
+    }
+
+    /// Every role's view and everyone's own data can be made and encoded.
+    fn assert_views(&self) {
+        let s = &self.record.state;
+        for role in [Role::Facilitator, Role::Participant, Role::Projector] {
+            let view = s.view(role, "http://x", self.now, &self.online);
+            serde_json::to_string(&view).expect("a view encodes");
+        }
+        for p in 0..s.participants.len() {
+            serde_json::to_string(&s.you(s.participants[p].role, Some(p))).expect("you encodes");
+        }
+        serde_json::to_string(&s.you(Role::Projector, None)).expect("you encodes");
+    }
+
+    /// The actor as the room would have it: a participant index names someone who joined.
+    fn seat(&self, actor: Actor) -> Actor {
+        match actor {
+            Actor {
+                role: Role::Participant,
+                participant: Some(i),
+            } => participant(1 + (i - 1) % (self.record.state.participants.len() - 1)),
+            other => other,
+        }
+    }
+}
+
+/// What the history must give back after a restart: each acknowledged command's message.
+fn acked(r: &Room, actor: Actor, cmd: &C, ack: AckResult) -> ChangeMessage {
+    ChangeMessage {
+        cmd: name(cmd).into(),
+        by: actor
+            .participant
+            .map(|p| r.record.state.pseudonyms[p].clone()),
+        id: Some(format!("c{}", r.n)),
+        ack,
+    }
+}
+
+fn play(anonymous: bool, busy: bool, steps: &[Step]) {
+    let mut r = if busy {
+        Room::busy(anonymous)
+    } else {
+        Room::new(anonymous)
+    };
+    let mut answers = history(&r);
+    for step in steps {
+        match step {
+            Step::Cmd(actor, cmd) => {
+                let actor = r.seat(*actor);
+                if let Ok(ack) = r.checked(actor, cmd) {
+                    answers.push(acked(&r, actor, cmd, ack));
+                }
+            }
+            Step::Wait(ms) => r.now += ms,
+            Step::Tick => {
+                let heads = r.record.heads();
+                let state = r.record.state.clone();
+                let mut dirty = Dirty::default();
+                let ended = r
+                    .record
+                    .limit_reached(r.now, &r.online, &mut dirty)
+                    .expect("the turn limit never fails");
+                let changes = r.record.doc.get_changes(&heads).len();
+                if ended {
+                    assert_eq!(changes, 1, "a turn ended at its limit is one change");
+                } else {
+                    assert_eq!(changes, 0, "nothing at its limit, nothing recorded");
+                    assert_eq!(
+                        r.record.state, state,
+                        "nothing at its limit, nothing changed"
+                    );
+                }
+                let floor = &r.record.state.floor;
+                assert!(
+                    !(floor.hard() && floor.deadline().is_some_and(|d| d <= r.now)),
+                    "a hard turn runs past its limit after the timer fired"
+                );
+            }
+            Step::Presence(p, n) => {
+                let len = r.online.len();
+                r.online[p % len] = *n;
+            }
+            Step::Join(name, perspective) => {
+                // As the room does: only an open session, only a valid name.
+                if r.record.state.fields.status != SessionStatus::Open
+                    || r.record.state.participants.len() >= MAX_PEOPLE
+                {
+                    continue;
+                }
+                let Ok(name) = display_name(name) else {
+                    continue;
+                };
+                let p = Participant {
+                    name,
+                    perspective: *perspective,
+                    role: Role::Participant,
+                    joined_at: r.now,
+                };
+                let heads = r.record.heads();
+                r.record
+                    .join(p, &mut Dirty::default())
+                    .expect("a join is recorded");
+                assert_eq!(
+                    r.record.doc.get_changes(&heads).len(),
+                    1,
+                    "a join is one change"
+                );
+                r.online.push(1);
+            }
+        }
+        r.assert_views();
+    }
+    r.assert_hydrates();
+    assert_eq!(history(&r), answers, "the history gives back every answer");
+}
+
+/// The messages of the acknowledged commands in the document's history, oldest first.
+fn history(r: &Room) -> Vec<ChangeMessage> {
+    let reloaded = automerge::Automerge::load(&r.record.doc.save()).expect("the document loads");
+    doc::messages(&reloaded)
+        .into_iter()
+        .filter(|m| m.id.is_some())
+        .collect()
+}
+
+proptest! {
+    // Each case is a fresh room and up to 40 steps: 256 cases take about 6 s in a debug build
+    // (dependencies are optimised, see the workspace's profile).
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn arbitrary_command_sequences_keep_the_record_whole(
+        anonymous in any::<bool>(),
+        busy in prop::bool::weighted(0.7),
+        steps in vec(step(), 0..40),
+    ) {
+        play(anonymous, busy, &steps);
+    }
+}
