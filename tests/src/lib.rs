@@ -31,6 +31,8 @@ fn server_binary() -> PathBuf {
 /// A running `tafel` process.
 pub struct Server {
     bin: PathBuf,
+    args: Vec<String>,
+    cpus: Option<String>,
     /// Where it listens.
     pub addr: SocketAddr,
     /// `http://127.0.0.1:PORT`.
@@ -45,17 +47,45 @@ impl Server {
         Self::start_bin(&server_binary(), &[])
     }
 
+    /// Starts the server under test with extra flags (e.g. `--max-messages-per-sec 1000`).
+    pub fn start_with(args: &[&str]) -> Result<Self> {
+        Self::start_bin(&server_binary(), args)
+    }
+
     /// Starts the given server binary with extra flags (e.g. `--idle-secs 1`).
     pub fn start_bin(bin: &Path, args: &[&str]) -> Result<Self> {
+        Self::start_on_cpus(bin, args, None)
+    }
+
+    /// Starts the given server binary, pinned to the given CPUs (`taskset -c CPUS`) if any.
+    pub fn start_on_cpus(bin: &Path, args: &[&str], cpus: Option<&str>) -> Result<Self> {
         let data = tempfile::tempdir()?;
-        let (child, addr) = spawn(bin, data.path(), "127.0.0.1:0", args)?;
+        let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+        let cpus = cpus.map(str::to_owned);
+        let (child, addr) = spawn(bin, data.path(), "127.0.0.1:0", &args, cpus.as_deref())?;
         Ok(Self {
             bin: bin.to_owned(),
+            args,
+            cpus,
             addr,
             base: format!("http://{addr}"),
             data,
             child: Some(child),
         })
+    }
+
+    /// A server someone else started, at `addr`: the HTTP and WebSocket helpers work; killing,
+    /// restarting and the data directory do not apply.
+    pub fn running(addr: SocketAddr) -> Self {
+        Self {
+            bin: PathBuf::new(),
+            args: Vec::new(),
+            cpus: None,
+            addr,
+            base: format!("http://{addr}"),
+            data: tempfile::tempdir().expect("a temporary directory"),
+            child: None,
+        }
     }
 
     /// The data directory.
@@ -103,10 +133,29 @@ impl Server {
     /// Starts the server again on the same port and data directory (after kill or terminate).
     pub fn restart(&mut self) -> Result<()> {
         self.kill()?;
-        let (child, addr) = spawn(&self.bin, self.data.path(), &self.addr.to_string(), &[])?;
+        let (child, addr) = spawn(
+            &self.bin,
+            self.data.path(),
+            &self.addr.to_string(),
+            &self.args,
+            self.cpus.as_deref(),
+        )?;
         anyhow::ensure!(addr == self.addr, "restarted on another address");
         self.child = Some(child);
         Ok(())
+    }
+
+    /// One series of `GET /metrics` (name and labels as printed), or zero when absent.
+    pub async fn metric(&self, series: &str) -> Result<f64> {
+        let res = self.http("GET", "/metrics", None).await?;
+        anyhow::ensure!(res.status == 200, "GET /metrics: {}", res.status);
+        Ok(res
+            .body
+            .lines()
+            .filter_map(|l| l.rsplit_once(' '))
+            .find(|(s, _)| *s == series)
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(0.0))
     }
 
     /// A plain HTTP request; returns status, headers (lower-case names) and body.
@@ -179,8 +228,22 @@ impl Drop for Server {
     }
 }
 
-fn spawn(bin: &Path, data: &Path, listen: &str, args: &[&str]) -> Result<(Child, SocketAddr)> {
-    let mut child = Process::new(bin)
+fn spawn(
+    bin: &Path,
+    data: &Path,
+    listen: &str,
+    args: &[String],
+    cpus: Option<&str>,
+) -> Result<(Child, SocketAddr)> {
+    let mut command = match cpus {
+        Some(cpus) => {
+            let mut c = Process::new("taskset");
+            c.args(["-c", cpus]).arg(bin);
+            c
+        }
+        None => Process::new(bin),
+    };
+    let mut child = command
         .args(["--listen", listen, "--data-dir"])
         .arg(data)
         .args(args)

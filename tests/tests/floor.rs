@@ -283,6 +283,10 @@ async fn a_report_never_tells_who_made_it_except_to_the_facilitator_when_not_ano
         assert!(c.view().reports.is_empty(), "{who} received reports");
         for f in &c.frames {
             assert!(!f.contains("\"reporter\""), "{who} saw a reporter: {f}");
+            assert!(
+                !f.contains("\"patch\":{}"),
+                "{who} was told something happened: {f}"
+            );
             assert!(!f.contains("niet over het idee"), "{who} saw a note: {f}");
         }
     }
