@@ -1,12 +1,13 @@
 //! What phones do to a server, end to end over real sockets against the real process, at small
-//! sizes: every phone of several rooms dropping and coming back at once; a crash under load in
-//! several rooms; bad clients beside honest ones. (A phone that stops reading is tested at the
-//! room actor, `registry::tests::a_phone_that_stops_reading_is_dropped_and_the_room_goes_on`.)
+//! sizes: every phone of several rooms dropping and coming back at once; a phone that stops
+//! reading; a crash under load in several rooms; bad clients beside honest ones.
 
+use futures_util::{SinkExt, StreamExt};
 use std::collections::HashMap;
 use std::time::Duration;
 use tafel_protocol::*;
 use tafel_tests::*;
+use tokio_tungstenite::tungstenite::Message;
 
 /// A phone of a room: its token and the cards it knows were acknowledged.
 struct Seat {
@@ -103,6 +104,111 @@ async fn a_reconnect_storm_loses_nothing_acknowledged_and_doubles_nothing() -> a
             );
         }
     }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_phone_that_stops_reading_is_cut_off_and_catches_up_when_it_returns() -> anyhow::Result<()>
+{
+    // The facilitator's console writes faster than a person would.
+    let server = Server::start_with(&["--max-messages-per-sec", "10000"])?;
+    let mut t = server
+        .table("Traag", false, Perspective::Client, Perspective::Naaste)
+        .await?;
+    // A phone that joins and then never reads again, with a small receive window.
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.set_recv_buffer_size(4096)?;
+    let stream = socket.connect(server.addr).await?;
+    let (mut stalled, _) =
+        tokio_tungstenite::client_async(format!("ws://{}/ws", server.addr), stream).await?;
+    let join = ClientMessage::Join {
+        v: PROTOCOL_VERSION,
+        code: t.session.code.clone(),
+        name: "Stil".into(),
+        perspective: Perspective::Medewerker,
+    };
+    stalled
+        .send(Message::text(serde_json::to_string(&join)?))
+        .await?;
+    let token = loop {
+        if let Some(Ok(Message::Text(text))) = stalled.next().await
+            && let ServerMessage::Welcome {
+                token: Some(token), ..
+            } = serde_json::from_str(text.as_str())?
+        {
+            break token;
+        }
+    };
+    // Anna keeps reading all along; the projector and Bram leave.
+    let mut anna = t.anna;
+    drop((t.proj, t.bram));
+    let (done_tx, done_rx) = tokio::sync::watch::channel(None::<usize>);
+    let reader = tokio::spawn(async move {
+        loop {
+            anna.recv().await?;
+            if let Some(total) = *done_rx.borrow()
+                && anna.view().cards.len() >= total
+            {
+                return anyhow::Ok(anna);
+            }
+        }
+    });
+    // Long cards (about 2 KB each), 250 at a time with 8 in flight, until the server reports
+    // that it cut a phone off: more than the kernel's socket buffers and the outbox hold.
+    let text = |i: usize| format!("{i:05} {}", "🌷".repeat(490));
+    let mut acked = 0;
+    for round in 0.. {
+        anyhow::ensure!(round < 20, "the stalled phone was never cut off");
+        let mut waiting = std::collections::HashSet::new();
+        let mut sent = 0;
+        while sent < 250 || !waiting.is_empty() {
+            while sent < 250 && waiting.len() < 8 {
+                let id = format!("k{round}-{sent}");
+                let cmd = idea(&text(acked + waiting.len()));
+                t.fac
+                    .send(&ClientMessage::Cmd {
+                        id: id.clone(),
+                        cmd,
+                    })
+                    .await?;
+                waiting.insert(id);
+                sent += 1;
+            }
+            if let ServerMessage::Ack { id, .. } = t.fac.recv().await?
+                && waiting.remove(&id)
+            {
+                acked += 1;
+            }
+        }
+        t.fac.frames.clear();
+        if server.metric("tafel_outbox_drops_total").await? >= 1.0 {
+            break;
+        }
+    }
+    // The reading phone got every card; the stalled one got what its buffers held, then the
+    // connection ended.
+    done_tx.send(Some(acked))?;
+    t.fac.ok(idea("klaar")).await?;
+    let anna = reader.await??;
+    assert_eq!(anna.view().cards.len(), acked + 1);
+    let mut buffered = 0;
+    loop {
+        match tokio::time::timeout(WAIT, stalled.next()).await? {
+            Some(Ok(Message::Text(_))) => buffered += 1,
+            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+            Some(Ok(_)) => {}
+        }
+    }
+    assert!(
+        buffered < acked,
+        "cut off before the end ({buffered} frames)"
+    );
+    // Back, it gets the whole room in one welcome.
+    let mut back = server.client().await?;
+    let ServerMessage::Welcome { view, .. } = back.resume(&t.session.code, &token).await? else {
+        anyhow::bail!("no welcome");
+    };
+    assert_eq!(view.cards.len(), acked + 1);
     Ok(())
 }
 
