@@ -18,7 +18,8 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 /// How long a test waits for any one expected message.
 pub const WAIT: Duration = Duration::from_secs(10);
 
-fn server_binary() -> PathBuf {
+/// The server binary the tests run: `TAFEL_BIN`, or this crate's `tafel-test-server`.
+pub fn server_binary() -> PathBuf {
     if let Ok(bin) = std::env::var("TAFEL_BIN") {
         return bin.into();
     }
@@ -26,6 +27,35 @@ fn server_binary() -> PathBuf {
     let exe = std::env::current_exe().expect("current exe");
     let dir = exe.parent().and_then(Path::parent).expect("target dir");
     dir.join(format!("tafel-test-server{}", std::env::consts::EXE_SUFFIX))
+}
+
+/// One scrape of `GET /metrics`: the samples by series (name and labels, as printed).
+pub struct Scrape(Vec<(String, f64)>);
+
+impl Scrape {
+    /// Scrapes the server once.
+    pub async fn of(server: &Server) -> Result<Self> {
+        let res = server.http("GET", "/metrics", None).await?;
+        anyhow::ensure!(res.status == 200, "GET /metrics: {}", res.status);
+        let samples = res
+            .body
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+            .filter_map(|l| {
+                let (series, value) = l.rsplit_once(' ')?;
+                Some((series.to_owned(), value.parse().ok()?))
+            })
+            .collect();
+        Ok(Self(samples))
+    }
+
+    /// The value of a series; a labelled series nobody counted yet is absent, which is zero.
+    pub fn get(&self, series: &str) -> f64 {
+        self.0
+            .iter()
+            .find(|(s, _)| s == series)
+            .map_or(0.0, |(_, v)| *v)
+    }
 }
 
 /// A running `tafel` process.
@@ -147,15 +177,7 @@ impl Server {
 
     /// One series of `GET /metrics` (name and labels as printed), or zero when absent.
     pub async fn metric(&self, series: &str) -> Result<f64> {
-        let res = self.http("GET", "/metrics", None).await?;
-        anyhow::ensure!(res.status == 200, "GET /metrics: {}", res.status);
-        Ok(res
-            .body
-            .lines()
-            .filter_map(|l| l.rsplit_once(' '))
-            .find(|(s, _)| *s == series)
-            .and_then(|(_, v)| v.parse().ok())
-            .unwrap_or(0.0))
+        Ok(Scrape::of(self).await?.get(series))
     }
 
     /// A plain HTTP request; returns status, headers (lower-case names) and body.

@@ -3,39 +3,10 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
 use std::process::{Command as Process, Stdio};
 use std::time::{Duration, Instant};
 use tafel_protocol::*;
 use tafel_tests::*;
-
-/// One scrape: the samples by series (name and labels, as printed).
-struct Scrape(Vec<(String, f64)>);
-
-impl Scrape {
-    async fn of(server: &Server) -> anyhow::Result<Self> {
-        let res = server.http("GET", "/metrics", None).await?;
-        anyhow::ensure!(res.status == 200, "GET /metrics: {}", res.status);
-        let samples = res
-            .body
-            .lines()
-            .filter(|l| !l.starts_with('#') && !l.is_empty())
-            .filter_map(|l| {
-                let (series, value) = l.rsplit_once(' ')?;
-                Some((series.to_owned(), value.parse().ok()?))
-            })
-            .collect();
-        Ok(Self(samples))
-    }
-
-    /// The value of a series; a labelled series nobody counted yet is absent, which is zero.
-    fn get(&self, series: &str) -> f64 {
-        self.0
-            .iter()
-            .find(|(s, _)| s == series)
-            .map_or(0.0, |(_, v)| *v)
-    }
-}
 
 /// Scrapes until `check` holds (a connection's task ends a moment after its close frame).
 async fn eventually(server: &Server, check: impl Fn(&Scrape) -> bool) -> anyhow::Result<Scrape> {
@@ -153,15 +124,6 @@ async fn metrics_count_exactly_what_happened() -> anyhow::Result<()> {
         1.0
     );
     Ok(())
-}
-
-fn server_binary() -> PathBuf {
-    if let Ok(bin) = std::env::var("TAFEL_BIN") {
-        return bin.into();
-    }
-    let exe = std::env::current_exe().expect("current exe");
-    let dir = exe.parent().and_then(Path::parent).expect("target dir");
-    dir.join(format!("tafel-test-server{}", std::env::consts::EXE_SUFFIX))
 }
 
 #[tokio::test]
