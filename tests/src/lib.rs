@@ -13,7 +13,6 @@ use tafel_protocol::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 /// How long a test waits for any one expected message.
 pub const WAIT: Duration = Duration::from_secs(10);
@@ -386,7 +385,7 @@ fn dechunk(mut s: &str) -> String {
 
 /// A WebSocket client that speaks the protocol and keeps its own copy of the room.
 pub struct Client {
-    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    ws: Ws,
     /// The role, once welcomed.
     pub role: Option<Role>,
     /// The token from a join welcome.
@@ -400,10 +399,30 @@ pub struct Client {
     next_id: u64,
 }
 
+/// A client's WebSocket.
+pub type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Opens a WebSocket to the server's `/ws`, as a phone would.
+///
+/// The read buffer is 4 KiB, like the server's: tungstenite's default of 128 KiB is zeroed on
+/// every read, which made a load generator spend most of its time in `memset`.
+pub async fn ws_connect(addr: SocketAddr) -> Result<Ws> {
+    let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+        .read_buffer_size(4 * 1024);
+    let (ws, _) = tokio_tungstenite::connect_async_with_config(
+        format!("ws://{addr}/ws"),
+        Some(config),
+        false,
+    )
+    .await?;
+    Ok(ws)
+}
+
 impl Client {
     /// Connects to `/ws`.
     pub async fn connect(addr: SocketAddr) -> Result<Self> {
-        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws")).await?;
+        let ws = ws_connect(addr).await?;
         Ok(Self {
             ws,
             role: None,

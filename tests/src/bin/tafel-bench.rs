@@ -18,7 +18,7 @@ use futures_util::{SinkExt, StreamExt};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use tafel_protocol::*;
-use tafel_tests::Server;
+use tafel_tests::{Server, Ws, ws_connect};
 use tokio_tungstenite::tungstenite::Message;
 
 struct Args {
@@ -77,12 +77,9 @@ fn rss_kib(pid: u32) -> Result<u64> {
         .parse()?)
 }
 
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
 /// Opens a socket and joins; returns it once welcomed.
 async fn joined(server: &Server, code: &str, name: &str) -> Result<Ws> {
-    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", server.addr)).await?;
+    let mut ws = ws_connect(server.addr).await?;
     let join = ClientMessage::Join {
         v: PROTOCOL_VERSION,
         code: code.into(),

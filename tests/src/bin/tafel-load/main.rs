@@ -11,8 +11,10 @@
 //! actions a second): it adds a card, votes or takes a vote back, or raises or lowers its hand,
 //! in the proportions of `--mix`. It measures, after a warm-up and for `--duration` seconds:
 //! command→ack latency; command→delivery latency, from the moment a phone sends a card to the
-//! moment each other phone of its room receives it; deliveries (delta frames received by
-//! phones) per second; errors; and the server's RSS and CPU, sampled every second from /proc.
+//! moment each other phone of its room receives it; updates delivered per second (one
+//! command's change arriving at one phone; a delta frame may carry several, and its `seq` says
+//! how many); delta frames per second; errors; and the server's RSS and CPU, sampled every
+//! second from /proc, with the server's CPU time per update delivered.
 //! It prints a summary and, with `--json FILE`, writes it as JSON.
 //!
 //! `--server PATH` starts the server itself (on a free port, with an empty data directory;
@@ -29,7 +31,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 use tafel_protocol::*;
-use tafel_tests::Server;
+use tafel_tests::{Server, Ws, ws_connect};
 use tokio::time::sleep_until;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -77,9 +79,6 @@ struct Args {
     json: Option<std::path::PathBuf>,
 }
 
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
 /// What each phone of a room needs to know.
 struct RoomInfo {
     index: usize,
@@ -91,7 +90,10 @@ struct RoomInfo {
 /// Counters shared by every phone.
 #[derive(Default)]
 struct Counters {
+    /// Delta frames received by phones.
     deliveries: AtomicU64,
+    /// Changes those frames carried, by the jumps of `seq`.
+    updates: AtomicU64,
     errors: AtomicU64,
     closed: AtomicU64,
     sent: AtomicU64,
@@ -120,6 +122,8 @@ struct Summary {
     delivery_ms: Percentiles,
     deliveries: u64,
     deliveries_per_second: f64,
+    updates: u64,
+    updates_per_second: f64,
     errors: u64,
     connections_closed: u64,
     error_samples: Vec<String>,
@@ -127,6 +131,7 @@ struct Summary {
     server_rss_mib_after_setup: f64,
     server_cpu_percent: f64,
     server_cpu_us_per_delivery: f64,
+    server_cpu_us_per_update: f64,
 }
 
 #[derive(Serialize)]
@@ -168,11 +173,6 @@ fn sample(pid: u32) -> Option<(u64, u64)> {
     Some((rss, ticks))
 }
 
-async fn connect(addr: SocketAddr) -> Result<Ws> {
-    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws")).await?;
-    Ok(ws)
-}
-
 async fn send(ws: &mut Ws, msg: &ClientMessage) -> Result<()> {
     ws.send(Message::text(serde_json::to_string(msg)?)).await?;
     Ok(())
@@ -211,7 +211,7 @@ async fn setup_room(server: &Server, index: usize) -> Result<(RoomInfo, Ws)> {
     let s = server
         .create_session(&format!("Last {index}"), false)
         .await?;
-    let mut fac = connect(server.addr).await?;
+    let mut fac = ws_connect(server.addr).await?;
     send(
         &mut fac,
         &ClientMessage::Resume {
@@ -260,8 +260,9 @@ async fn setup_room(server: &Server, index: usize) -> Result<(RoomInfo, Ws)> {
     ))
 }
 
-async fn join(addr: SocketAddr, code: &str, name: String) -> Result<Ws> {
-    let mut ws = connect(addr).await?;
+/// Joins a room; returns the socket and the welcome's `seq`.
+async fn join(addr: SocketAddr, code: &str, name: String) -> Result<(Ws, u64)> {
+    let mut ws = ws_connect(addr).await?;
     send(
         &mut ws,
         &ClientMessage::Join {
@@ -272,11 +273,19 @@ async fn join(addr: SocketAddr, code: &str, name: String) -> Result<Ws> {
         },
     )
     .await?;
-    expect(&mut ws, |m| {
-        matches!(m, ServerMessage::Welcome { .. }).then_some(())
+    let seq = expect(&mut ws, |m| match m {
+        ServerMessage::Welcome { seq, .. } => Some(seq),
+        _ => None,
     })
     .await?;
-    Ok(ws)
+    Ok((ws, seq))
+}
+
+/// The `seq` of a delta frame, read without parsing the rest.
+fn delta_seq(frame: &str) -> Option<u64> {
+    let rest = &frame[frame.find("\"seq\":")? + 6..];
+    let end = rest.find(|c: char| !c.is_ascii_digit())?;
+    rest[..end].parse().ok()
 }
 
 /// Card texts carry their room, sender and send time, so receivers can time the delivery:
@@ -314,7 +323,7 @@ struct Phone {
 }
 
 impl Phone {
-    async fn run(self, ws: Ws) -> PhoneResult {
+    async fn run(self, ws: Ws, mut seq: u64) -> PhoneResult {
         let mut out = PhoneResult::default();
         let (mut write, mut read) = ws.split();
         let mut rng = fastrand::Rng::with_seed((self.room.index * 100_000 + self.index) as u64);
@@ -344,9 +353,12 @@ impl Phone {
                     let t = t.as_str();
                     let now = Instant::now();
                     if t.starts_with(r#"{"type":"delta""#) {
+                        let got = delta_seq(t).unwrap_or(seq);
                         if now >= self.measure_from && now < self.stop {
                             self.counters.deliveries.fetch_add(1, Relaxed);
+                            self.counters.updates.fetch_add(got.saturating_sub(seq), Relaxed);
                         }
+                        seq = seq.max(got);
                         for text in stamped_texts(t) {
                             if let Some((room, phone, sent_us)) = stamp(text)
                                 && room == self.room.index && phone != self.index
@@ -503,7 +515,7 @@ async fn main() -> Result<()> {
         rooms.push(Arc::new(room));
         facilitators.push(fac);
     }
-    let mut phones: Vec<(Arc<RoomInfo>, usize, Ws)> = Vec::new();
+    let mut phones: Vec<(Arc<RoomInfo>, usize, (Ws, u64))> = Vec::new();
     let seats: Vec<(Arc<RoomInfo>, usize)> = rooms
         .iter()
         .flat_map(|r| (0..args.phones).map(move |p| (r.clone(), p)))
@@ -546,7 +558,7 @@ async fn main() -> Result<()> {
     let stop = measure_from + Duration::from_secs(args.duration);
     let tasks: Vec<_> = phones
         .into_iter()
-        .map(|(room, index, ws)| {
+        .map(|(room, index, (ws, seq))| {
             let phone = Phone {
                 room,
                 index,
@@ -557,7 +569,7 @@ async fn main() -> Result<()> {
                 stop,
                 counters: counters.clone(),
             };
-            tokio::spawn(phone.run(ws))
+            tokio::spawn(phone.run(ws, seq))
         })
         .collect();
 
@@ -601,6 +613,14 @@ async fn main() -> Result<()> {
     let ticks_per_second = 100.0; // USER_HZ on Linux
     let cpu_seconds = ticks as f64 / ticks_per_second;
     let deliveries = counters.deliveries.load(Relaxed);
+    let updates = counters.updates.load(Relaxed);
+    let per = |n: u64| {
+        if n > 0 {
+            cpu_seconds * 1e6 / n as f64
+        } else {
+            0.0
+        }
+    };
     let sent = counters.sent.load(Relaxed);
     let summary = Summary {
         rooms: args.rooms,
@@ -615,17 +635,16 @@ async fn main() -> Result<()> {
         delivery_ms: percentiles(delivery_us),
         deliveries,
         deliveries_per_second: deliveries as f64 / seconds,
+        updates,
+        updates_per_second: updates as f64 / seconds,
         errors: counters.errors.load(Relaxed),
         connections_closed: counters.closed.load(Relaxed),
         error_samples: samples,
         server_rss_mib_max: max_rss as f64 / 1024.0,
         server_rss_mib_after_setup: rss_after_setup as f64 / 1024.0,
         server_cpu_percent: 100.0 * cpu_seconds / seconds,
-        server_cpu_us_per_delivery: if deliveries > 0 {
-            cpu_seconds * 1e6 / deliveries as f64
-        } else {
-            0.0
-        },
+        server_cpu_us_per_delivery: per(deliveries),
+        server_cpu_us_per_update: per(updates),
     };
     print_summary(&summary);
     if let Some(path) = &args.json {
@@ -650,17 +669,23 @@ fn print_summary(s: &Summary) {
         s.delivery_ms.p50, s.delivery_ms.p99, s.delivery_ms.max, s.delivery_ms.count
     );
     println!(
-        "  deliveries {} ({:.0}/s); errors {}; connections closed {}",
-        s.deliveries, s.deliveries_per_second, s.errors, s.connections_closed
+        "  updates delivered {} ({:.0}/s) in {} delta frames ({:.0}/s); errors {}; connections closed {}",
+        s.updates,
+        s.updates_per_second,
+        s.deliveries,
+        s.deliveries_per_second,
+        s.errors,
+        s.connections_closed
     );
     for e in &s.error_samples {
         println!("    {e}");
     }
     println!(
-        "  server: RSS {:.1} MiB after setup, {:.1} MiB max; CPU {:.0} % of a core; {:.2} µs CPU per delivery",
+        "  server: RSS {:.1} MiB after setup, {:.1} MiB max; CPU {:.0} % of a core; {:.2} µs CPU per update, {:.2} per frame",
         s.server_rss_mib_after_setup,
         s.server_rss_mib_max,
         s.server_cpu_percent,
+        s.server_cpu_us_per_update,
         s.server_cpu_us_per_delivery
     );
 }
