@@ -141,7 +141,9 @@ mod tests {
     use axum::extract::ws::Utf8Bytes;
     use std::sync::atomic::Ordering::Relaxed;
     use std::time::Duration;
-    use tafel_protocol::{Command, CreateSession, Perspective, ServerMessage, SessionCreated};
+    use tafel_protocol::{
+        CardKind, Command, CreateSession, Perspective, ServerMessage, SessionCreated,
+    };
 
     async fn setup(cfg: RoomConfig) -> (Storage, Arc<Registry>, SessionCreated) {
         setup_on(Storage::in_memory(), cfg).await
@@ -466,7 +468,13 @@ mod tests {
         mpsc::Receiver<Utf8Bytes>,
         (u64, mpsc::Receiver<Utf8Bytes>),
     ) {
-        let (_, registry, s) = setup(RoomConfig::default()).await;
+        // Each change flushes at once: `until` yields instead of letting the paused clock move,
+        // so a flush waiting for its interval would never come.
+        let (_, registry, s) = setup(RoomConfig {
+            flush_interval: Duration::ZERO,
+            ..Default::default()
+        })
+        .await;
         let (fac, mut fac_rx) = sink(&registry, 256);
         resume(&registry, &s.code, &s.facilitator_token, &fac).await;
         let (phone, mut phone_rx) = sink(&registry, 256);
@@ -532,6 +540,48 @@ mod tests {
 
     fn nothing_waiting(rx: &mut mpsc::Receiver<Utf8Bytes>) -> bool {
         rx.try_recv().is_err()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn changes_close_together_share_one_flush_and_a_lone_change_goes_at_once() {
+        let (_, registry, s) = setup(RoomConfig::default()).await;
+        let interval = RoomConfig::default().flush_interval;
+        let (fac, mut rx) = sink(&registry, 256);
+        resume(&registry, &s.code, &s.facilitator_token, &fac).await;
+        let card = |text: &str| Command::AddCard {
+            text: text.into(),
+            kind: CardKind::Idea,
+            builds_on: None,
+        };
+        let texts = |m: ServerMessage| match m {
+            ServerMessage::Delta { patch, .. } => Some(
+                patch
+                    .cards
+                    .into_iter()
+                    .filter_map(|c| c.text)
+                    .collect::<Vec<_>>(),
+            ),
+            _ => None,
+        };
+
+        // After a quiet moment a change is stored and sent without waiting for the clock.
+        tokio::time::sleep(interval * 2).await;
+        send(&registry, &s.code, fac.id, "a", card("alleen")).await;
+        assert_eq!(until(&mut rx, texts).await, ["alleen"]);
+
+        // Two more right after it wait for the interval, then go out in one delta.
+        send(&registry, &s.code, fac.id, "b", card("twee")).await;
+        send(&registry, &s.code, fac.id, "c", card("drie")).await;
+        for _ in 0..1000 {
+            tokio::task::yield_now().await;
+        }
+        let early: Vec<_> = std::iter::from_fn(|| rx.try_recv().ok()).collect();
+        assert!(
+            early.iter().all(|f| !f.as_str().contains("twee")),
+            "nothing is sent before the interval is over: {early:?}"
+        );
+        tokio::time::advance(interval).await;
+        assert_eq!(until(&mut rx, texts).await, ["twee", "drie"]);
     }
 
     #[tokio::test(start_paused = true)]

@@ -130,6 +130,11 @@ pub struct RoomConfig {
     pub snapshot_every: u64,
     /// Capacity of each connection's outbox, in frames.
     pub outbox: usize,
+    /// The shortest time between two flushes of a room (store, then acks and deltas). A change
+    /// after a quiet moment goes out at once; under load, what arrives within this time after
+    /// a flush is gathered and goes out together: one storage commit, one delta frame per role
+    /// and one write per connection for many changes.
+    pub flush_interval: Duration,
 }
 
 impl Default for RoomConfig {
@@ -139,6 +144,7 @@ impl Default for RoomConfig {
             idle: Duration::from_secs(300),
             snapshot_every: 2000,
             outbox: 256,
+            flush_interval: Duration::from_millis(20),
         }
     }
 }
@@ -243,6 +249,8 @@ struct Room {
     /// A command failed inside the document (not a refusal): the room stores what it has and
     /// unloads, so the next request loads it whole from disk.
     failed: bool,
+    /// When the room last flushed; the next flush waits until `flush_interval` after it.
+    flushed_at: tokio::time::Instant,
 }
 
 fn encode(msg: &ServerMessage) -> Utf8Bytes {
@@ -391,6 +399,7 @@ async fn load(code: &str, storage: Storage, cfg: Arc<RoomConfig>) -> Result<Opti
         clock: Clock::start(),
         floor_sent_at: 0,
         failed: false,
+        flushed_at: tokio::time::Instant::now(),
     }))
 }
 
@@ -433,12 +442,8 @@ impl Room {
                 Some(msg) => self.handle(msg, &mut batch),
                 None => self.tick(&mut batch),
             }
-            for _ in 1..MAX_BATCH {
-                match rx.try_recv() {
-                    Ok(msg) => self.handle(msg, &mut batch),
-                    Err(_) => break,
-                }
-            }
+            self.gather(&mut rx, &shutdown, &mut batch).await;
+            self.flushed_at = tokio::time::Instant::now();
             if let Err(e) = self.finish(batch).await {
                 tracing::error!(error = %e, "storage failed; unloading the room so it reloads from disk");
                 break Exit::Failed;
@@ -473,6 +478,43 @@ impl Room {
             "room unloaded"
         );
         // Dropping `self` drops every outbox sender: connections close and clients resume.
+    }
+
+    /// Takes what else is waiting into the batch. Within `flush_interval` of the last flush it
+    /// also waits, until then, for more: under load, many changes share one flush. The floor's
+    /// own moments (a turn reaching its limit) still happen on time, into the same batch.
+    async fn gather(
+        &mut self,
+        rx: &mut mpsc::Receiver<RoomMsg>,
+        shutdown: &CancellationToken,
+        b: &mut Batch,
+    ) {
+        let flush_at = self.flushed_at + self.cfg.flush_interval;
+        let mut taken = 1;
+        while taken < MAX_BATCH {
+            if let Ok(msg) = rx.try_recv() {
+                self.handle(msg, b);
+                taken += 1;
+                continue;
+            }
+            if tokio::time::Instant::now() >= flush_at {
+                break;
+            }
+            let deadline = self.next_deadline().map(|ms| self.clock.instant_at(ms));
+            tokio::select! {
+                biased;
+                _ = shutdown.cancelled() => break,
+                msg = rx.recv() => match msg {
+                    Some(msg) => {
+                        self.handle(msg, b);
+                        taken += 1;
+                    }
+                    None => break,
+                },
+                _ = sleep_until(deadline) => self.tick(b),
+                _ = tokio::time::sleep_until(flush_at) => break,
+            }
+        }
     }
 
     /// The next moment the floor changes by itself: a turn reaching its limit, or a hand whose
