@@ -569,7 +569,8 @@ mod tests {
         send(&registry, &s.code, fac.id, "a", card("alleen")).await;
         assert_eq!(until(&mut rx, texts).await, ["alleen"]);
 
-        // Two more right after it wait for the interval, then go out in one delta.
+        // Two more right after it wait (a room of one connection waits 1/50 of the interval),
+        // then go out in one delta.
         send(&registry, &s.code, fac.id, "b", card("twee")).await;
         send(&registry, &s.code, fac.id, "c", card("drie")).await;
         for _ in 0..1000 {

@@ -36,6 +36,9 @@ pub type ConnId = u64;
 
 /// The most messages one batch takes from the mailbox.
 const MAX_BATCH: usize = 512;
+/// A room with this many connections gathers changes for the whole `flush_interval`; a
+/// smaller one for its share of it.
+const FULL_GATHER_CONNS: usize = 50;
 
 /// Where a room sends a connection's frames: a bounded outbox. When it is full the room drops
 /// the connection instead of waiting, so a slow phone never slows its room.
@@ -130,10 +133,11 @@ pub struct RoomConfig {
     pub snapshot_every: u64,
     /// Capacity of each connection's outbox, in frames.
     pub outbox: usize,
-    /// The shortest time between two flushes of a room (store, then acks and deltas). A change
-    /// after a quiet moment goes out at once; under load, what arrives within this time after
-    /// a flush is gathered and goes out together: one storage commit, one delta frame per role
-    /// and one write per connection for many changes.
+    /// The shortest time between two flushes of a room of 50 connections or more (store, then
+    /// acks and deltas; smaller rooms wait their share of it). A change after a quiet moment
+    /// goes out at once; under load, what arrives within this time after a flush is gathered
+    /// and goes out together: one storage commit, one delta frame per role and one write per
+    /// connection for many changes.
     pub flush_interval: Duration,
 }
 
@@ -481,15 +485,18 @@ impl Room {
     }
 
     /// Takes what else is waiting into the batch. Within `flush_interval` of the last flush it
-    /// also waits, until then, for more: under load, many changes share one flush. The floor's
-    /// own moments (a turn reaching its limit) still happen on time, into the same batch.
+    /// also waits, until then, for more: under load, many changes share one flush. A room with
+    /// fewer than [`FULL_GATHER_CONNS`] connections waits that much less (its flush is cheap,
+    /// and a lone client sending command after command is not held up). The floor's own
+    /// moments (a turn reaching its limit) still happen on time, into the same batch.
     async fn gather(
         &mut self,
         rx: &mut mpsc::Receiver<RoomMsg>,
         shutdown: &CancellationToken,
         b: &mut Batch,
     ) {
-        let flush_at = self.flushed_at + self.cfg.flush_interval;
+        let fan_out = (self.conns.len() as f64 / FULL_GATHER_CONNS as f64).min(1.0);
+        let flush_at = self.flushed_at + self.cfg.flush_interval.mul_f64(fan_out);
         let mut taken = 1;
         while taken < MAX_BATCH {
             if let Ok(msg) = rx.try_recv() {
