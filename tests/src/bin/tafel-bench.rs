@@ -9,12 +9,16 @@
 //! idle memory; memory with one room of N connected phones; the commands per second one room
 //! sustains (cards added by W phones, each keeping a window of commands in flight, every one
 //! acknowledged, so stored durably); command→ack latency; the time from the facilitator's
-//! "give the floor" to the speaker's phone receiving its turn, in a room of P phones; and how
+//! "give the floor" to the speaker's phone receiving its turn, in a room of P phones (given
+//! 100 ms after the hand went up, and at once); and how
 //! long a stored room of C changes takes to load after the server was killed (SIGKILL) and
-//! restarted.
+//! restarted. Last, memory at rest: it fills R rooms with a typical session (20 participants,
+//! 100 cards, a voting round of 200 votes, 40 hands), restarts the server, loads every room
+//! (one resume each, then nobody connected) and resumes every participant without acting:
+//! the growth of RSS per idle loaded room and per idle connection.
 
 use anyhow::{Context, Result, bail};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{SinkExt, StreamExt, TryStreamExt};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use tafel_protocol::*;
@@ -30,6 +34,7 @@ struct Args {
     load_changes: usize,
     floor_turns: usize,
     floor_phones: usize,
+    idle_rooms: usize,
 }
 
 fn parse_args() -> Result<Args> {
@@ -42,6 +47,7 @@ fn parse_args() -> Result<Args> {
         load_changes: 10_000,
         floor_turns: 200,
         floor_phones: 50,
+        idle_rooms: 100,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -55,8 +61,9 @@ fn parse_args() -> Result<Args> {
             "--load-changes" => args.load_changes = value.parse()?,
             "--floor-turns" => args.floor_turns = value.parse()?,
             "--floor-phones" => args.floor_phones = value.parse()?,
+            "--idle-rooms" => args.idle_rooms = value.parse()?,
             _ => bail!(
-                "unknown flag {flag}; flags: --server PATH --idle-conns N --writers N --window N --commands N --load-changes N --floor-turns N --floor-phones N"
+                "unknown flag {flag}; flags: --server PATH --idle-conns N --writers N --window N --commands N --load-changes N --floor-turns N --floor-phones N --idle-rooms N"
             ),
         }
     }
@@ -79,25 +86,177 @@ fn rss_kib(pid: u32) -> Result<u64> {
 
 /// Opens a socket and joins; returns it once welcomed.
 async fn joined(server: &Server, code: &str, name: &str) -> Result<Ws> {
-    let mut ws = ws_connect(server.addr).await?;
-    let join = ClientMessage::Join {
+    Ok(welcomed(server, &join_msg(code, name)).await?.0)
+}
+
+fn join_msg(code: &str, name: &str) -> ClientMessage {
+    ClientMessage::Join {
         v: PROTOCOL_VERSION,
         code: code.into(),
         name: name.into(),
         perspective: Perspective::Medewerker,
-    };
-    ws.send(Message::text(serde_json::to_string(&join)?))
+    }
+}
+
+fn resume_msg(code: &str, token: &str) -> ClientMessage {
+    ClientMessage::Resume {
+        v: PROTOCOL_VERSION,
+        code: code.into(),
+        token: token.into(),
+    }
+}
+
+/// Opens a socket, sends `hello` (a join or a resume) and returns it once welcomed, with the
+/// token a join hands out.
+async fn welcomed(server: &Server, hello: &ClientMessage) -> Result<(Ws, Option<String>)> {
+    let mut ws = ws_connect(server.addr).await?;
+    ws.send(Message::text(serde_json::to_string(hello)?))
         .await?;
     while let Some(frame) = ws.next().await {
         if let Message::Text(t) = frame? {
             match serde_json::from_str::<ServerMessage>(t.as_str())? {
-                ServerMessage::Welcome { .. } => return Ok(ws),
-                ServerMessage::Error { message, .. } => bail!("join refused: {message}"),
+                ServerMessage::Welcome { token, .. } => return Ok((ws, token)),
+                ServerMessage::Error { message, .. } => bail!("refused: {message}"),
                 _ => {}
             }
         }
     }
     bail!("closed before the welcome")
+}
+
+/// Sends every command at once and waits for all their acks; returns them in order.
+async fn pipelined(ws: &mut Ws, prefix: &str, cmds: Vec<Command>) -> Result<Vec<AckResult>> {
+    let n = cmds.len();
+    for (i, cmd) in cmds.into_iter().enumerate() {
+        let msg = ClientMessage::Cmd {
+            id: format!("{prefix}{i}"),
+            cmd,
+        };
+        ws.feed(Message::text(serde_json::to_string(&msg)?)).await?;
+    }
+    ws.flush().await?;
+    let mut acks: Vec<Option<AckResult>> = vec![None; n];
+    let mut left = n;
+    while left > 0 {
+        let Message::Text(t) = ws.next().await.context("socket closed")?? else {
+            continue;
+        };
+        if t.as_str().starts_with(r#"{"type":"delta""#) {
+            continue;
+        }
+        match serde_json::from_str::<ServerMessage>(t.as_str())? {
+            ServerMessage::Ack { id, result } => {
+                let i: usize = id.strip_prefix(prefix).context("ack id")?.parse()?;
+                acks[i] = Some(result);
+                left -= 1;
+            }
+            ServerMessage::Error { message, .. } => bail!("refused: {message}"),
+            _ => {}
+        }
+    }
+    Ok(acks.into_iter().flatten().collect())
+}
+
+/// Fills one room with a typical session; returns the participants' tokens.
+async fn typical_session(server: &Server, code: &str, fac_token: &str) -> Result<Vec<String>> {
+    const PEOPLE: usize = 20;
+    let (mut fac, _) = welcomed(server, &resume_msg(code, fac_token)).await?;
+    let mut phones = Vec::new();
+    for i in 0..PEOPLE {
+        let (ws, token) = welcomed(server, &join_msg(code, &format!("Deelnemer {i}"))).await?;
+        phones.push((ws, token.context("a join hands out a token")?));
+    }
+    // Five cards each, all at once.
+    let cards = futures_util::future::try_join_all(phones.iter_mut().map(|(ws, _)| {
+        let cmds = (0..5)
+            .map(|k| Command::AddCard {
+                text: format!("Idee {k}: wat we morgen anders willen doen op de afdeling"),
+                kind: CardKind::Idea,
+                builds_on: None,
+            })
+            .collect();
+        pipelined(ws, "c", cmds)
+    }))
+    .await?;
+    let cards: Vec<String> = cards.into_iter().flatten().filter_map(|a| a.card).collect();
+    let round = Command::OpenRound {
+        phase: None,
+        budget: 10,
+        max_per_card: 3,
+        live: false,
+    };
+    let round = pipelined(&mut fac, "r", vec![round]).await?[0]
+        .round
+        .clone()
+        .context("round")?;
+    // Ten votes each, and a hand raised and lowered twice.
+    futures_util::future::try_join_all(phones.iter_mut().enumerate().map(|(i, (ws, _))| {
+        let mut cmds: Vec<Command> = (0..10)
+            .map(|v| Command::Vote {
+                round: round.clone(),
+                card: cards[(i * 7 + v * 3) % cards.len()].clone(),
+            })
+            .collect();
+        for _ in 0..2 {
+            cmds.push(Command::RaiseHand {
+                kind: HandKind::Hand,
+            });
+            cmds.push(Command::LowerHand { participant: None });
+        }
+        pipelined(ws, "v", cmds)
+    }))
+    .await?;
+    Ok(phones.into_iter().map(|(_, token)| token).collect())
+}
+
+/// Memory at rest: idle loaded rooms, then idle connections in them.
+async fn memory_at_rest(server: &mut Server, rooms: usize) -> Result<()> {
+    let mut sessions = Vec::new();
+    for i in 0..rooms {
+        let s = server.create_session(&format!("Rust {i}"), false).await?;
+        sessions.push(s);
+    }
+    // Eight rooms at a time: the server refuses an address with 50 joins running at once.
+    let filled: Vec<Vec<String>> = futures_util::stream::iter(&sessions)
+        .map(|s| typical_session(server, &s.code, &s.facilitator_token))
+        .buffered(8)
+        .try_collect()
+        .await?;
+    // A fresh process: what it holds comes from loading the rooms, not from filling them.
+    server.terminate()?;
+    server.restart()?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = rss_kib(server.pid())?;
+    for s in &sessions {
+        // Loading the room; when the socket closes nobody is connected, and it stays loaded.
+        let (ws, _) = welcomed(server, &resume_msg(&s.code, &s.facilitator_token)).await?;
+        drop(ws);
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let loaded = rss_kib(server.pid())?;
+    let mut idle = Vec::new();
+    for (s, tokens) in sessions.iter().zip(&filled) {
+        for token in tokens {
+            idle.push(drain(
+                welcomed(server, &resume_msg(&s.code, token)).await?.0,
+            ));
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let connected = rss_kib(server.pid())?;
+    println!(
+        "memory at rest: {rooms} loaded rooms of a typical session (20 participants, 100 cards, 200 votes, 40 hands; nobody connected): {:.1} KiB each (RSS {before} → {loaded} KiB)",
+        (loaded.saturating_sub(before)) as f64 / rooms as f64
+    );
+    println!(
+        "  {} idle participants resumed in them: {:.1} KiB per connection (RSS {loaded} → {connected} KiB)",
+        idle.len(),
+        (connected.saturating_sub(loaded)) as f64 / idle.len().max(1) as f64
+    );
+    for r in idle {
+        r.abort();
+    }
+    Ok(())
 }
 
 /// Keeps reading a socket (deltas) until it closes, so the server never sees a slow reader.
@@ -154,7 +313,10 @@ async fn add_cards(ws: Ws, phone: usize, n: usize, window: usize) -> Result<Vec<
 
 /// "Give the floor" → the speaker's phone has its turn: the facilitator gives the floor to the
 /// one raised hand, over and over, while the room's other phones receive every change too.
-async fn floor_latency(server: &Server, args: &Args) -> Result<()> {
+/// The facilitator gives it `pause` after the hand went up: a person takes a moment, and a
+/// room flushes a change after a quiet moment at once but gathers changes that follow each
+/// other within its flush interval.
+async fn floor_latency(server: &Server, args: &Args, pause: Duration) -> Result<()> {
     let room = server.create_session("Het woord", false).await?;
     let mut fac = server.client().await?;
     fac.resume(&room.code, &room.facilitator_token).await?;
@@ -180,6 +342,7 @@ async fn floor_latency(server: &Server, args: &Args) -> Result<()> {
                 kind: HandKind::Hand,
             })
             .await?;
+        tokio::time::sleep(pause).await;
         let id = fac.next_id();
         let started = Instant::now();
         fac.send(&ClientMessage::Cmd {
@@ -196,7 +359,8 @@ async fn floor_latency(server: &Server, args: &Args) -> Result<()> {
     }
     latencies.sort();
     println!(
-        "give the floor → the speaker's phone has its turn, {} turns in a room of {} phones: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        "give the floor {} ms after the hand → the speaker's phone has its turn, {} turns in a room of {} phones: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        pause.as_millis(),
         latencies.len(),
         args.floor_phones,
         percentile(&latencies, 0.50).as_secs_f64() * 1e3,
@@ -274,7 +438,8 @@ async fn main() -> Result<()> {
         r.abort();
     }
 
-    floor_latency(&server, &args).await?;
+    floor_latency(&server, &args, Duration::from_millis(100)).await?;
+    floor_latency(&server, &args, Duration::ZERO).await?;
 
     // Load time of a stored room with `load_changes` changes, after SIGKILL.
     let big = server.create_session("Groot", false).await?;
@@ -315,6 +480,7 @@ async fn main() -> Result<()> {
             );
         }
     }
+    memory_at_rest(&mut server, args.idle_rooms).await?;
     server.terminate()?;
     Ok(())
 }
