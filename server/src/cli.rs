@@ -19,7 +19,7 @@ pub fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()?
         .block_on(async {
-            let listener = tokio::net::TcpListener::bind(config.listen).await?;
+            let listener = crate::listen(config.listen)?;
             let bound = listener.local_addr()?;
             println!("Tafel {}", env!("CARGO_PKG_VERSION"));
             println!("listening on {bound}");

@@ -44,6 +44,29 @@ use tokio_util::task::TaskTracker;
 /// The database file's name inside the data directory.
 pub const DB_FILE: &str = "tafel.redb";
 
+/// Connections waiting to be accepted. A room full of phones reconnects at once after a Wi-Fi
+/// hiccup or a restart; the usual 128 would make the kernel drop hundreds of them, each to
+/// retry a second or more later.
+const LISTEN_BACKLOG: u32 = 4096;
+
+/// Bytes the kernel buffers for one phone's socket (it doubles this for bookkeeping). A phone
+/// that stops reading then fills its outbox, and is dropped, after tens of kilobytes instead of
+/// megabytes; a welcome bigger than this simply goes out in several writes.
+const SEND_BUFFER: usize = 64 * 1024;
+
+/// Binds the listening socket, with room for a storm of reconnects in its accept queue.
+pub fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
 /// Serves on `listener` until `shutdown` is cancelled; then stops accepting, sends every
 /// WebSocket a close frame, lets every room store and snapshot, and returns.
 pub async fn run(
@@ -72,9 +95,14 @@ pub async fn run(
     let service = http::router(app.clone()).into_make_service_with_connect_info::<SocketAddr>();
     // Without TCP_NODELAY a small frame that follows another waits for the phone's delayed ACK
     // (40 ms or more): every delta after a quiet moment would arrive late.
+    // A send buffer of its own size per phone: the kernel would otherwise grow it to megabytes
+    // for a phone that stopped reading, long before its outbox fills and the room drops it.
     let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::debug!(error = %e, "could not set TCP_NODELAY");
+        }
+        if let Err(e) = socket2::SockRef::from(&*tcp).set_send_buffer_size(SEND_BUFFER) {
+            tracing::debug!(error = %e, "could not set SO_SNDBUF");
         }
     });
     axum::serve(listener, service)
