@@ -339,6 +339,12 @@ class Connection {
       this.emit('change', this.store);
       return;
     }
+    if (!this.welcomed && msg.code === 'too_many_attempts' && getToken(this.kind, this.code)) {
+      // Coming back with a token we hold: the server is only busy with others from this
+      // address (a whole room reconnecting at once). Try again after the usual backoff.
+      this.ws?.close();
+      return;
+    }
     if (!this.welcomed && FINAL_HELLO_ERRORS.has(msg.code)) {
       if (msg.code === 'bad_token' && this.kind === 'participant') forgetToken('participant', this.code);
       this.stop(error);

@@ -427,7 +427,7 @@ async fn enter(
     in_room: &mut Option<InRoom>,
     mut make: impl FnMut(ConnSink, oneshot::Sender<Result<Joined, JoinError>>) -> RoomMsg,
 ) -> Result<(), Refusal> {
-    env.guard.begin(env.peer)?;
+    env.guard.begin_when_free(env.peer).await?;
     let conn = sink.clone().expect("a connection enters a room once");
     let result = match secrets::normalize_code(code) {
         Some(code) => {

@@ -2,9 +2,10 @@
 //!
 //! Every attempt to enter a session by code or token counts against its address from the moment
 //! it starts, so a burst of parallel guesses counts in full. An address is refused for the rest
-//! of the minute after 10 failures, or while 50 attempts are failing or still running: a room of
-//! phones behind one proxy may join at the same moment, and guessers get at most 50 tries a
-//! minute either way. Each failure waits 200 ms per failure so far (at most 2 s) before its
+//! of the minute after 10 failures; while 50 attempts are failing or still running, a new one
+//! waits for a free place (up to 10 s) before it is refused: a room of phones behind one
+//! router may join or reconnect at the same moment, and guessers get at most 50 tries a minute
+//! either way. Each failure waits 200 ms per failure so far (at most 2 s) before its
 //! answer. IPv6 addresses count per /64, which one client usually holds whole. With 887 million
 //! codes, guessing is hopeless. Kept per server: it guards this node's doors and needs no
 //! sharing between nodes.
@@ -21,6 +22,9 @@ const MAX_FAILURES: u32 = 10;
 const MAX_ATTEMPTS: u32 = 50;
 const DELAY_STEP: Duration = Duration::from_millis(200);
 const MAX_DELAY: Duration = Duration::from_secs(2);
+/// How long an attempt waits for a free place among its address's running ones.
+const BUSY_WAIT: Duration = Duration::from_secs(10);
+const BUSY_POLL: Duration = Duration::from_millis(20);
 
 #[derive(Debug, Clone, Copy)]
 struct Attempts {
@@ -73,6 +77,29 @@ impl JoinGuard {
         Ok(())
     }
 
+    /// Like [`JoinGuard::begin`], but an attempt refused only because many others from the same
+    /// address are still running waits its turn (up to [`BUSY_WAIT`]) instead: a room of
+    /// phones behind one router that reconnects at once gets in, 50 at a time. An address
+    /// blocked for its failures is refused at once.
+    pub async fn begin_when_free(&self, ip: IpAddr) -> Result<(), Refusal> {
+        let give_up = Instant::now() + BUSY_WAIT;
+        loop {
+            match self.begin(ip) {
+                Err(_) if !self.blocked(ip) && Instant::now() < give_up => {
+                    tokio::time::sleep(BUSY_POLL).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Whether the address used up its failures for this minute.
+    fn blocked(&self, ip: IpAddr) -> bool {
+        self.attempts
+            .get(&key(ip))
+            .is_some_and(|a| a.failures >= MAX_FAILURES && a.since.elapsed() < WINDOW)
+    }
+
     /// The attempt succeeded (or failed for another reason than a wrong code): it no longer
     /// counts.
     pub fn succeeded(&self, ip: IpAddr) {
@@ -98,6 +125,7 @@ impl JoinGuard {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
 
     fn fail(guard: &JoinGuard, ip: IpAddr) -> Duration {
         guard.begin(ip).unwrap();
@@ -160,6 +188,38 @@ mod tests {
             guard.begin(proxy).is_ok(),
             "people joining with the right code are never blocked"
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_room_reconnecting_at_once_behind_one_address_waits_its_turn_and_gets_in() {
+        let guard = Arc::new(JoinGuard::default());
+        let venue: IpAddr = "10.0.0.11".parse().unwrap();
+        // Two hundred phones come back at the same moment; each entry takes 30 ms.
+        let phones: Vec<_> = (0..200)
+            .map(|_| {
+                let guard = guard.clone();
+                tokio::spawn(async move {
+                    guard.begin_when_free(venue).await?;
+                    tokio::time::sleep(Duration::from_millis(30)).await;
+                    guard.succeeded(venue);
+                    Ok::<_, Refusal>(())
+                })
+            })
+            .collect();
+        for p in phones {
+            p.await.unwrap().expect("every phone gets in");
+        }
+        // An address blocked for wrong codes is not kept waiting: it is refused at once.
+        let guesser: IpAddr = "10.0.0.12".parse().unwrap();
+        for _ in 0..MAX_FAILURES {
+            fail(&guard, guesser);
+        }
+        let asked = Instant::now();
+        assert_eq!(
+            guard.begin_when_free(guesser).await.unwrap_err().code,
+            ErrorCode::TooManyAttempts
+        );
+        assert_eq!(asked.elapsed(), Duration::ZERO);
     }
 
     #[tokio::test(start_paused = true)]

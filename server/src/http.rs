@@ -135,7 +135,7 @@ async fn create_session(
 
 /// Looks a session up by code for someone not yet joined, with the wrong-code throttle.
 async fn lookup(app: &AppState, peer: SocketAddr, code: &str) -> Result<SessionInfo, Refusal> {
-    app.guard.begin(peer.ip())?;
+    app.guard.begin_when_free(peer.ip()).await?;
     let result = match secrets::normalize_code(code) {
         Some(code) => {
             app.registry
