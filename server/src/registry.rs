@@ -586,6 +586,53 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_due_snapshot_waits_for_a_quiet_second() {
+        let (storage, registry, s) = setup(RoomConfig {
+            snapshot_every: 3,
+            flush_interval: Duration::ZERO,
+            ..Default::default()
+        })
+        .await;
+        let (fac, mut rx) = sink(&registry, 256);
+        resume(&registry, &s.code, &s.facilitator_token, &fac).await;
+        let stored_upto = || async {
+            let stored = storage.load(&s.code).await.unwrap().unwrap();
+            (stored.snapshot_upto, stored.changes.len())
+        };
+        let (upto_before, _) = stored_upto().await;
+        // Five changes in a row: a snapshot is due, but the room is busy.
+        for i in 0..5 {
+            let id = format!("c{i}");
+            let card = Command::AddCard {
+                text: format!("kaart {i}"),
+                kind: CardKind::Idea,
+                builds_on: None,
+            };
+            send(&registry, &s.code, fac.id, &id, card).await;
+            until(&mut rx, |m| match m {
+                ServerMessage::Ack { id: got, .. } if got == id => Some(()),
+                _ => None,
+            })
+            .await;
+        }
+        let (upto, pending) = stored_upto().await;
+        assert_eq!(upto, upto_before, "no snapshot while commands keep coming");
+        assert_eq!(pending, 5);
+        // A quiet second later it is written, covering all five.
+        tokio::time::advance(Duration::from_millis(1100)).await;
+        let give_up = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let (upto, pending) = stored_upto().await;
+            if pending == 0 {
+                assert!(upto > upto_before);
+                break;
+            }
+            assert!(std::time::Instant::now() < give_up, "no snapshot came");
+            tokio::task::yield_now().await;
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_turn_ends_at_its_hard_limit_on_the_server_clock() {
         let (_registry, _s, mut fac_rx, (_, mut phone_rx)) =
             a_turn(tafel_protocol::LimitMode::Hard).await;

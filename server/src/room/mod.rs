@@ -36,6 +36,12 @@ pub type ConnId = u64;
 
 /// The most messages one batch takes from the mailbox.
 const MAX_BATCH: usize = 512;
+/// A snapshot that is due is taken once the room has had no message for this long: writing
+/// the whole document holds the room up for tens of milliseconds, and under load that delay
+/// would reach every phone.
+const SNAPSHOT_QUIET: Duration = Duration::from_secs(1);
+/// A room busy without a pause takes its snapshot anyway at this many times `snapshot_every`.
+const SNAPSHOT_OVERDUE: u64 = 10;
 /// A room with this many connections gathers changes for the whole `flush_interval`; a
 /// smaller one for its share of it.
 const FULL_GATHER_CONNS: usize = 50;
@@ -128,8 +134,9 @@ pub struct RoomConfig {
     pub public_url: Arc<str>,
     /// How long a room with no connection stays loaded.
     pub idle: Duration,
-    /// Write a snapshot once this many changes were stored after the last one (a crash then
-    /// leaves at most this many to replay).
+    /// Write a snapshot once this many changes were stored after the last one, at the room's
+    /// next quiet moment (a second without messages), or at ten times this many if it has
+    /// none. A crash leaves at most that many to replay.
     pub snapshot_every: u64,
     /// Capacity of each connection's outbox, in frames.
     pub outbox: usize,
@@ -431,6 +438,13 @@ impl Room {
                     None => break Exit::Shutdown,
                 },
                 _ = sleep_until(deadline) => None,
+                _ = tokio::time::sleep(SNAPSHOT_QUIET), if self.since_snapshot >= self.cfg.snapshot_every => {
+                    if let Err(e) = self.snapshot().await {
+                        tracing::error!(error = %e, "storage failed; unloading the room so it reloads from disk");
+                        break Exit::Failed;
+                    }
+                    continue;
+                }
                 _ = tokio::time::sleep(self.cfg.idle), if self.conns.is_empty() => break Exit::Idle,
             };
             let mut batch = Batch {
@@ -824,7 +838,9 @@ impl Room {
             }
         }
 
-        if self.since_snapshot >= self.cfg.snapshot_every {
+        // Snapshots wait for a quiet moment (see `serve`); a room that never pauses takes one
+        // here once it is far past due, so a crash never leaves too much to replay.
+        if self.since_snapshot >= self.cfg.snapshot_every * SNAPSHOT_OVERDUE {
             self.snapshot().await?;
         }
         Ok(())
