@@ -201,6 +201,18 @@ impl WindowFigures {
 }
 
 /// RSS in KiB and CPU time (user + system) in clock ticks, from /proc.
+/// Clock ticks (1/100 s) the hypervisor gave to others while this machine wanted to run: the
+/// `steal` column of /proc/stat, all cores together.
+pub fn steal_ticks() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    stat.lines()
+        .find(|l| l.starts_with("cpu "))?
+        .split_whitespace()
+        .nth(8)?
+        .parse()
+        .ok()
+}
+
 pub fn sample(pid: u32) -> Option<(u64, u64)> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let rss = status

@@ -3,7 +3,7 @@
 
 use crate::Args;
 use crate::common::{self, Dial};
-use crate::measure::{Percentiles, Samples, Trace, Windows, percentiles, sample, write_json};
+use crate::measure::{self, Percentiles, Samples, Trace, Windows, percentiles, sample, write_json};
 use crate::phone::{Ended, Load, Phone};
 use anyhow::Result;
 use serde::Serialize;
@@ -36,6 +36,9 @@ struct Summary {
     server_cpu_percent: f64,
     server_cpu_us_per_delivery: f64,
     server_cpu_us_per_update: f64,
+    /// CPU time the virtual machine's host took from this machine while measuring, in % of one
+    /// core (figures measured on a shared VM vary with it).
+    host_steal_percent: Option<f64>,
 }
 
 pub async fn run(args: &Args) -> Result<bool> {
@@ -105,8 +108,10 @@ pub async fn run(args: &Args) -> Result<bool> {
         .collect();
     tokio::time::sleep_until(measure_from.into()).await;
     trace.mark();
+    let steal_before = measure::steal_ticks();
     tokio::time::sleep_until(stop.into()).await;
     trace.mark();
+    let steal_after = measure::steal_ticks();
 
     let mut all = Samples::default();
     let (mut errors, mut closed) = (0, 0);
@@ -156,6 +161,9 @@ pub async fn run(args: &Args) -> Result<bool> {
         server_rss_mib_max: trace.rss_max_mib_in(measure_from, stop + Duration::from_secs(1)),
         server_rss_mib_after_setup: rss_after_setup as f64 / 1024.0,
         server_cpu_percent: 100.0 * cpu_seconds / seconds,
+        host_steal_percent: steal_before
+            .zip(steal_after)
+            .map(|(a, b)| (b.saturating_sub(a)) as f64 / seconds),
         server_cpu_us_per_delivery: per(all.frames),
         server_cpu_us_per_update: per(all.updates),
     };
@@ -198,4 +206,7 @@ fn print_summary(s: &Summary) {
         s.server_cpu_us_per_update,
         s.server_cpu_us_per_delivery
     );
+    if let Some(steal) = s.host_steal_percent {
+        println!("  host steal while measuring: {steal:.0} % of a core");
+    }
 }
