@@ -12,6 +12,7 @@ use crate::registry::Registry;
 use crate::room::{ConnSink, JoinError, Joined, RoomHandle, RoomMsg};
 use crate::secrets;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
+use dashmap::DashMap;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -53,6 +54,8 @@ pub struct ConnEnv {
     pub shutdown: CancellationToken,
     /// Sustained messages per second this client may send.
     pub rate: u32,
+    /// Buckets of participants who left with theirs not yet full.
+    pub rates: Arc<RateBook>,
 }
 
 /// A token bucket: `rate` a second, holding at most `burst`.
@@ -74,11 +77,15 @@ impl Bucket {
         }
     }
 
-    fn take(&mut self) -> bool {
+    fn refill(&mut self) {
         let now = Instant::now();
         self.tokens =
             (self.tokens + now.duration_since(self.at).as_secs_f64() * self.rate).min(self.burst);
         self.at = now;
+    }
+
+    fn take(&mut self) -> bool {
+        self.refill();
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
             true
@@ -88,9 +95,44 @@ impl Bucket {
     }
 }
 
+/// The buckets of participants whose connection ended before their bucket was full again,
+/// so reconnecting does not hand out a fresh burst: a client cut off for flooding that comes
+/// straight back finds its bucket as empty as it left it (refilled only by the time passed).
+#[derive(Default)]
+pub struct RateBook(DashMap<(String, usize), Bucket>);
+
+impl RateBook {
+    /// Keeps a leaving participant's bucket if it is not yet full again.
+    fn keep(&self, who: (String, usize), mut bucket: Bucket) {
+        bucket.refill();
+        if bucket.tokens >= bucket.burst {
+            return;
+        }
+        if self.0.len() > 10_000 {
+            self.0.retain(|_, b| {
+                b.refill();
+                b.tokens < b.burst
+            });
+        }
+        self.0.insert(who, bucket);
+    }
+
+    /// A participant coming back continues with the emptier of its new bucket and the kept one.
+    fn resume(&self, who: &(String, usize), bucket: &mut Bucket) {
+        if let Some((_, mut kept)) = self.0.remove(who) {
+            kept.refill();
+            if kept.tokens < bucket.tokens {
+                *bucket = kept;
+            }
+        }
+    }
+}
+
 struct InRoom {
     room: RoomHandle,
     role: Role,
+    /// The session's code and the participant, for the rate book.
+    who: Option<(String, usize)>,
 }
 
 enum Flow {
@@ -246,6 +288,9 @@ where
                         let flow = on_text(&mut socket, t.as_str(), &env, &mut sink, &mut in_room, id).await;
                         if let (false, Some(r)) = (was_in, &in_room) {
                             counted.joined(r.role);
+                            if let Some(who) = &r.who {
+                                env.rates.resume(who, &mut bucket);
+                            }
                         }
                         match flow {
                             Flow::Continue => {}
@@ -284,6 +329,11 @@ where
             _ = tokio::time::sleep_until(deadline) => break Flow::Close(close::NORMAL, "no message for 60 seconds"),
         }
     };
+    // Kept before the close handshake, which may take seconds: a client that comes straight
+    // back must find its bucket already there.
+    if let Some(who) = in_room.as_ref().and_then(|r| r.who.clone()) {
+        env.rates.keep(who, bucket);
+    }
     let why = flow.reason();
     crate::metrics::connection_closed(why);
     match why {
@@ -447,6 +497,10 @@ async fn enter(
             *in_room = Some(InRoom {
                 room,
                 role: joined.role,
+                who: joined
+                    .participant
+                    .zip(secrets::normalize_code(code))
+                    .map(|(p, code)| (code, p)),
             });
             Ok(())
         }

@@ -33,6 +33,8 @@ pub struct AppState {
     pub sockets: TaskTracker,
     /// Messages per second one connection may send.
     pub rate: u32,
+    /// Rate buckets kept across a participant's reconnects.
+    pub rates: Arc<crate::connection::RateBook>,
 }
 
 impl IntoResponse for Refusal {
@@ -212,6 +214,7 @@ async fn websocket(
         peer: peer.ip(),
         shutdown: app.shutdown.clone(),
         rate: app.rate,
+        rates: app.rates.clone(),
     };
     let sockets = app.sockets.clone();
     upgrade

@@ -91,6 +91,7 @@ pub async fn run(
         shutdown: shutdown.clone(),
         sockets: TaskTracker::new(),
         rate: config.max_messages_per_sec,
+        rates: Arc::default(),
     };
     let service = http::router(app.clone()).into_make_service_with_connect_info::<SocketAddr>();
     // Without TCP_NODELAY a small frame that follows another waits for the phone's delayed ACK

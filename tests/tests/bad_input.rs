@@ -148,6 +148,42 @@ async fn a_flooding_client_is_closed_with_1008_and_the_room_goes_on() -> anyhow:
 }
 
 #[tokio::test]
+async fn a_flooder_that_comes_straight_back_gets_no_fresh_burst() -> anyhow::Result<()> {
+    // 5 messages a second, bursts of 15.
+    let server = Server::start_with(&["--max-messages-per-sec", "5"])?;
+    let s = server.create_session("Vloed", false).await?;
+    let mut flood = server.client().await?;
+    flood.join(&s.code, "Veel", Perspective::Anders).await?;
+    let token = flood.token.clone().expect("a join hands out a token");
+    for _ in 0..100 {
+        if flood.send(&ClientMessage::Ping).await.is_err() {
+            break;
+        }
+    }
+    assert_eq!(flood.closed().await?, 1008);
+
+    // Twelve messages at once fit a fresh burst: someone who did not flood sends them fine.
+    let mut calm = server.client().await?;
+    calm.join(&s.code, "Kalm", Perspective::Client).await?;
+    for _ in 0..12 {
+        calm.send(&ClientMessage::Ping).await?;
+    }
+    still_alive(&mut calm).await?;
+
+    // The flooder resumes at once and tries the same: its bucket is as empty as it left it.
+    let mut back = server.client().await?;
+    back.resume(&s.code, &token).await?;
+    for _ in 0..12 {
+        if back.send(&ClientMessage::Ping).await.is_err() {
+            break;
+        }
+    }
+    assert_eq!(back.closed().await?, 1008);
+    still_alive(&mut calm).await?;
+    Ok(())
+}
+
+#[tokio::test]
 async fn wrong_join_codes_are_slowed_down_then_refused() -> anyhow::Result<()> {
     let server = Server::start()?;
     let mut c = server.client().await?;
