@@ -239,6 +239,50 @@ pub struct Finish {
 
 /// The end of a phone's script: stop acting, wait for every answer (resuming if the connection
 /// ends), pass [`SETTLED`], then read until its view equals the server's.
+/// How a phone came back after its connection was lost.
+#[derive(Default)]
+pub struct Comeback {
+    /// When it was welcomed back.
+    pub welcomed: Option<Instant>,
+    /// Resume attempts refused (too many at once from its address) or without a server.
+    pub retries: u32,
+    pub finish: Option<Finish>,
+}
+
+/// A phone whose connection was lost comes back: it resumes (passing gate `welcomed`), resends
+/// what had no answer, goes on acting until stage `quiet`, then settles and is compared.
+pub async fn come_back(
+    phone: &mut Phone,
+    ctl: &Control,
+    welcomed: usize,
+    quiet: u32,
+    settle: Duration,
+) -> Comeback {
+    let mut back = Comeback::default();
+    let mut ws = match phone.resume().await {
+        Ok((ws, retries)) => {
+            back.welcomed = Some(Instant::now());
+            back.retries = retries;
+            ws
+        }
+        Err(e) => {
+            phone.note(format!("could not come back: {e:#}"));
+            ctl.gone();
+            return back;
+        }
+    };
+    ctl.arrive(welcomed);
+    if let Err(e) = phone.resend(&mut ws).await {
+        phone.note(format!("resending failed: {e}"));
+    }
+    phone.reschedule();
+    phone
+        .run_resuming(&mut ws, true, |_: &Phone| false, ctl.reached(quiet), None)
+        .await;
+    back.finish = Some(finish(phone, ws, ctl, settle).await);
+    back
+}
+
 pub async fn finish(phone: &mut Phone, mut socket: Ws, ctl: &Control, settle: Duration) -> Finish {
     let ws = &mut socket;
     let deadline = Instant::now() + settle;

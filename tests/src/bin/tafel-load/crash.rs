@@ -31,9 +31,7 @@ struct Outcome {
     cut: Ended,
     /// Commands unanswered when the connection died.
     in_flight: usize,
-    welcomed: Option<Instant>,
-    retries: u32,
-    finish: Option<Finish>,
+    back: converge::Comeback,
 }
 
 async fn script(mut phone: Phone, mut ws: Ws, ctl: Arc<Control>, settle: Duration) -> Outcome {
@@ -61,37 +59,13 @@ async fn script(mut phone: Phone, mut ws: Ws, ctl: Arc<Control>, settle: Duratio
     let in_flight = phone.pending();
     drop(ws);
     ctl.reached(RESTARTED).await;
-    let mut out = Outcome {
+    let back = converge::come_back(&mut phone, &ctl, WELCOMED, QUIET, settle).await;
+    Outcome {
         cut,
         in_flight,
-        welcomed: None,
-        retries: 0,
-        finish: None,
+        back,
         phone,
-    };
-    let phone = &mut out.phone;
-    let mut ws = match phone.resume().await {
-        Ok((ws, retries)) => {
-            out.welcomed = Some(Instant::now());
-            out.retries = retries;
-            ws
-        }
-        Err(e) => {
-            phone.note(format!("could not come back: {e:#}"));
-            ctl.gone();
-            return out;
-        }
-    };
-    ctl.arrive(WELCOMED);
-    if let Err(e) = phone.resend(&mut ws).await {
-        phone.note(format!("resending failed: {e}"));
     }
-    phone.reschedule();
-    phone
-        .run_resuming(&mut ws, true, |_: &Phone| false, ctl.reached(QUIET), None)
-        .await;
-    out.finish = Some(converge::finish(phone, ws, &ctl, settle).await);
-    out
 }
 
 #[derive(Serialize)]
@@ -230,11 +204,11 @@ pub async fn run(args: &Args) -> Result<bool> {
         }
         errors += o.phone.errors;
         closed += o.phone.closed;
-        retries += o.retries;
+        retries += o.back.retries;
         resent += o.phone.resent;
         resent_answered += o.phone.resent_answered;
         stray += o.phone.stray_answers;
-        if let Some(at) = o.welcomed {
+        if let Some(at) = o.back.welcomed {
             restart_to_welcome.push(at - listening_at);
         }
         for note in &o.phone.notes {
@@ -250,7 +224,10 @@ pub async fn run(args: &Args) -> Result<bool> {
         .collect();
     let phones: Vec<&Phone> = outcomes.iter().map(|o| &o.phone).collect();
     let accounting = converge::account(&phones, &rooms, &views);
-    let finishes: Vec<&Finish> = outcomes.iter().filter_map(|o| o.finish.as_ref()).collect();
+    let finishes: Vec<&Finish> = outcomes
+        .iter()
+        .filter_map(|o| o.back.finish.as_ref())
+        .collect();
     let acked_before: usize = phones
         .iter()
         .map(|p| p.acked.at.iter().filter(|t| **t < killed_at).count())

@@ -29,11 +29,7 @@ struct Outcome {
     phone: Phone,
     /// Commands unanswered when its socket dropped.
     in_flight: usize,
-    /// When it was welcomed back.
-    welcomed: Option<Instant>,
-    /// Resume attempts refused (too many at once from its address) or without a server.
-    retries: u32,
-    finish: Option<Finish>,
+    back: converge::Comeback,
 }
 
 async fn script(mut phone: Phone, mut ws: Ws, ctl: Arc<Control>, settle: Duration) -> Outcome {
@@ -52,36 +48,12 @@ async fn script(mut phone: Phone, mut ws: Ws, ctl: Arc<Control>, settle: Duratio
     drop(ws);
     ctl.arrive(DROPPED);
     ctl.reached(RECONNECT).await;
-    let mut out = Outcome {
+    let back = converge::come_back(&mut phone, &ctl, WELCOMED, QUIET, settle).await;
+    Outcome {
         in_flight,
-        welcomed: None,
-        retries: 0,
-        finish: None,
+        back,
         phone,
-    };
-    let phone = &mut out.phone;
-    let mut ws = match phone.resume().await {
-        Ok((ws, retries)) => {
-            out.welcomed = Some(Instant::now());
-            out.retries = retries;
-            ws
-        }
-        Err(e) => {
-            phone.note(format!("could not come back: {e:#}"));
-            ctl.gone();
-            return out;
-        }
-    };
-    ctl.arrive(WELCOMED);
-    if let Err(e) = phone.resend(&mut ws).await {
-        phone.note(format!("resending failed: {e}"));
     }
-    phone.reschedule();
-    phone
-        .run_resuming(&mut ws, true, |_: &Phone| false, ctl.reached(QUIET), None)
-        .await;
-    out.finish = Some(converge::finish(phone, ws, &ctl, settle).await);
-    out
 }
 
 #[derive(Serialize)]
@@ -209,11 +181,11 @@ pub async fn run(args: &Args) -> Result<bool> {
         }
         errors += o.phone.errors;
         closed += o.phone.closed;
-        retries += o.retries;
+        retries += o.back.retries;
         resent += o.phone.resent;
         resent_answered += o.phone.resent_answered;
         stray += o.phone.stray_answers;
-        if let Some(at) = o.welcomed {
+        if let Some(at) = o.back.welcomed {
             drop_to_welcome.push(at - dropped_at);
             reconnect_to_welcome.push(at - reconnect_at);
         }
@@ -230,7 +202,10 @@ pub async fn run(args: &Args) -> Result<bool> {
         .collect();
     let phones: Vec<&Phone> = outcomes.iter().map(|o| &o.phone).collect();
     let accounting = converge::account(&phones, &rooms, &views);
-    let finishes: Vec<&Finish> = outcomes.iter().filter_map(|o| o.finish.as_ref()).collect();
+    let finishes: Vec<&Finish> = outcomes
+        .iter()
+        .filter_map(|o| o.back.finish.as_ref())
+        .collect();
 
     let mut checks = Checks::default();
     checks.add(
