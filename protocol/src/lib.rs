@@ -113,6 +113,16 @@ pub enum ClientMessage {
         /// What to do.
         cmd: Command,
     },
+    /// A barrier: answered with [`ServerMessage::Synced`] once everything the room had to send
+    /// this connection before it has been sent. Changes nothing and is not recorded. A client
+    /// (or a test) that wants to know it has seen every change up to now sends this and waits
+    /// for the answer.
+    ///
+    /// `{"type":"sync","id":"s-1"}`
+    Sync {
+        /// Chosen by the client (1–64 characters); the answer carries it back.
+        id: String,
+    },
     /// Heartbeat; answered with `pong`.
     Ping,
 }
@@ -301,6 +311,43 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// The command's wire name (its `"type"`), for logs, metrics and the session's record.
+    pub fn name(&self) -> &'static str {
+        match self {
+        Self::AddCard { .. } => "add_card",
+        Self::EditCard { .. } => "edit_card",
+        Self::WithdrawCard { .. } => "withdraw_card",
+        Self::HideCard { .. } => "hide_card",
+        Self::RestoreCard { .. } => "restore_card",
+        Self::MergeCards { .. } => "merge_cards",
+        Self::SetPhase { .. } => "set_phase",
+        Self::OpenRound { .. } => "open_round",
+        Self::CloseRound { .. } => "close_round",
+        Self::Vote { .. } => "vote",
+        Self::Unvote { .. } => "unvote",
+        Self::Lock => "lock",
+        Self::Unlock => "unlock",
+        Self::End => "end",
+        Self::ProjectorLink => "projector_link",
+        Self::RaiseHand { .. } => "raise_hand",
+        Self::LowerHand { .. } => "lower_hand",
+        Self::Pass => "pass",
+        Self::GiveFloor { .. } => "give_floor",
+        Self::EndTurn => "end_turn",
+        Self::PauseFloor => "pause_floor",
+        Self::ResumeFloor => "resume_floor",
+        Self::FloorSettings { .. } => "floor_settings",
+        Self::SetRule { .. } => "set_rule",
+        Self::RemoveRule { .. } => "remove_rule",
+        Self::AgreeRules { .. } => "agree_rules",
+        Self::Flag { .. } => "flag",
+        Self::ConfirmFlag { .. } => "confirm_flag",
+        Self::DismissFlag { .. } => "dismiss_flag",
+        }
+    }
+}
+
 fn default_budget() -> u32 {
     5
 }
@@ -357,10 +404,19 @@ pub enum ServerMessage {
         /// The changed entities.
         patch: Patch,
     },
-    /// This client's own data changed (for example its votes).
-    You {
-        /// The new own data, whole.
-        you: You,
+    /// This client's own data changed (for example its votes): what changed, to apply to the
+    /// `you` of the welcome with [`You::apply`]. Sent only to that person's connections, after
+    /// the deltas of the same change and before its ack.
+    YouDelta {
+        /// What changed.
+        you: YouPatch,
+    },
+    /// The answer to [`ClientMessage::Sync`]: everything before it has been sent.
+    Synced {
+        /// The sync's id, as the client sent it.
+        id: String,
+        /// The number of the last change the room had made.
+        seq: u64,
     },
     /// Answer to `ping`.
     Pong,
@@ -627,6 +683,38 @@ impl Patch {
     }
 }
 
+impl View {
+    /// Applies a delta's patch, as every client must: an entity replaces the one with the same
+    /// id, or is added at the end; the session, the floor and the rules are replaced whole.
+    pub fn apply(&mut self, patch: &Patch) {
+        if let Some(s) = &patch.session {
+            self.session = s.clone();
+        }
+        upsert(&mut self.participants, &patch.participants, |p| &p.id);
+        upsert(&mut self.cards, &patch.cards, |c| &c.id);
+        upsert(&mut self.rounds, &patch.rounds, |r| &r.id);
+        if let Some(f) = &patch.floor {
+            self.floor = f.clone();
+        }
+        if let Some(r) = &patch.rules {
+            self.rules = r.clone();
+        }
+        upsert(&mut self.reports, &patch.reports, |r| &r.id);
+    }
+}
+
+/// Replaces the entities of `list` that have the id of one in `items`, and adds the others.
+/// Ids are numbered in creation order, so a new entity is nearly always past the end: look
+/// there first.
+fn upsert<T: Clone>(list: &mut Vec<T>, items: &[T], id: impl Fn(&T) -> &str) {
+    for item in items {
+        match list.iter_mut().rev().find(|x| id(x) == id(item)) {
+            Some(slot) => *slot = item.clone(),
+            None => list.push(item.clone()),
+        }
+    }
+}
+
 /// The session's own fields.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionView {
@@ -747,9 +835,9 @@ pub struct You {
     pub role: Role,
     /// The cards you wrote (also when cards are anonymous).
     pub cards: Vec<CardId>,
-    /// Your votes, per round: every open round as of this message, and closed rounds you voted
-    /// in. A round opened later is missing until your next `you`: you have used none of its
-    /// budget yet.
+    /// Your votes, per round: every open round as of the welcome, and closed rounds you voted
+    /// in; `you_delta` brings the rounds where your votes change. A round missing here is one
+    /// where you have used none of its budget.
     pub votes: Vec<YourVotes>,
     /// Your floor time, responses, ground-rule answer, warnings and reports (absent for the
     /// projector).
@@ -766,6 +854,39 @@ pub struct YourVotes {
     pub cards: BTreeMap<CardId, u32>,
     /// Votes you can still place.
     pub remaining: u32,
+}
+
+/// What changed in your own data (a `you_delta` message). An absent field means "unchanged".
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct YouPatch {
+    /// Cards you wrote since the last message: add them to `you.cards`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub new_cards: Vec<CardId>,
+    /// Your votes in the rounds where they changed, whole: each replaces the entry of
+    /// `you.votes` with the same round, or is added.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub votes: Vec<YourVotes>,
+    /// Your floor and ground-rule data, whole, when any of it changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub floor: Option<YourFloor>,
+}
+
+impl YouPatch {
+    /// True when nothing changed.
+    pub fn is_empty(&self) -> bool {
+        self == &Self::default()
+    }
+}
+
+impl You {
+    /// Applies a `you_delta`.
+    pub fn apply(&mut self, patch: &YouPatch) {
+        self.cards.extend(patch.new_cards.iter().cloned());
+        upsert(&mut self.votes, &patch.votes, |v| &v.round);
+        if let Some(f) = &patch.floor {
+            self.floor = Some(f.clone());
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -896,6 +1017,70 @@ mod tests {
             serde_json::to_string(&Perspective::Client).unwrap(),
             r#""client""#
         );
+    }
+
+    /// Every command type serde knows (read from its own error for an unknown type) has an
+    /// instance, and `name` gives exactly that type: the names cannot drift from the wire.
+    #[test]
+    fn command_names_are_the_wire_types() {
+        let err = serde_json::from_str::<Command>(r#"{"type":"?"}"#).unwrap_err();
+        let err = err.to_string();
+        let listed = err
+            .split("expected one of ")
+            .nth(1)
+            .expect("serde lists the variants");
+        let names: Vec<&str> = listed
+            .split(", ")
+            .map(|n| n.trim_matches(|c: char| c == '`' || !c.is_ascii() || c.is_whitespace()))
+            .map(|n| n.split('`').next().unwrap_or(n))
+            .collect();
+        assert!(names.len() > 20, "{names:?}");
+        for n in names {
+            // Every field any command needs, so each type decodes (unknown fields are ignored);
+            // `kind` is a card's kind for some commands and a hand's for others.
+            let cmd = ["idea", "hand"]
+                .iter()
+                .find_map(|kind| {
+                    let raw = format!(
+                        r#"{{"type":"{n}","text":"x","kind":"{kind}","card":"k1","into":"k2",
+                           "phase":1,"round":"r1","rule":"g1","agree":true,"report":"x1"}}"#
+                    );
+                    serde_json::from_str::<Command>(&raw).ok()
+                })
+                .unwrap_or_else(|| panic!("no instance of {n}"));
+            assert_eq!(cmd.name(), n);
+        }
+    }
+
+    #[test]
+    fn a_patch_applied_to_a_view_replaces_by_id_and_adds_the_rest() {
+        let card = |id: &str, text: &str| CardView {
+            id: id.into(),
+            kind: CardKind::Idea,
+            phase: 1,
+            status: CardStatus::Visible,
+            text: Some(text.into()),
+            author: None,
+            builds_on: None,
+            merged_into: None,
+            created_at: 1,
+            edited_at: None,
+        };
+        let view_json = r#"{"session":{"code":"K","title":"T","problem":"","language":"nl",
+            "anonymous_cards":false,"phase":1,"status":"open","created_at":1,"join_url":"u"},
+            "participants":[],"cards":[],"rounds":[],
+            "floor":{"now":1,"settings":{"order":"least_spoken","turn_secs":120,"response_secs":30,
+            "mode":"soft","fair_share":2.0,"response_cap":2,"show_balance":false},"paused":false,
+            "queue":[],"waiting":0,"spoken_ms":0,"turns":0},
+            "rules":{"rules":[],"version":0,"agreed":0,"disagreed":0}}"#;
+        let mut view: View = serde_json::from_str(view_json).unwrap();
+        view.cards = vec![card("k1", "een"), card("k2", "twee")];
+        view.apply(&Patch {
+            cards: vec![card("k2", "TWEE"), card("k3", "drie")],
+            ..Patch::default()
+        });
+        let texts: Vec<_> = view.cards.iter().map(|c| c.text.as_deref().unwrap()).collect();
+        assert_eq!(texts, ["een", "TWEE", "drie"]);
     }
 
     #[test]

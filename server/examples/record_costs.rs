@@ -10,32 +10,22 @@
 //! `load_incremental` call for all of them, as the room does on load.
 
 use std::time::Instant;
-use tafel_protocol::{CardKind, Command, Language, Perspective, Role, SessionStatus};
-use tafel_server::cmd::{Actor, Dirty};
-use tafel_server::room::{doc, record::Record, state::Participant, state::SessionFields};
+use tafel_protocol::{CardKind, Command, CreateSession, Role};
+use tafel_server::session::cmd::Actor;
+use tafel_server::session::{Changed, Moment, Record, doc};
 
 const CARDS: usize = 10_000;
 const BATCH: usize = 20;
 
 fn main() {
-    let fields = SessionFields {
-        code: "K7QM2X".into(),
+    let req = CreateSession {
         title: "Meting".into(),
         problem: String::new(),
-        language: Language::Nl,
+        language: Default::default(),
         anonymous_cards: false,
-        created_at: 1,
-        phase: 0,
-        status: SessionStatus::Open,
+        facilitator_name: Some("F".into()),
     };
-    let facilitator = Participant {
-        name: "F".into(),
-        perspective: Perspective::Anders,
-        role: Role::Facilitator,
-        joined_at: 1,
-    };
-    let mut record =
-        Record::from_doc(doc::create(&fields, &facilitator).unwrap(), [1; 32]).unwrap();
+    let mut record = Record::create(&req, "K7QM2X".into(), 1, [1; 32]).unwrap();
     let base = record.doc.save();
     let actor = Actor {
         role: Role::Facilitator,
@@ -51,15 +41,13 @@ fn main() {
             kind: CardKind::Idea,
             builds_on: None,
         };
+        let moment = Moment {
+            now: i as i64,
+            online: &[],
+            public_url: "http://x",
+        };
         record
-            .apply(
-                actor,
-                &format!("c{i}"),
-                &cmd,
-                i as i64,
-                &[],
-                &mut Dirty::default(),
-            )
+            .command(actor, &format!("c{i}"), &cmd, &moment, &mut Changed::default())
             .unwrap();
         if i % BATCH == BATCH - 1 {
             chunks.push(record.doc.save_after(&heads));

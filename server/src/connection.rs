@@ -436,6 +436,24 @@ where
                 Err(r) => refusal(None, r),
             }
         }
+        ClientMessage::Sync { id: sync_id } => match in_room {
+            None => error(Some(sync_id), ErrorCode::NotJoined, "join or resume first"),
+            Some(_) if !limits::COMMAND_ID_CHARS.contains(&sync_id.chars().count()) => error(
+                Some(sync_id),
+                ErrorCode::Invalid,
+                "a sync id must be 1 to 64 characters",
+            ),
+            Some(r) => {
+                let sync = RoomMsg::Sync {
+                    conn: id,
+                    id: sync_id,
+                };
+                if r.room.tx.send(sync).await.is_err() {
+                    return Flow::Close(close::TRY_AGAIN, "the session is reloading; reconnect");
+                }
+                return Flow::Continue;
+            }
+        },
         ClientMessage::Cmd { id: cmd_id, cmd } => match in_room {
             None => error(Some(cmd_id), ErrorCode::NotJoined, "join or resume first"),
             Some(_) if !limits::COMMAND_ID_CHARS.contains(&cmd_id.chars().count()) => error(
@@ -586,7 +604,7 @@ mod tests {
     /// panics, and whatever it refuses gets a well-formed error that keeps the command id.
     mod fuzz {
         use super::*;
-        use crate::cmd::tests::fuzz::{command, perspective, text as any_text};
+        use crate::session::cmd::tests::fuzz::{command, perspective, text as any_text};
         use proptest::collection::{btree_map, vec};
         use proptest::prelude::*;
         use proptest::sample::select;
@@ -855,7 +873,7 @@ mod tests {
             #[test]
             fn every_message_decodes_as_it_was_sent(msg in message()) {
                 if let ClientMessage::Cmd { cmd, .. } = &msg {
-                    prop_assert!(COMMANDS.contains(&crate::cmd::name(cmd)), "COMMANDS is complete");
+                    prop_assert!(COMMANDS.contains(&cmd.name()), "COMMANDS is complete");
                 }
                 let frame = serde_json::to_string(&msg).expect("messages encode");
                 prop_assert_eq!(decode(&frame), Ok(msg));

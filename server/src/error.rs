@@ -1,6 +1,7 @@
-//! Errors, and the one place they are mapped to the wire and to HTTP.
+//! The errors every layer shares: a refusal (what a client is told, with its stable code) and
+//! a storage failure. How they map to HTTP is the HTTP layer's business (`http.rs`); the
+//! session core and the room have typed errors of their own.
 
-use axum::http::StatusCode;
 use tafel_protocol::ErrorCode;
 
 /// Why the room refused a command or a join. Carries the stable code the client sees and a
@@ -22,30 +23,16 @@ impl Refusal {
             message: message.into(),
         }
     }
-
-    /// The HTTP status that goes with this refusal's code.
-    pub fn status(&self) -> StatusCode {
-        use ErrorCode::*;
-        match self.code {
-            SessionNotFound | UnknownCard | UnknownRound | UnknownParticipant | UnknownRule
-            | UnknownReport => StatusCode::NOT_FOUND,
-            TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
-            Forbidden | BadToken => StatusCode::FORBIDDEN,
-            Internal => StatusCode::INTERNAL_SERVER_ERROR,
-            SessionLocked | SessionEnded | SessionFull | RoundOpen | RoundClosed | NoTurn
-            | QueueEmpty | FloorPaused | ReportClosed => StatusCode::CONFLICT,
-            _ => StatusCode::BAD_REQUEST,
-        }
-    }
 }
 
-/// Shorthand constructors, so rules read like sentences: `return Err(forbidden("…"))`.
-pub fn refuse(code: ErrorCode, message: impl Into<String>) -> Refusal {
-    Refusal::new(code, message)
+/// A refusal, as whatever error type the caller returns (a [`Refusal`] itself, or an error
+/// that wraps one), so rules read like sentences: `return Err(refuse(Forbidden, "…"))`.
+pub fn refuse<E: From<Refusal>>(code: ErrorCode, message: impl Into<String>) -> E {
+    Refusal::new(code, message).into()
 }
 
 /// A failure of the storage layer. Rooms treat it as fatal for their in-memory state.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StorageError {
     /// The database reported an error.
     #[error("database: {0}")]
@@ -56,9 +43,13 @@ pub enum StorageError {
     /// The storage thread is gone (shutting down).
     #[error("storage is closed")]
     Closed,
-    /// A session with this code already exists.
-    #[error("session code already taken")]
-    Conflict,
+    /// Something is already taken: a session's code, or a change's sequence number. Nothing
+    /// was overwritten.
+    #[error("already taken: {0}")]
+    Conflict(String),
+    /// A write for a session that does not exist.
+    #[error("no session {0}")]
+    UnknownSession(String),
 }
 
 impl From<StorageError> for Refusal {

@@ -37,10 +37,25 @@ pub struct AppState {
     pub rates: Arc<crate::connection::RateBook>,
 }
 
+/// The HTTP status that goes with a refusal's code: the one place that mapping lives.
+fn status(code: ErrorCode) -> StatusCode {
+    use ErrorCode::*;
+    match code {
+        SessionNotFound | UnknownCard | UnknownRound | UnknownParticipant | UnknownRule
+        | UnknownReport => StatusCode::NOT_FOUND,
+        TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+        Forbidden | BadToken => StatusCode::FORBIDDEN,
+        Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        SessionLocked | SessionEnded | SessionFull | RoundOpen | RoundClosed | NoTurn
+        | QueueEmpty | FloorPaused | ReportClosed => StatusCode::CONFLICT,
+        _ => StatusCode::BAD_REQUEST,
+    }
+}
+
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
         (
-            self.status(),
+            status(self.code),
             Json(HttpError {
                 code: self.code,
                 message: self.message,
@@ -126,10 +141,11 @@ async fn create_session(
 ) -> Response {
     let Json(req) = match body {
         Ok(body) => body,
-        Err(e) => return refuse(ErrorCode::BadMessage, e.body_text()).into_response(),
+        Err(e) => return Refusal::new(ErrorCode::BadMessage, e.body_text()).into_response(),
     };
     let registry = &app.registry;
-    match sessions::create(registry.storage(), &registry.config().public_url, req).await {
+    let (storage, public_url) = (registry.storage(), &registry.config().public_url);
+    match sessions::create(storage, public_url, req, crate::room::now_ms()).await {
         Ok(created) => (StatusCode::CREATED, Json(created)).into_response(),
         Err(r) => r.into_response(),
     }
@@ -198,7 +214,7 @@ async fn qr_code(
         }
         Err(e) => {
             tracing::error!(error = %e, "QR code failed");
-            refuse(ErrorCode::Internal, "could not make the QR code").into_response()
+            Refusal::new(ErrorCode::Internal, "could not make the QR code").into_response()
         }
     }
 }

@@ -7,19 +7,17 @@
 //! - [`http`] — the router: API, QR code, embedded web client ([`web`]), the `/ws` upgrade.
 //! - [`connection`] — one WebSocket: frames to typed messages, limits, outbox writes.
 //! - [`registry`] — which rooms are loaded (handles only); loads each session once.
-//! - [`room`] — the actor that owns one session: batches commands, stores them, fans out.
-//!   - [`room::state`] — the session in memory and each role's view of it.
-//!   - [`room::doc`] — how the session is recorded in its automerge document.
-//!   - [`room::record`] — the document and its typed state, applied to together.
-//! - [`cmd`] — one file per command: who may give it, the rules, its change.
+//! - [`session`] — the session core, pure: the state, the document's shape, the floor, the
+//!   ground rules, every command's rules and each role's view. No tokio, axum or storage.
+//! - [`room`] — the live actor of one session: its mailbox, clock, loading and snapshots, the
+//!   batch loop (apply, store, then fan out) and its connections.
 //! - [`storage`] — the storage trait, the embedded redb file, an in-memory double, group commit.
-//! - [`sessions`] — creating a session.
+//! - [`sessions`] — creating and storing a new session.
 //! - [`secrets`] — tokens, hashes, pseudonyms, join codes. [`guard`] — the wrong-code throttle.
 //! - [`error`] — errors, and their mapping to the wire and to HTTP.
 //! - [`metrics`] — process-wide counters for operators, served at `GET /metrics`.
 
 pub mod cli;
-pub mod cmd;
 pub mod config;
 pub mod connection;
 pub mod error;
@@ -29,6 +27,7 @@ pub mod metrics;
 pub mod registry;
 pub mod room;
 pub mod secrets;
+pub mod session;
 pub mod sessions;
 pub mod storage;
 pub mod web;

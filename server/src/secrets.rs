@@ -9,6 +9,16 @@ use std::fmt::Write as _;
 /// The hash under which a token is stored.
 pub type TokenHash = [u8; 32];
 
+/// Who a token lets in.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TokenGrant {
+    /// The role the token gives.
+    pub role: tafel_protocol::Role,
+    /// The participant it belongs to (none for the projector).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub participant: Option<String>,
+}
+
 /// Fills a buffer from the operating system's random source.
 fn random<const N: usize>() -> [u8; N] {
     let mut buf = [0u8; N];

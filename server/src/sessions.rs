@@ -1,58 +1,32 @@
-//! Creating a session: its first document, its secrets, and its links.
+//! Creating a session: its first document (by the session core's rules), its secrets, and its
+//! links, stored under a join code nobody has yet.
 
-use crate::cmd::text_of;
 use crate::error::{Refusal, StorageError, refuse};
-use crate::room::state::{Participant, SessionFields};
-use crate::room::{doc, now_ms};
-use crate::secrets;
-use crate::storage::{NewSession, SessionMeta, Storage, TokenGrant};
-use tafel_protocol::{
-    CreateSession, ErrorCode, Language, Perspective, Role, SessionCreated, SessionStatus, limits,
-};
+use crate::secrets::{self, TokenGrant};
+use crate::session::Record;
+use crate::storage::{NewSession, SessionMeta, Storage};
+use tafel_protocol::{CreateSession, ErrorCode, Millis, Role, SessionCreated};
 
-/// Creates and stores a new session; `public_url` is the base of its links.
+/// Creates and stores a new session at `now`; `public_url` is the base of its links.
 pub async fn create(
     storage: &Storage,
     public_url: &str,
     req: CreateSession,
+    now: Millis,
 ) -> Result<SessionCreated, Refusal> {
-    let title = text_of(&req.title, limits::TITLE_CHARS, "the title")?;
-    let problem = text_of(&req.problem, limits::PROBLEM_CHARS, "the problem statement")?;
-    let default_name = match req.language {
-        Language::Nl => "Procesbegeleider",
-        Language::En => "Facilitator",
-    };
-    let facilitator_name =
-        crate::cmd::display_name(req.facilitator_name.as_deref().unwrap_or(default_name))?;
-    let now = now_ms();
     for _ in 0..8 {
         let code = secrets::new_code();
-        let fields = SessionFields {
-            code: code.clone(),
-            title: title.clone(),
-            problem: problem.clone(),
-            language: req.language,
-            anonymous_cards: req.anonymous_cards,
-            created_at: now,
-            phase: 0,
-            status: SessionStatus::Open,
-        };
-        let facilitator = Participant {
-            name: facilitator_name.clone(),
-            perspective: Perspective::Anders,
-            role: Role::Facilitator,
-            joined_at: now,
-        };
-        let document = doc::create(&fields, &facilitator)?;
+        let key = secrets::new_session_key();
+        let record = Record::create(&req, code.clone(), now, key).map_err(|e| e.refusal())?;
         let facilitator_token = secrets::new_token();
         let projector_token = secrets::new_token();
         let new = NewSession {
             code: code.clone(),
             meta: SessionMeta {
-                key: secrets::to_hex(&secrets::new_session_key()),
+                key: secrets::to_hex(&key),
                 created_at: now,
             },
-            snapshot: document.save(),
+            snapshot: record.doc.save(),
             tokens: vec![
                 (
                     secrets::hash_token(&facilitator_token),
@@ -83,7 +57,7 @@ pub async fn create(
                     projector_token,
                 });
             }
-            Err(StorageError::Conflict) => continue,
+            Err(StorageError::Conflict(_)) => continue,
             Err(e) => return Err(e.into()),
         }
     }

@@ -15,7 +15,7 @@ impl Backend for MemoryBackend {
     fn create(&self, s: &NewSession) -> Result<(), StorageError> {
         let mut sessions = self.sessions.lock().expect("poisoned");
         if sessions.contains_key(&s.code) {
-            return Err(StorageError::Conflict);
+            return Err(StorageError::Conflict(format!("session code {}", s.code)));
         }
         let stored = StoredSession {
             meta: Some(s.meta.clone()),
@@ -27,39 +27,42 @@ impl Backend for MemoryBackend {
         Ok(())
     }
 
-    fn commit(&self, writes: &[Write]) -> Result<(), StorageError> {
+    fn commit(&self, requests: &[Vec<Write>]) -> Vec<Result<(), StorageError>> {
         let mut sessions = self.sessions.lock().expect("poisoned");
-        for w in writes {
-            match w {
-                Write::Changes { code, seq, bytes } => sessions
-                    .entry(code.clone())
-                    .or_default()
-                    .changes
-                    .push((*seq, bytes.clone())),
-                Write::Token { code, hash, grant } => sessions
-                    .entry(code.clone())
-                    .or_default()
-                    .tokens
-                    .push((*hash, grant.clone())),
-                Write::Snapshot { code, bytes, upto } => {
-                    let s = sessions.entry(code.clone()).or_default();
-                    s.snapshot = bytes.clone();
-                    s.snapshot_upto = *upto;
-                    s.changes.retain(|(seq, _)| seq > upto);
+        let mut results = Vec::with_capacity(requests.len());
+        for writes in requests {
+            let checked = super::check_request(
+                writes,
+                |code| Ok(sessions.get(code).map(|s| s.snapshot_upto)),
+                |code, seq| Ok(sessions[code].changes.iter().any(|(n, _)| *n == seq)),
+            );
+            if let Err(e) = checked {
+                results.push(Err(e));
+                continue;
+            }
+            for w in writes {
+                let s = sessions.get_mut(w.code()).expect("checked above");
+                match w {
+                    Write::Changes { seq, bytes, .. } => s.changes.push((*seq, bytes.clone())),
+                    Write::Token { hash, grant, .. } => s.tokens.push((*hash, grant.clone())),
+                    Write::Snapshot { bytes, upto, .. } => {
+                        s.snapshot = bytes.clone();
+                        s.snapshot_upto = *upto;
+                        s.changes.retain(|(seq, _)| seq > upto);
+                    }
                 }
             }
+            results.push(Ok(()));
         }
-        Ok(())
+        results
+    }
+
+    fn list(&self) -> Result<Vec<String>, StorageError> {
+        Ok(self.sessions.lock().expect("poisoned").keys().cloned().collect())
     }
 
     fn load(&self, code: &str) -> Result<Option<StoredSession>, StorageError> {
-        Ok(self
-            .sessions
-            .lock()
-            .expect("poisoned")
-            .get(code)
-            .filter(|s| s.meta.is_some())
-            .cloned())
+        Ok(self.sessions.lock().expect("poisoned").get(code).cloned())
     }
 }
 

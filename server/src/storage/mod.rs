@@ -7,16 +7,23 @@
 //! networked database can implement it later. [`Storage`] is the async handle rooms use: every
 //! write goes through one writer thread that gathers whatever is waiting into one transaction
 //! — one fsync for many rooms' commands (group commit).
+//!
+//! The contract, fit for more than one writer (checked against every backend by
+//! [`contract::check`]): a change's sequence number is taken once — writing at a taken one, or
+//! at one a snapshot already covers, is refused with [`StorageError::Conflict`] and overwrites
+//! nothing; a snapshot never goes back to an older one; each write request gets its own
+//! result, so one room's refused request leaves the others of its transaction alone; a
+//! backend can list the sessions it holds.
 
 pub mod memory;
 pub mod redb;
 
 use crate::error::StorageError;
-use crate::secrets::TokenHash;
+use crate::secrets::{TokenGrant, TokenHash};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tafel_protocol::{Millis, Role};
+use tafel_protocol::Millis;
 use tokio::sync::oneshot;
 
 /// What the server keeps about a session outside its document.
@@ -26,16 +33,6 @@ pub struct SessionMeta {
     pub key: String,
     /// When the session was created.
     pub created_at: Millis,
-}
-
-/// Who a token lets in.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TokenGrant {
-    /// The role the token gives.
-    pub role: Role,
-    /// The participant it belongs to (none for the projector).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub participant: Option<String>,
 }
 
 /// One write, applied atomically with the others of its batch.
@@ -98,15 +95,64 @@ pub struct StoredSession {
     pub tokens: Vec<(TokenHash, TokenGrant)>,
 }
 
-/// A storage engine, synchronous and byte-oriented. Implementations make `commit` atomic and
-/// durable: when it returns `Ok`, the writes survive a crash.
+/// A storage engine, synchronous and byte-oriented. Implementations make each request of a
+/// `commit` atomic and durable: when its result is `Ok`, its writes survive a crash.
 pub trait Backend: Send + Sync + 'static {
     /// Stores a new session; [`StorageError::Conflict`] when the code exists.
     fn create(&self, session: &NewSession) -> Result<(), StorageError>;
-    /// Applies all writes in one atomic, durable transaction.
-    fn commit(&self, writes: &[Write]) -> Result<(), StorageError>;
+    /// Applies each request (a list of writes) atomically and durably, and answers each in
+    /// order: a request whose writes break the contract (a taken sequence number, an older
+    /// snapshot, an unknown session) is refused whole and the others still apply. Several
+    /// requests may share one transaction; if that transaction fails, every one of them fails.
+    fn commit(&self, requests: &[Vec<Write>]) -> Vec<Result<(), StorageError>>;
     /// Reads a session; `None` when there is none with this code.
     fn load(&self, code: &str) -> Result<Option<StoredSession>, StorageError>;
+    /// The codes of every session stored.
+    fn list(&self) -> Result<Vec<String>, StorageError>;
+}
+
+/// Checks a request against what a session has: every change past its snapshot and not yet
+/// taken, snapshots never older. `taken` tells whether a change's sequence number is stored
+/// (by this request's earlier writes too); `upto` is the session's snapshot's last change, or
+/// `None` when the session does not exist. Backends call this inside their transaction.
+pub fn check_request(
+    writes: &[Write],
+    mut upto: impl FnMut(&str) -> Result<Option<u64>, StorageError>,
+    mut taken: impl FnMut(&str, u64) -> Result<bool, StorageError>,
+) -> Result<(), StorageError> {
+    let mut seen: Vec<(&str, u64)> = Vec::new();
+    for w in writes {
+        let code = w.code();
+        let Some(snapshot_upto) = upto(code)? else {
+            return Err(StorageError::UnknownSession(code.to_owned()));
+        };
+        match w {
+            Write::Changes { seq, .. } => {
+                if *seq <= snapshot_upto || seen.contains(&(code, *seq)) || taken(code, *seq)? {
+                    return Err(StorageError::Conflict(format!("change {seq} of {code}")));
+                }
+                seen.push((code, *seq));
+            }
+            Write::Snapshot { upto, .. } if *upto < snapshot_upto => {
+                return Err(StorageError::Conflict(format!(
+                    "a snapshot of {code} up to {snapshot_upto} exists, not going back to {upto}"
+                )));
+            }
+            Write::Snapshot { .. } | Write::Token { .. } => {}
+        }
+    }
+    Ok(())
+}
+
+impl Write {
+    /// The session written to.
+    pub fn code(&self) -> &str {
+        match self {
+            Write::Changes { code, .. } | Write::Token { code, .. } | Write::Snapshot { code, .. } => {
+                code
+            }
+        }
+    }
 }
 
 struct WriteRequest {
@@ -186,6 +232,14 @@ impl Storage {
             .map_err(|e| StorageError::Db(e.to_string()))?
     }
 
+    /// The codes of every stored session.
+    pub async fn list(&self) -> Result<Vec<String>, StorageError> {
+        let backend = self.backend.clone();
+        tokio::task::spawn_blocking(move || backend.list())
+            .await
+            .map_err(|e| StorageError::Db(e.to_string()))?
+    }
+
     /// The writer's counters.
     pub fn stats(&self) -> &StorageStats {
         &self.stats
@@ -208,41 +262,41 @@ fn write_loop(
                 Err(_) => break,
             }
         }
-        let writes: Vec<Write> = batch
+        let requests: Vec<Vec<Write>> = batch
             .iter_mut()
-            .flat_map(|r| std::mem::take(&mut r.writes))
+            .map(|r| std::mem::take(&mut r.writes))
             .collect();
+        let writes: usize = requests.iter().map(Vec::len).sum();
         let started = Instant::now();
-        let result = backend.commit(&writes);
+        let results = backend.commit(&requests);
         let took = started.elapsed();
+        let failed = results.iter().filter(|r| r.is_err()).count();
         stats.commits.fetch_add(1, Relaxed);
         stats.requests.fetch_add(batch.len() as u64, Relaxed);
         stats
             .commit_micros
             .fetch_add(took.as_micros() as u64, Relaxed);
-        crate::metrics::storage_flushed(took, batch.len(), result.is_ok());
-        if let Err(e) = &result {
+        crate::metrics::storage_flushed(took, batch.len(), failed == 0);
+        if let Some(Err(e)) = results.iter().find(|r| r.is_err()) {
             tracing::error!(
                 error = %e,
                 ms = took.as_millis() as u64,
-                writes = writes.len(),
+                writes,
                 requests = batch.len(),
+                failed,
                 "storage commit failed"
             );
         } else if took > Duration::from_millis(200) {
             tracing::warn!(
                 ms = took.as_millis() as u64,
-                writes = writes.len(),
+                writes,
                 requests = batch.len(),
                 "slow storage commit"
             );
         }
-        for request in batch {
-            let answer = match &result {
-                Ok(()) => Ok(()),
-                Err(e) => Err(StorageError::Db(e.to_string())),
-            };
-            let _ = request.done.send(answer);
+        debug_assert_eq!(results.len(), batch.len(), "one result per request");
+        for (request, result) in batch.into_iter().zip(results) {
+            let _ = request.done.send(result);
         }
     }
 }
@@ -251,6 +305,7 @@ fn write_loop(
 pub(crate) mod contract {
     //! The behaviour every backend must have; run against each implementation.
     use super::*;
+    use tafel_protocol::Role;
 
     pub fn new_session(code: &str) -> NewSession {
         NewSession {
@@ -270,19 +325,30 @@ pub(crate) mod contract {
         }
     }
 
+    fn changes(code: &str, seq: u64, byte: u8) -> Write {
+        Write::Changes {
+            code: code.into(),
+            seq,
+            bytes: vec![byte],
+        }
+    }
+
+    /// Commits one request; its one result.
+    fn one(backend: &dyn Backend, writes: Vec<Write>) -> Result<(), StorageError> {
+        let mut results = backend.commit(&[writes]);
+        assert_eq!(results.len(), 1, "one result per request");
+        results.remove(0)
+    }
+
     pub fn check(backend: &dyn Backend) {
         assert!(backend.load("AAAAAA").unwrap().is_none());
+        assert!(backend.list().unwrap().is_empty());
         backend.create(&new_session("AAAAAA")).unwrap();
         assert!(matches!(
             backend.create(&new_session("AAAAAA")),
-            Err(StorageError::Conflict)
+            Err(StorageError::Conflict(_))
         ));
 
-        let changes = |seq: u64| Write::Changes {
-            code: "AAAAAA".into(),
-            seq,
-            bytes: vec![seq as u8],
-        };
         let token = Write::Token {
             code: "AAAAAA".into(),
             hash: [9; 32],
@@ -291,8 +357,8 @@ pub(crate) mod contract {
                 participant: Some("p2".into()),
             },
         };
-        backend.commit(&[changes(1), token, changes(2)]).unwrap();
-        backend.commit(&[changes(3)]).unwrap();
+        one(backend, vec![changes("AAAAAA", 1, 1), token, changes("AAAAAA", 2, 2)]).unwrap();
+        one(backend, vec![changes("AAAAAA", 3, 3)]).unwrap();
 
         let s = backend.load("AAAAAA").unwrap().unwrap();
         assert_eq!(s.meta.unwrap().created_at, 1);
@@ -300,22 +366,72 @@ pub(crate) mod contract {
         assert_eq!(s.changes, vec![(1, vec![1]), (2, vec![2]), (3, vec![3])]);
         assert_eq!(s.tokens.len(), 2);
 
-        backend
-            .commit(&[
+        // A taken sequence number is refused, the whole request with it, and nothing is
+        // overwritten.
+        let taken = one(backend, vec![changes("AAAAAA", 4, 4), changes("AAAAAA", 2, 99)]);
+        assert!(matches!(taken, Err(StorageError::Conflict(_))), "{taken:?}");
+        let twice = one(backend, vec![changes("AAAAAA", 4, 4), changes("AAAAAA", 4, 5)]);
+        assert!(matches!(twice, Err(StorageError::Conflict(_))), "{twice:?}");
+        let s = backend.load("AAAAAA").unwrap().unwrap();
+        assert_eq!(s.changes, vec![(1, vec![1]), (2, vec![2]), (3, vec![3])]);
+
+        one(
+            backend,
+            vec![
                 Write::Snapshot {
                     code: "AAAAAA".into(),
                     bytes: vec![4],
                     upto: 2,
                 },
-                changes(4),
-            ])
-            .unwrap();
+                changes("AAAAAA", 4, 4),
+            ],
+        )
+        .unwrap();
         let s = backend.load("AAAAAA").unwrap().unwrap();
         assert_eq!((s.snapshot, s.snapshot_upto), (vec![4], 2));
         assert_eq!(s.changes, vec![(3, vec![3]), (4, vec![4])]);
 
+        // A number the snapshot covers is taken too, and a snapshot never goes back.
+        let covered = one(backend, vec![changes("AAAAAA", 1, 1)]);
+        assert!(matches!(covered, Err(StorageError::Conflict(_))), "{covered:?}");
+        let older = one(
+            backend,
+            vec![Write::Snapshot {
+                code: "AAAAAA".into(),
+                bytes: vec![0],
+                upto: 1,
+            }],
+        );
+        assert!(matches!(older, Err(StorageError::Conflict(_))), "{older:?}");
+        assert_eq!(backend.load("AAAAAA").unwrap().unwrap().snapshot, vec![4]);
+
         // Another session's records stay apart.
         backend.create(&new_session("BBBBBB")).unwrap();
         assert!(backend.load("BBBBBB").unwrap().unwrap().changes.is_empty());
+
+        // Each request its own result: a refused one leaves the others of the same commit.
+        let results = backend.commit(&[
+            vec![changes("BBBBBB", 1, 1)],
+            vec![changes("AAAAAA", 3, 33)],
+            vec![changes("CCCCCC", 1, 1)],
+            vec![changes("AAAAAA", 5, 5)],
+        ]);
+        assert_eq!(results.len(), 4);
+        assert!(results[0].is_ok() && results[3].is_ok(), "{results:?}");
+        assert!(matches!(results[1], Err(StorageError::Conflict(_))));
+        assert!(matches!(results[2], Err(StorageError::UnknownSession(_))));
+        assert_eq!(
+            backend.load("BBBBBB").unwrap().unwrap().changes,
+            vec![(1, vec![1])]
+        );
+        assert_eq!(
+            backend.load("AAAAAA").unwrap().unwrap().changes,
+            vec![(3, vec![3]), (4, vec![4]), (5, vec![5])]
+        );
+        assert!(backend.load("CCCCCC").unwrap().is_none());
+
+        let mut listed = backend.list().unwrap();
+        listed.sort();
+        assert_eq!(listed, ["AAAAAA", "BBBBBB"]);
     }
 }

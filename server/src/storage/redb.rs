@@ -51,13 +51,79 @@ fn from_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, StorageE
     serde_json::from_slice(bytes).map_err(|e| StorageError::Corrupt(e.to_string()))
 }
 
+impl RedbBackend {
+    /// One transaction for every request: each is checked against what the transaction holds
+    /// so far (earlier requests included), and applied only if the whole of it passes.
+    fn commit_all(
+        &self,
+        requests: &[Vec<Write>],
+    ) -> Result<Vec<Result<(), StorageError>>, StorageError> {
+        let tx = self.db.begin_write().map_err(db_err)?;
+        let mut results = Vec::with_capacity(requests.len());
+        {
+            let meta = tx.open_table(META).map_err(db_err)?;
+            let mut changes = tx.open_table(CHANGES).map_err(db_err)?;
+            let mut tokens = tx.open_table(TOKENS).map_err(db_err)?;
+            let mut snapshots = tx.open_table(SNAPSHOTS).map_err(db_err)?;
+            for writes in requests {
+                let checked = super::check_request(
+                    writes,
+                    |code| {
+                        if meta.get(code).map_err(db_err)?.is_none() {
+                            return Ok(None);
+                        }
+                        Ok(Some(
+                            snapshots
+                                .get(code)
+                                .map_err(db_err)?
+                                .map_or(0, |v| v.value().0),
+                        ))
+                    },
+                    |code, seq| Ok(changes.get((code, seq)).map_err(db_err)?.is_some()),
+                );
+                if let Err(e) = checked {
+                    results.push(Err(e));
+                    continue;
+                }
+                for w in writes {
+                    match w {
+                        Write::Changes { code, seq, bytes } => {
+                            changes
+                                .insert((code.as_str(), *seq), bytes.as_slice())
+                                .map_err(db_err)?;
+                        }
+                        Write::Token { code, hash, grant } => {
+                            tokens
+                                .insert((code.as_str(), hash.as_slice()), to_json(grant).as_slice())
+                                .map_err(db_err)?;
+                        }
+                        Write::Snapshot { code, bytes, upto } => {
+                            snapshots
+                                .insert(code.as_str(), (*upto, bytes.as_slice()))
+                                .map_err(db_err)?;
+                            changes
+                                .retain_in((code.as_str(), 0)..=(code.as_str(), *upto), |_, _| {
+                                    false
+                                })
+                                .map_err(db_err)?;
+                        }
+                    }
+                }
+                results.push(Ok(()));
+            }
+        }
+        tx.commit().map_err(db_err)?;
+        Ok(results)
+    }
+}
+
 impl Backend for RedbBackend {
     fn create(&self, s: &NewSession) -> Result<(), StorageError> {
         let tx = self.db.begin_write().map_err(db_err)?;
         {
             let mut meta = tx.open_table(META).map_err(db_err)?;
             if meta.get(s.code.as_str()).map_err(db_err)?.is_some() {
-                return Err(StorageError::Conflict);
+                return Err(StorageError::Conflict(format!("session code {}", s.code)));
             }
             meta.insert(s.code.as_str(), to_json(&s.meta).as_slice())
                 .map_err(db_err)?;
@@ -78,36 +144,21 @@ impl Backend for RedbBackend {
         tx.commit().map_err(db_err)
     }
 
-    fn commit(&self, writes: &[Write]) -> Result<(), StorageError> {
-        let tx = self.db.begin_write().map_err(db_err)?;
-        {
-            let mut changes = tx.open_table(CHANGES).map_err(db_err)?;
-            let mut tokens = tx.open_table(TOKENS).map_err(db_err)?;
-            let mut snapshots = tx.open_table(SNAPSHOTS).map_err(db_err)?;
-            for w in writes {
-                match w {
-                    Write::Changes { code, seq, bytes } => {
-                        changes
-                            .insert((code.as_str(), *seq), bytes.as_slice())
-                            .map_err(db_err)?;
-                    }
-                    Write::Token { code, hash, grant } => {
-                        tokens
-                            .insert((code.as_str(), hash.as_slice()), to_json(grant).as_slice())
-                            .map_err(db_err)?;
-                    }
-                    Write::Snapshot { code, bytes, upto } => {
-                        snapshots
-                            .insert(code.as_str(), (*upto, bytes.as_slice()))
-                            .map_err(db_err)?;
-                        changes
-                            .retain_in((code.as_str(), 0)..=(code.as_str(), *upto), |_, _| false)
-                            .map_err(db_err)?;
-                    }
-                }
-            }
+    fn commit(&self, requests: &[Vec<Write>]) -> Vec<Result<(), StorageError>> {
+        match self.commit_all(requests) {
+            Ok(results) => results,
+            Err(e) => requests.iter().map(|_| Err(e.clone())).collect(),
         }
-        tx.commit().map_err(db_err)
+    }
+
+    fn list(&self) -> Result<Vec<String>, StorageError> {
+        let tx = self.db.begin_read().map_err(db_err)?;
+        let meta = tx.open_table(META).map_err(db_err)?;
+        let mut codes = Vec::new();
+        for entry in meta.iter().map_err(db_err)? {
+            codes.push(entry.map_err(db_err)?.0.value().to_owned());
+        }
+        Ok(codes)
     }
 
     fn load(&self, code: &str) -> Result<Option<StoredSession>, StorageError> {
@@ -178,12 +229,12 @@ mod tests {
             let b = RedbBackend::open(&path).unwrap();
             b.create(&super::super::contract::new_session("CCCCCC"))
                 .unwrap();
-            b.commit(&[Write::Changes {
+            let results = b.commit(&[vec![Write::Changes {
                 code: "CCCCCC".into(),
                 seq: 1,
                 bytes: vec![42],
-            }])
-            .unwrap();
+            }]]);
+            assert!(results[0].is_ok());
         }
         let b = RedbBackend::open(&path).unwrap();
         assert_eq!(

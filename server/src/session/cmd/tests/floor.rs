@@ -174,7 +174,7 @@ fn participants_cannot_steer_the_floor_or_judge_reports() {
     // Nobody but the facilitator receives reports, and theirs carries the reporter only when
     // the report was not anonymous.
     for role in [Role::Participant, Role::Projector] {
-        let view = r.record.state.view(role, "http://x", r.now, &[1, 1, 1, 1]);
+        let view = r.record.view(role, &r.moment());
         assert!(view.reports.is_empty(), "{role:?} sees reports");
         let json = serde_json::to_string(&view).unwrap();
         assert!(!json.contains("\"reporter\""), "{role:?}: {json}");
@@ -656,13 +656,9 @@ fn confirmed_violations_count_per_rule_and_person_and_carry_consequences() {
 fn a_long_queue_is_listed_up_to_fifty_places_and_counted_whole() {
     let mut r = Room::new(false);
     for i in 0..57 {
-        let p = crate::room::state::Participant {
-            name: format!("Deelnemer {i}"),
-            perspective: tafel_protocol::Perspective::Medewerker,
-            role: Role::Participant,
-            joined_at: 100,
-        };
-        r.record.join(p, &mut Dirty::default()).unwrap();
+        let name = format!("Deelnemer {i}");
+        r.join(&name, tafel_protocol::Perspective::Medewerker)
+            .unwrap();
     }
     r.ok(F, order(QueueOrder::Round));
     let view = r
@@ -739,18 +735,13 @@ fn switching_to_hard_limits_in_overtime_ends_the_turn_at_the_switch() {
     );
     let switched = r.now;
     r.now += 5;
-    let ended = r
-        .record
-        .limit_reached(r.now, &[1, 1, 1, 1], &mut Dirty::default())
-        .unwrap();
+    let ended = r.limit_reached();
     assert!(ended);
     let turn = &r.record.state.floor.turns[0];
     assert_eq!(turn.ended, Some((switched, TurnEnd::Limit)));
     assert_eq!(r.record.state.floor.floor_ms(1), switched - started);
     assert!(
-        !r.record
-            .limit_reached(r.now, &[1, 1, 1, 1], &mut Dirty::default())
-            .unwrap(),
+        !r.limit_reached(),
         "nothing left to end"
     );
 }

@@ -2,8 +2,9 @@
 //! anonymous session this still works: the room knows each card's author by pseudonym.
 
 use super::{Actor, Ctx, Outcome, card, card_in, not_in_open_round, person, text_of};
+use crate::session::changes::Part;
 use crate::error::{Refusal, refuse};
-use crate::room::doc;
+use crate::session::doc;
 use tafel_protocol::{AckResult, CardStatus, ErrorCode, limits};
 
 fn own_card(cx: &Ctx<'_, '_>, actor: Actor, id: &str) -> Result<usize, Refusal> {
@@ -27,7 +28,7 @@ pub(super) fn edit(cx: &mut Ctx<'_, '_>, actor: Actor, id: &str, text: &str) -> 
     let card = &mut cx.s.cards[c];
     card.text = text;
     card.edited_at = Some(cx.now);
-    cx.dirty.cards.insert(c);
+    cx.changed.entity(Part::Cards, c);
     Ok(AckResult::default())
 }
 
@@ -37,6 +38,6 @@ pub(super) fn withdraw(cx: &mut Ctx<'_, '_>, actor: Actor, id: &str) -> Outcome 
     not_in_open_round(cx.s, c)?;
     doc::put_card_status(cx.tx, cx.o, c, CardStatus::Withdrawn, None)?;
     cx.s.cards[c].status = CardStatus::Withdrawn;
-    cx.dirty.cards.insert(c);
+    cx.changed.entity(Part::Cards, c);
     Ok(AckResult::default())
 }

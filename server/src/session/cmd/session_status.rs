@@ -3,7 +3,8 @@
 //! running turn.
 
 use super::{Actor, Ctx, Outcome, facilitator};
-use crate::room::doc;
+use crate::session::changes::Part;
+use crate::session::doc;
 use tafel_protocol::{AckResult, SessionStatus, TurnEnd};
 
 pub(super) fn set(cx: &mut Ctx<'_, '_>, actor: Actor, to: SessionStatus) -> Outcome {
@@ -25,9 +26,9 @@ pub(super) fn set(cx: &mut Ctx<'_, '_>, actor: Actor, to: SessionStatus) -> Outc
     doc::put_status(cx.tx, cx.o, to)?;
     if let Some(r) = open_round {
         cx.s.rounds[r].closed_at = Some(cx.now);
-        cx.dirty.rounds.insert(r);
+        cx.changed.entity(Part::Rounds, r);
     }
     cx.s.fields.status = to;
-    cx.dirty.session = true;
+    cx.changed.whole(Part::Session);
     Ok(AckResult::default())
 }

@@ -1,8 +1,9 @@
 //! `merge_cards`: the facilitator folds a duplicate into another card.
 
 use super::{Actor, Ctx, Outcome, card, card_in, facilitator, not_in_open_round};
+use crate::session::changes::Part;
 use crate::error::refuse;
-use crate::room::doc;
+use crate::session::doc;
 use tafel_protocol::{AckResult, CardStatus, ErrorCode};
 
 pub(super) fn apply(cx: &mut Ctx<'_, '_>, actor: Actor, id: &str, into: &str) -> Outcome {
@@ -23,6 +24,6 @@ pub(super) fn apply(cx: &mut Ctx<'_, '_>, actor: Actor, id: &str, into: &str) ->
     let card = &mut cx.s.cards[c];
     card.status = CardStatus::Merged;
     card.merged_into = Some(into);
-    cx.dirty.cards.insert(c);
+    cx.changed.entity(Part::Cards, c);
     Ok(AckResult::default())
 }

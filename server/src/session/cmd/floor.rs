@@ -1,21 +1,22 @@
 //! The floor: hands, passing, giving and ending turns, pausing, and the floor's settings. Each
 //! command records one or more append-only events (see `room::floor`).
 
-use super::{Actor, Ctx, Outcome, facilitator, person};
+use super::{Actor, CmdError, Ctx, Outcome, facilitator, person};
+use crate::session::changes::Part;
 use crate::error::{Refusal, refuse};
-use crate::room::doc;
-use crate::room::floor::Event;
-use crate::room::state::{id, parse_id};
+use crate::session::doc;
+use crate::session::floor::Event;
+use crate::session::state::{id, parse_id};
 use tafel_protocol::{
     AckResult, ErrorCode, FloorSettingsChange, HandKind, QueueOrder, QueueReason, Role, TurnEnd,
     TurnKind, floor_limits,
 };
 
 /// Records one floor event and applies it to the state.
-pub(super) fn record(cx: &mut Ctx<'_, '_>, event: Event, at: i64) -> Result<(), Refusal> {
+pub(super) fn record(cx: &mut Ctx<'_, '_>, event: Event, at: i64) -> Result<(), CmdError> {
     doc::put_floor_event(cx.tx, cx.s.floor.events, &event, at)?;
     cx.s.floor.apply(&event, at);
-    cx.dirty.floor = true;
+    cx.changed.whole(Part::Floor);
     Ok(())
 }
 
@@ -71,7 +72,7 @@ pub(super) fn raise(cx: &mut Ctx<'_, '_>, actor: Actor, kind: HandKind) -> Outco
         return Ok(AckResult::default());
     }
     record(cx, Event::Raise { p: me, kind }, cx.now)?;
-    cx.dirty.you.insert(me);
+    cx.changed.your_floor(me);
     Ok(AckResult::default())
 }
 
@@ -89,7 +90,7 @@ pub(super) fn lower(cx: &mut Ctx<'_, '_>, actor: Actor, whose: Option<&str>) -> 
     };
     if cx.s.floor.hand_of(p).is_some() {
         record(cx, Event::Lower { p }, cx.now)?;
-        cx.dirty.you.insert(p);
+        cx.changed.your_floor(p);
     }
     Ok(AckResult::default())
 }
@@ -110,7 +111,7 @@ pub(super) fn pass(cx: &mut Ctx<'_, '_>, actor: Actor) -> Outcome {
     }
     if !cx.s.floor.passed.contains(&me) {
         record(cx, Event::Pass { p: me }, cx.now)?;
-        cx.dirty.you.insert(me);
+        cx.changed.your_floor(me);
     }
     Ok(AckResult::default())
 }
@@ -173,7 +174,9 @@ pub(super) fn give(cx: &mut Ctx<'_, '_>, actor: Actor, to: Option<&str>) -> Outc
         phase: cx.s.fields.phase,
     };
     record(cx, event, cx.now)?;
-    cx.dirty.you.extend(touched);
+    for p in touched {
+        cx.changed.your_floor(p);
+    }
     Ok(AckResult {
         turn: Some(id('t', cx.s.floor.turns.len() - 1)),
         ..AckResult::default()
@@ -201,18 +204,18 @@ pub(super) fn end(cx: &mut Ctx<'_, '_>, actor: Actor) -> Outcome {
 }
 
 /// Ends the running turn (the caller checked there is one).
-pub(crate) fn end_turn(cx: &mut Ctx<'_, '_>, how: TurnEnd, at: i64) -> Result<(), Refusal> {
+pub(crate) fn end_turn(cx: &mut Ctx<'_, '_>, how: TurnEnd, at: i64) -> Result<(), CmdError> {
     let speaker = cx.s.floor.running().map(|t| t.speaker);
     record(cx, Event::End { how }, at)?;
     if let Some(p) = speaker {
-        cx.dirty.you.insert(p);
+        cx.changed.your_floor(p);
     }
     Ok(())
 }
 
 /// The server's own command: a hard limit reached. Returns false when there was nothing to end
 /// (the turn already ended, or its clock was paused).
-pub fn limit_reached(cx: &mut Ctx<'_, '_>) -> Result<bool, Refusal> {
+pub fn limit_reached(cx: &mut Ctx<'_, '_>) -> Result<bool, CmdError> {
     match cx.s.floor.deadline() {
         Some(deadline) if cx.s.floor.hard() && deadline <= cx.now => {
             // At the limit; or, when it passed in soft mode and hard mode was chosen since, at
@@ -277,7 +280,9 @@ pub(super) fn settings(
     change.fair_share = change.fair_share.map(|f| (f * 10.0).round() / 10.0);
     if change.order.is_some_and(|o| o != cx.s.floor.settings.order) {
         // A new order starts afresh: nobody has passed.
-        cx.dirty.you.extend(cx.s.floor.passed.iter().copied());
+        for p in &cx.s.floor.passed {
+            cx.changed.your_floor(*p);
+        }
     }
     record(cx, Event::Set(change), cx.now)?;
     Ok(AckResult::default())

@@ -9,7 +9,9 @@
 //! The strategies are shared with the decoding tests in `connection.rs`.
 
 use super::*;
-use crate::room::doc::ChangeMessage;
+use crate::session::changes::Part;
+use crate::session::doc::ChangeMessage;
+use tafel_protocol::{View, You};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -333,15 +335,47 @@ impl Room {
         r
     }
 
-    /// Every role's view and everyone's own data can be made and encoded.
-    fn assert_views(&self) {
+    /// Every role's view and everyone's own data, as a fresh welcome would give them.
+    fn seen(&self) -> Seen {
         let s = &self.record.state;
-        for role in [Role::Facilitator, Role::Participant, Role::Projector] {
-            let view = s.view(role, "http://x", self.now, &self.online);
-            serde_json::to_string(&view).expect("a view encodes");
+        let moment = self.moment();
+        Seen {
+            views: ROLES.map(|role| self.record.view(role, &moment)),
+            you: (0..s.participants.len())
+                .map(|p| s.you(s.participants[p].role, Some(p)))
+                .collect(),
         }
-        for p in 0..s.participants.len() {
-            serde_json::to_string(&s.you(s.participants[p].role, Some(p))).expect("you encodes");
+    }
+
+    /// What the clients saw before, with this step's deltas applied, is what a welcome would
+    /// show now: the deltas and the welcome come from one path. (The floor's clock moves
+    /// without a delta: clients count it on themselves, so a floor left out of the patch is
+    /// compared at the time it was sent.) Every view and own data can be encoded.
+    fn assert_views(&self, before: &Seen, changed: &Changed) {
+        let moment = self.moment();
+        let now = self.seen();
+        for (i, role) in ROLES.into_iter().enumerate() {
+            let mut patched = before.views[i].clone();
+            patched.apply(&self.record.state.patch(changed, role, &moment));
+            if !changed.has(Part::Floor) {
+                patched.floor = now.views[i].floor.clone();
+            }
+            assert_eq!(patched, now.views[i], "{role:?}: the deltas and a welcome differ");
+            serde_json::to_string(&now.views[i]).expect("a view encodes");
+        }
+        let s = &self.record.state;
+        for (p, whole) in now.you.iter().enumerate() {
+            let mut patched = before.you.get(p).cloned().unwrap_or_else(|| whole.clone());
+            if let Some((_, change)) = changed.you().find(|(q, _)| *q == p) {
+                patched.apply(&s.you_patch(p, change));
+            }
+            assert_eq!(
+                voted(patched),
+                voted(whole.clone()),
+                "p{}: the own-data deltas and a welcome differ",
+                p + 1
+            );
+            serde_json::to_string(whole).expect("you encodes");
         }
         serde_json::to_string(&s.you(Role::Projector, None)).expect("you encodes");
     }
@@ -358,16 +392,33 @@ impl Room {
     }
 }
 
-/// What the history must give back after a restart: each acknowledged command's message.
-fn acked(r: &Room, actor: Actor, cmd: &C, ack: AckResult) -> ChangeMessage {
+/// What the history must give back after a restart: each acknowledged command's message. A
+/// projector link holds a secret token: the ack carries it, the record never does.
+fn acked(r: &Room, actor: Actor, cmd: &C, mut ack: AckResult) -> ChangeMessage {
+    ack.projector_url = None;
     ChangeMessage {
-        cmd: name(cmd).into(),
+        cmd: cmd.name().into(),
         by: actor
             .participant
             .map(|p| r.record.state.pseudonyms[p].clone()),
         id: Some(format!("c{}", r.n)),
         ack,
     }
+}
+
+const ROLES: [Role; 3] = [Role::Facilitator, Role::Participant, Role::Projector];
+
+/// What the clients were shown: each role's view and each person's own data.
+struct Seen {
+    views: [View; 3],
+    you: Vec<You>,
+}
+
+/// Own data without the rounds in which one has no vote: a welcome lists every open round
+/// with its full budget, a delta only the rounds where one's votes changed.
+fn voted(mut you: You) -> You {
+    you.votes.retain(|v| !v.cards.is_empty());
+    you
 }
 
 fn play(anonymous: bool, busy: bool, steps: &[Step]) {
@@ -378,22 +429,22 @@ fn play(anonymous: bool, busy: bool, steps: &[Step]) {
     };
     let mut answers = history(&r);
     for step in steps {
+        let before = r.seen();
+        let mut changed = Changed::default();
         match step {
             Step::Cmd(actor, cmd) => {
                 let actor = r.seat(*actor);
-                if let Ok(ack) = r.checked(actor, cmd) {
+                let (result, marked) = r.checked_step(actor, cmd);
+                if let Ok(ack) = result {
                     answers.push(acked(&r, actor, cmd, ack));
                 }
+                changed = marked;
             }
             Step::Wait(ms) => r.now += ms,
             Step::Tick => {
                 let heads = r.record.heads();
                 let state = r.record.state.clone();
-                let mut dirty = Dirty::default();
-                let ended = r
-                    .record
-                    .limit_reached(r.now, &r.online, &mut dirty)
-                    .expect("the turn limit never fails");
+                let (ended, marked) = r.limit_step();
                 let changes = r.record.doc.get_changes(&heads).len();
                 if ended {
                     assert_eq!(changes, 1, "a turn ended at its limit is one change");
@@ -409,40 +460,48 @@ fn play(anonymous: bool, busy: bool, steps: &[Step]) {
                     !(floor.hard() && floor.deadline().is_some_and(|d| d <= r.now)),
                     "a hard turn runs past its limit after the timer fired"
                 );
+                // The room sends the floor anew whenever its timer fires.
+                changed = marked;
+                changed.whole(Part::Floor);
             }
             Step::Presence(p, n) => {
                 let len = r.online.len();
                 r.online[p % len] = *n;
+                // As the room marks it when someone comes or goes.
+                changed.entity(Part::Participants, p % len);
+                changed.whole(Part::Floor);
             }
             Step::Join(name, perspective) => {
-                // As the room does: only an open session, only a valid name.
-                if r.record.state.fields.status != SessionStatus::Open
-                    || r.record.state.participants.len() >= MAX_PEOPLE
-                {
+                if r.record.state.participants.len() >= MAX_PEOPLE {
                     continue;
                 }
-                let Ok(name) = display_name(name) else {
-                    continue;
-                };
-                let p = Participant {
-                    name,
-                    perspective: *perspective,
-                    role: Role::Participant,
-                    joined_at: r.now,
-                };
                 let heads = r.record.heads();
-                r.record
-                    .join(p, &mut Dirty::default())
-                    .expect("a join is recorded");
-                assert_eq!(
-                    r.record.doc.get_changes(&heads).len(),
-                    1,
-                    "a join is one change"
-                );
-                r.online.push(1);
+                let state = r.record.state.clone();
+                let moment = Moment {
+                    now: r.now,
+                    online: &r.online,
+                    public_url: "http://x",
+                };
+                match r.record.join(name, *perspective, &moment, &mut changed) {
+                    Ok(_) => {
+                        assert_eq!(
+                            r.record.doc.get_changes(&heads).len(),
+                            1,
+                            "a join is one change"
+                        );
+                        r.online.push(1);
+                        // The new phone's presence, as the room marks it.
+                        changed.whole(Part::Floor);
+                    }
+                    Err(e) => {
+                        assert!(matches!(e, CmdError::Refused(_)), "a join failed: {e}");
+                        assert_eq!(r.record.heads(), heads, "a refused join changed the document");
+                        assert_eq!(r.record.state, state, "a refused join changed the state");
+                    }
+                }
             }
         }
-        r.assert_views();
+        r.assert_views(&before, &changed);
     }
     r.assert_hydrates();
     assert_eq!(history(&r), answers, "the history gives back every answer");

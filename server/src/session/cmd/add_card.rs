@@ -1,9 +1,10 @@
 //! `add_card`: a person adds a card to the current phase.
 
 use super::{Ctx, Outcome, card, person, text_of};
+use crate::session::changes::Part;
 use crate::error::refuse;
-use crate::room::doc;
-use crate::room::state::{Card, id};
+use crate::session::doc;
+use crate::session::state::{Card, id};
 use tafel_protocol::{AckResult, CardKind, CardStatus, ErrorCode, limits};
 
 pub(super) fn apply(
@@ -47,8 +48,8 @@ pub(super) fn apply(
     };
     doc::put_card(cx.tx, cx.o, index, &new, &stored_author)?;
     cx.s.push_card(new);
-    cx.dirty.cards.insert(index);
-    cx.dirty.you.insert(author);
+    cx.changed.entity(Part::Cards, index);
+    cx.changed.your_card(author, index);
     Ok(AckResult {
         card: Some(id('k', index)),
         ..Default::default()

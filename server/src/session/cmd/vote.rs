@@ -2,8 +2,9 @@
 //! its maximum per card. The vote is recorded under the voter's pseudonym, append-only.
 
 use super::{Actor, Ctx, Outcome, card, person};
+use crate::session::changes::Part;
 use crate::error::refuse;
-use crate::room::doc::{self, VoteRecord};
+use crate::session::doc::{self, VoteRecord};
 use tafel_protocol::{AckResult, CardStatus, ErrorCode};
 
 pub(super) fn apply(
@@ -67,7 +68,7 @@ pub(super) fn apply(
     doc::put_vote(cx.tx, cx.o, cx.s.vote_records, &record)?;
     cx.s.vote_records += 1;
     cx.s.rounds[r].tally(me, c, delta);
-    cx.dirty.rounds.insert(r);
-    cx.dirty.you.insert(me);
+    cx.changed.entity(Part::Rounds, r);
+    cx.changed.your_votes(me, r);
     Ok(AckResult::default())
 }

@@ -1,7 +1,8 @@
 //! `hide_card` and `restore_card`: the facilitator takes a card off the board and back.
 
 use super::{Actor, Ctx, Outcome, card, card_in, facilitator};
-use crate::room::doc;
+use crate::session::changes::Part;
+use crate::session::doc;
 use tafel_protocol::{AckResult, CardStatus};
 
 fn set(cx: &mut Ctx<'_, '_>, actor: Actor, id: &str, from: CardStatus, to: CardStatus) -> Outcome {
@@ -10,7 +11,7 @@ fn set(cx: &mut Ctx<'_, '_>, actor: Actor, id: &str, from: CardStatus, to: CardS
     card_in(cx.s, c, &[from])?;
     doc::put_card_status(cx.tx, cx.o, c, to, None)?;
     cx.s.cards[c].status = to;
-    cx.dirty.cards.insert(c);
+    cx.changed.entity(Part::Cards, c);
     Ok(AckResult::default())
 }
 

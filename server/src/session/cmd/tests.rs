@@ -1,10 +1,11 @@
 //! The rules, checked on a real automerge record (no storage, no sockets).
 
 use super::*;
-use crate::room::doc;
-use crate::room::record::Record;
-use crate::room::state::{Participant, SessionFields};
-use tafel_protocol::{CardKind, Command as C, Language, Perspective};
+use crate::session::changes::Changed;
+use crate::session::doc;
+use crate::session::record::Record;
+use crate::session::state::Moment;
+use tafel_protocol::{CardKind, Command as C, CreateSession, Language, Perspective};
 
 mod floor;
 pub(crate) mod fuzz;
@@ -35,71 +36,106 @@ pub(super) fn participant(i: usize) -> Actor {
 
 impl Room {
     fn new(anonymous_cards: bool) -> Self {
-        let fields = SessionFields {
-            code: "K7QM2X".into(),
+        let req = CreateSession {
             title: "Regie".into(),
             problem: "Hoe?".into(),
             language: Language::Nl,
             anonymous_cards,
-            created_at: 1,
-            phase: 0,
-            status: SessionStatus::Open,
+            facilitator_name: Some("Fee".into()),
         };
-        let f = Participant {
-            name: "Fee".into(),
-            perspective: Perspective::Anders,
-            role: Role::Facilitator,
-            joined_at: 1,
-        };
-        let document = doc::create(&fields, &f).unwrap();
-        let mut record = Record::from_doc(document, [7; 32]).unwrap();
-        for (i, name) in ["Anna", "Bram", "Cato"].iter().enumerate() {
-            let p = Participant {
-                name: (*name).into(),
-                perspective: Perspective::Medewerker,
-                role: Role::Participant,
-                joined_at: 2 + i as i64,
-            };
-            record.join(p, &mut Dirty::default()).unwrap();
-        }
-        Self {
+        let record = Record::create(&req, "K7QM2X".into(), 1, [7; 32]).unwrap();
+        let mut r = Self {
             record,
-            now: 10,
+            now: 1,
             n: 0,
-            online: vec![1; 4],
+            online: vec![1],
+        };
+        for name in ["Anna", "Bram", "Cato"] {
+            r.now += 1;
+            r.join(name, Perspective::Medewerker).unwrap();
+        }
+        r.now = 10;
+        r
+    }
+
+    /// The moment now, as the room would give it.
+    fn moment(&self) -> Moment<'_> {
+        Moment {
+            now: self.now,
+            online: &self.online,
+            public_url: "http://x",
         }
     }
 
-    fn run(&mut self, actor: Actor, cmd: C) -> Outcome {
+    /// Someone joins (and is online).
+    fn join(&mut self, name: &str, perspective: Perspective) -> Result<usize, CmdError> {
+        let moment = Moment {
+            now: self.now,
+            online: &self.online,
+            public_url: "http://x",
+        };
+        let new = self
+            .record
+            .join(name, perspective, &moment, &mut Changed::default())?;
+        self.online.push(1);
+        Ok(new.index)
+    }
+
+    /// The room's timer fires: whether a hard turn ended at its limit.
+    fn limit_reached(&mut self) -> bool {
+        self.limit_step().0
+    }
+
+    /// [`Room::limit_reached`], also returning what it marked.
+    fn limit_step(&mut self) -> (bool, Changed) {
+        let mut changed = Changed::default();
+        let moment = Moment {
+            now: self.now,
+            online: &self.online,
+            public_url: "http://x",
+        };
+        let ended = self
+            .record
+            .limit_reached(&moment, &mut changed)
+            .expect("the turn limit never fails");
+        (ended, changed)
+    }
+
+    fn run(&mut self, actor: Actor, cmd: C) -> Result<AckResult, Refusal> {
+        self.step(actor, &cmd).0
+    }
+
+    /// Runs a command once; its answer and what it marked.
+    fn step(&mut self, actor: Actor, cmd: &C) -> (Result<AckResult, Refusal>, Changed) {
         self.now += 1;
         self.n += 1;
-        self.record.apply(
-            actor,
-            &format!("c{}", self.n),
-            &cmd,
-            self.now,
-            &self.online,
-            &mut Dirty::default(),
-        )
+        let id = format!("c{}", self.n);
+        let mut changed = Changed::default();
+        let moment = Moment {
+            now: self.now,
+            online: &self.online,
+            public_url: "http://x",
+        };
+        let result = self.record.command(actor, &id, cmd, &moment, &mut changed);
+        let result = result.map(|a| a.ack).map_err(|e| {
+            assert!(matches!(e, CmdError::Refused(_)), "{cmd:?} failed: {e}");
+            e.refusal()
+        });
+        (result, changed)
     }
 
     /// Runs a command and checks the record's promise: a refused command changes nothing (not
     /// the document, not the state, and marks nothing to send), an accepted one is exactly one
     /// change.
-    fn checked(&mut self, actor: Actor, cmd: &C) -> Outcome {
+    fn checked(&mut self, actor: Actor, cmd: &C) -> Result<AckResult, Refusal> {
+        self.checked_step(actor, cmd).0
+    }
+
+    /// [`Room::checked`], also returning what the command marked.
+    fn checked_step(&mut self, actor: Actor, cmd: &C) -> (Result<AckResult, Refusal>, Changed) {
         let heads = self.record.heads();
         let state = self.record.state.clone();
-        self.now += 1;
-        self.n += 1;
-        let mut dirty = Dirty::default();
-        let result = self.record.apply(
-            actor,
-            &format!("c{}", self.n),
-            cmd,
-            self.now,
-            &self.online,
-            &mut dirty,
-        );
+        let (result, changed) = self.step(actor, cmd);
         match &result {
             Err(e) => {
                 assert_ne!(e.code, ErrorCode::Internal, "{cmd:?} failed: {e}");
@@ -113,8 +149,8 @@ impl Room {
                     "a refused {cmd:?} changed the state"
                 );
                 assert!(
-                    dirty.is_empty() && dirty.you.is_empty(),
-                    "a refused {cmd:?} marked {dirty:?} as changed"
+                    changed.is_empty(),
+                    "a refused {cmd:?} marked {changed:?} as changed"
                 );
             }
             Ok(_) => assert_eq!(
@@ -123,7 +159,7 @@ impl Room {
                 "an accepted {cmd:?} is exactly one change"
             ),
         }
-        result
+        (result, changed)
     }
 
     fn ok(&mut self, actor: Actor, cmd: C) -> AckResult {
@@ -138,23 +174,19 @@ impl Room {
             .code
     }
 
-    /// The saved document, loaded anew, gives the same state and every role the same view.
+    /// The saved document, opened anew, gives the same state, every role the same view, and
+    /// the same count of changes.
     fn assert_hydrates(&self) {
-        let bytes = self.record.doc.save();
-        let reloaded =
-            Record::from_doc(automerge::Automerge::load(&bytes).unwrap(), [7; 32]).unwrap();
+        let reloaded = Record::open(&self.record.doc.save(), &[], [7; 32]).unwrap();
         assert_eq!(
             reloaded.state, self.record.state,
             "the reloaded state differs"
         );
+        assert_eq!(reloaded.seq(), self.record.seq());
         for role in [Role::Facilitator, Role::Participant, Role::Projector] {
             assert_eq!(
-                reloaded
-                    .state
-                    .view(role, "http://x", self.now, &self.online),
-                self.record
-                    .state
-                    .view(role, "http://x", self.now, &self.online),
+                reloaded.view(role, &self.moment()),
+                self.record.view(role, &self.moment()),
                 "{role:?} sees another room after a reload"
             );
         }

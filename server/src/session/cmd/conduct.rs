@@ -3,11 +3,12 @@
 //! Reporting cannot be used to harass: one open report per reporter per person, and a rate
 //! limit per reporter.
 
-use super::{Actor, Ctx, Outcome, existing, facilitator, person, text_of};
+use super::{Actor, CmdError, Ctx, Outcome, existing, facilitator, person, text_of};
+use crate::session::changes::Part;
 use crate::error::{Refusal, refuse};
-use crate::room::conduct::Report;
-use crate::room::doc::{self, RuleChange};
-use crate::room::state::id;
+use crate::session::conduct::Report;
+use crate::session::doc::{self, RuleChange};
+use crate::session::state::id;
 use tafel_protocol::{AckResult, Consequence, ErrorCode, ReportStatus, floor_limits};
 
 /// A rule in force.
@@ -20,13 +21,19 @@ fn active_rule(cx: &Ctx<'_, '_>, rule: &str) -> Result<usize, Refusal> {
 }
 
 /// After any change to the rules: a new version, so everyone answers again.
-fn new_version(cx: &mut Ctx<'_, '_>, index: usize, change: RuleChange<'_>) -> Result<(), Refusal> {
+fn new_version(
+    cx: &mut Ctx<'_, '_>,
+    index: usize,
+    change: RuleChange<'_>,
+) -> Result<(), CmdError> {
     let version = cx.s.rules_version + 1;
     doc::put_rule_change(cx.tx, cx.o, index, change, version)?;
     cx.s.rules_version = version;
-    cx.dirty.rules = true;
+    cx.changed.whole(Part::Rules);
     // Whoever answered the old version now sees no answer.
-    cx.dirty.you.extend(cx.s.agreements.keys().copied());
+    for p in cx.s.agreements.keys() {
+        cx.changed.your_floor(*p);
+    }
     Ok(())
 }
 
@@ -48,7 +55,7 @@ pub(super) fn set_rule(
             }
             let index = cx.s.rules.len();
             new_version(cx, index, RuleChange::Added(&text))?;
-            cx.s.rules.push(crate::room::conduct::Rule {
+            cx.s.rules.push(crate::session::conduct::Rule {
                 text,
                 removed: false,
             });
@@ -92,8 +99,8 @@ pub(super) fn agree(cx: &mut Ctx<'_, '_>, actor: Actor, yes: bool) -> Outcome {
     )?;
     cx.s.agreement_records += 1;
     cx.s.agreements.insert(me, (version, yes));
-    cx.dirty.rules = true;
-    cx.dirty.you.insert(me);
+    cx.changed.whole(Part::Rules);
+    cx.changed.your_floor(me);
     Ok(AckResult::default())
 }
 
@@ -153,8 +160,8 @@ pub(super) fn flag(
     let index = cx.s.reports.len();
     doc::put_report(cx.tx, index, &report, &cx.s.pseudonyms[me])?;
     cx.s.put_report(index, report);
-    cx.dirty.reports.insert(index);
-    cx.dirty.you.insert(me);
+    cx.changed.entity(Part::Reports, index);
+    cx.changed.your_floor(me);
     Ok(AckResult {
         report: Some(id('x', index)),
         ..AckResult::default()
@@ -209,13 +216,15 @@ pub(super) fn decide(
     doc::put_report_decision(cx.tx, index, &r)?;
     let (reporter, about) = (r.reporter, r.about);
     cx.s.put_report(index, r);
-    cx.dirty.reports.insert(index);
-    cx.dirty.you.insert(reporter);
+    cx.changed.entity(Part::Reports, index);
+    cx.changed.your_floor(reporter);
     if confirm {
         // Counts per rule and per person, and perhaps a hand on hold.
-        cx.dirty.rules = true;
-        cx.dirty.floor = true;
-        cx.dirty.you.extend(about);
+        cx.changed.whole(Part::Rules);
+        cx.changed.whole(Part::Floor);
+        if let Some(p) = about {
+            cx.changed.your_floor(p);
+        }
     }
     Ok(AckResult::default())
 }

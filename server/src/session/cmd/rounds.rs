@@ -1,9 +1,10 @@
 //! `open_round` and `close_round`: the facilitator runs a dot-vote over a phase's cards.
 
 use super::{Actor, Ctx, Outcome, facilitator};
+use crate::session::changes::Part;
 use crate::error::refuse;
-use crate::room::doc;
-use crate::room::state::{PHASES, Round, id};
+use crate::session::doc;
+use crate::session::state::{PHASES, Round, id};
 use std::collections::HashMap;
 use tafel_protocol::{AckResult, CardStatus, ErrorCode, limits};
 
@@ -64,7 +65,7 @@ pub(super) fn open(
     };
     doc::put_round(cx.tx, cx.o, index, &round)?;
     cx.s.rounds.push(round);
-    cx.dirty.rounds.insert(index);
+    cx.changed.entity(Part::Rounds, index);
     Ok(AckResult {
         round: Some(id('r', index)),
         ..Default::default()
@@ -82,6 +83,6 @@ pub(super) fn close(cx: &mut Ctx<'_, '_>, actor: Actor, round: &str) -> Outcome 
     }
     doc::put_round_closed(cx.tx, cx.o, r, cx.now)?;
     cx.s.rounds[r].closed_at = Some(cx.now);
-    cx.dirty.rounds.insert(r);
+    cx.changed.entity(Part::Rounds, r);
     Ok(AckResult::default())
 }

@@ -1,6 +1,7 @@
 //! One file per command: each checks who may give it and what the rules allow, then records
 //! its change. Rules come first and touch nothing; only when every check passed does a command
 //! write to the document and then to the in-memory state, so a refused command changes nothing.
+//! Each marks in [`Changed`] what it touched, for the deltas and the people concerned.
 
 mod add_card;
 mod card_status;
@@ -13,12 +14,12 @@ mod session_status;
 mod set_phase;
 mod vote;
 
+use super::changes::Changed;
+use super::doc::{DocError, Objs};
+use super::state::{Session, parse_id};
 use crate::error::{Refusal, refuse};
-use crate::room::doc::Objs;
-use crate::room::state::{Session, parse_id};
 use automerge::AutomergeError;
 use automerge::transaction::Transaction;
-use std::collections::BTreeSet;
 use tafel_protocol::{AckResult, CardStatus, Command, ErrorCode, Millis, Role, SessionStatus};
 
 /// Who gives a command.
@@ -30,68 +31,55 @@ pub struct Actor {
     pub participant: Option<usize>,
 }
 
-/// What changed in a batch of commands, so the room sends each changed entity once.
-#[derive(Debug, Default)]
-pub struct Dirty {
-    /// The session's own fields.
-    pub session: bool,
-    /// Participant indexes (joins and presence).
-    pub participants: BTreeSet<usize>,
-    /// Card indexes.
-    pub cards: BTreeSet<usize>,
-    /// Round indexes.
-    pub rounds: BTreeSet<usize>,
-    /// Participants whose own data (`you`) changed.
-    pub you: BTreeSet<usize>,
-    /// The floor (any event, or presence, which changes the queue and the balance).
-    pub floor: bool,
-    /// The ground rules or their counts.
-    pub rules: bool,
-    /// Report indexes (sent to the facilitator only).
-    pub reports: BTreeSet<usize>,
-}
-
-impl Dirty {
-    /// True when nothing changed.
-    pub fn is_empty(&self) -> bool {
-        !self.session
-            && !self.floor
-            && !self.rules
-            && self.participants.is_empty()
-            && self.cards.is_empty()
-            && self.rounds.is_empty()
-            && self.reports.is_empty()
-    }
-}
-
 /// Everything a command may touch.
 pub struct Ctx<'a, 'tx> {
     /// The session in memory.
     pub s: &'a mut Session,
-    /// The open automerge transaction; committed by the room on success.
+    /// The open automerge transaction; committed by the record on success.
     pub tx: &'a mut Transaction<'tx>,
     /// The document's top-level maps.
     pub o: &'a Objs,
     /// The server's time for this command.
     pub now: Millis,
-    /// Where to note what changed.
-    pub dirty: &'a mut Dirty,
+    /// Where to mark what changed.
+    pub changed: &'a mut Changed,
     /// Live connections per participant (the queue in round order counts who is present).
     pub online: &'a [u32],
 }
 
-/// A command's answer.
-pub type Outcome = Result<AckResult, Refusal>;
+/// Why a command did not go through.
+#[derive(Debug, thiserror::Error)]
+pub enum CmdError {
+    /// The rules refused it; the client is told why.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    /// The document could not be written (a bug, not the client's doing). Nothing changed in
+    /// memory either; the room that sees this reloads the session from storage.
+    #[error("the document could not be written: {0}")]
+    Failed(#[from] DocError),
+}
 
-impl From<AutomergeError> for Refusal {
-    fn from(err: AutomergeError) -> Self {
-        tracing::error!(error = %err, "document write failed");
-        refuse(
-            ErrorCode::Internal,
-            "the server could not record this; nothing changed",
-        )
+impl From<AutomergeError> for CmdError {
+    fn from(e: AutomergeError) -> Self {
+        CmdError::Failed(DocError::Automerge(e))
     }
 }
+
+impl CmdError {
+    /// What the client is told.
+    pub fn refusal(&self) -> Refusal {
+        match self {
+            CmdError::Refused(r) => r.clone(),
+            CmdError::Failed(_) => refuse(
+                ErrorCode::Internal,
+                "the server could not record this; nothing changed",
+            ),
+        }
+    }
+}
+
+/// A command's answer.
+pub type Outcome = Result<AckResult, CmdError>;
 
 /// Checks the session's status and dispatches to the command's own file.
 pub fn apply(cx: &mut Ctx<'_, '_>, actor: Actor, cmd: &Command) -> Outcome {
@@ -125,8 +113,11 @@ pub fn apply(cx: &mut Ctx<'_, '_>, actor: Actor, cmd: &Command) -> Outcome {
         Command::Lock => session_status::set(cx, actor, SessionStatus::Locked),
         Command::Unlock => session_status::set(cx, actor, SessionStatus::Open),
         Command::End => session_status::set(cx, actor, SessionStatus::Ended),
-        // Recorded as an empty change; the room derives and stores the link's token.
-        Command::ProjectorLink => facilitator(actor).map(|()| AckResult::default()),
+        // Recorded as an empty change; the record derives the link's token (see `Record`).
+        Command::ProjectorLink => {
+            facilitator(actor)?;
+            Ok(AckResult::default())
+        }
         Command::RaiseHand { kind } => floor::raise(cx, actor, *kind),
         Command::LowerHand { participant } => floor::lower(cx, actor, participant.as_deref()),
         Command::Pass => floor::pass(cx, actor),
@@ -156,41 +147,6 @@ pub fn apply(cx: &mut Ctx<'_, '_>, actor: Actor, cmd: &Command) -> Outcome {
             consequence,
         } => conduct::decide(cx, actor, report, true, *consequence),
         Command::DismissFlag { report } => conduct::decide(cx, actor, report, false, None),
-    }
-}
-
-/// The wire name of a command, for logs, metrics and change messages.
-pub fn name(cmd: &Command) -> &'static str {
-    match cmd {
-        Command::AddCard { .. } => "add_card",
-        Command::EditCard { .. } => "edit_card",
-        Command::WithdrawCard { .. } => "withdraw_card",
-        Command::HideCard { .. } => "hide_card",
-        Command::RestoreCard { .. } => "restore_card",
-        Command::MergeCards { .. } => "merge_cards",
-        Command::SetPhase { .. } => "set_phase",
-        Command::OpenRound { .. } => "open_round",
-        Command::CloseRound { .. } => "close_round",
-        Command::Vote { .. } => "vote",
-        Command::Unvote { .. } => "unvote",
-        Command::Lock => "lock",
-        Command::Unlock => "unlock",
-        Command::End => "end",
-        Command::ProjectorLink => "projector_link",
-        Command::RaiseHand { .. } => "raise_hand",
-        Command::LowerHand { .. } => "lower_hand",
-        Command::Pass => "pass",
-        Command::GiveFloor { .. } => "give_floor",
-        Command::EndTurn => "end_turn",
-        Command::PauseFloor => "pause_floor",
-        Command::ResumeFloor => "resume_floor",
-        Command::FloorSettings { .. } => "floor_settings",
-        Command::SetRule { .. } => "set_rule",
-        Command::RemoveRule { .. } => "remove_rule",
-        Command::AgreeRules { .. } => "agree_rules",
-        Command::Flag { .. } => "flag",
-        Command::ConfirmFlag { .. } => "confirm_flag",
-        Command::DismissFlag { .. } => "dismiss_flag",
     }
 }
 

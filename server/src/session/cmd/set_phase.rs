@@ -1,9 +1,10 @@
 //! `set_phase`: the facilitator moves the group to a phase of the method (0–5).
 
 use super::{Actor, Ctx, Outcome, facilitator};
+use crate::session::changes::Part;
 use crate::error::refuse;
-use crate::room::doc;
-use crate::room::state::PHASES;
+use crate::session::doc;
+use crate::session::state::PHASES;
 use tafel_protocol::{AckResult, ErrorCode};
 
 pub(super) fn apply(cx: &mut Ctx<'_, '_>, actor: Actor, phase: u8) -> Outcome {
@@ -17,11 +18,13 @@ pub(super) fn apply(cx: &mut Ctx<'_, '_>, actor: Actor, phase: u8) -> Outcome {
     if cx.s.fields.phase != phase {
         doc::put_phase(cx.tx, cx.o, phase)?;
         cx.s.fields.phase = phase;
-        cx.dirty.session = true;
+        cx.changed.whole(Part::Session);
         // Direct responses are capped per phase: whoever used some sees a fresh count.
-        cx.dirty.you.extend(
-            (0..cx.s.floor.stats.len()).filter(|p| !cx.s.floor.stats[*p].responses.is_empty()),
-        );
+        for p in 0..cx.s.floor.stats.len() {
+            if !cx.s.floor.stats[p].responses.is_empty() {
+                cx.changed.your_floor(p);
+            }
+        }
     }
     Ok(AckResult::default())
 }

@@ -1,0 +1,91 @@
+//! Loading a room's session from storage, and writing its snapshots.
+
+use crate::error::StorageError;
+use crate::secrets::{self, TokenGrant, TokenHash};
+use crate::session::Record;
+use crate::session::doc::{self, DocError};
+use crate::storage::{Storage, Write};
+use std::collections::HashMap;
+
+/// Why a stored session could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// Storage failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// The session has no metadata (its key).
+    #[error("the session has no metadata")]
+    NoMeta,
+    /// The stored key is not 32 bytes of hex.
+    #[error("the session's key is malformed")]
+    BadKey,
+    /// The document is not a session.
+    #[error("the document: {0}")]
+    Doc(#[from] DocError),
+    /// The loading task ended abnormally.
+    #[error("the loading task: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+/// A session as storage gave it back.
+pub struct Loaded {
+    /// The document and its state.
+    pub record: Record,
+    /// The hashes of its tokens, and whom each lets in.
+    pub tokens: HashMap<TokenHash, TokenGrant>,
+    /// The last storage sequence number written.
+    pub store_seq: u64,
+    /// Changes stored after the last snapshot.
+    pub since_snapshot: u64,
+}
+
+/// Reads a session and rebuilds its record, off the async workers. `None`: no such session.
+pub async fn load(code: &str, storage: &Storage) -> Result<Option<Loaded>, LoadError> {
+    let Some(stored) = storage.load(code).await? else {
+        return Ok(None);
+    };
+    let meta = stored.meta.as_ref().ok_or(LoadError::NoMeta)?;
+    let key = secrets::from_hex32(&meta.key).ok_or(LoadError::BadKey)?;
+    let store_seq = stored
+        .changes
+        .last()
+        .map_or(stored.snapshot_upto, |(seq, _)| *seq);
+    let tokens = stored.tokens.iter().cloned().collect();
+    let (record, since_snapshot) = tokio::task::spawn_blocking(move || {
+        let changes: Vec<u8> = stored.changes.into_iter().flat_map(|(_, b)| b).collect();
+        let (document, after) = doc::load(&stored.snapshot, &changes)?;
+        Ok::<_, DocError>((Record::from_doc(document, key)?, after))
+    })
+    .await??;
+    Ok(Some(Loaded {
+        record,
+        tokens,
+        store_seq,
+        since_snapshot,
+    }))
+}
+
+/// Compacts: one snapshot replaces the changes stored up to `upto`. Saving a large document
+/// is CPU work, so it runs off the async workers; the room lends its document out and waits.
+pub async fn snapshot(
+    record: &mut Record,
+    storage: &Storage,
+    code: &str,
+    upto: u64,
+) -> Result<(), StorageError> {
+    let document = std::mem::take(&mut record.doc);
+    let (document, bytes) = tokio::task::spawn_blocking(move || {
+        let bytes = document.save();
+        (document, bytes)
+    })
+    .await
+    .map_err(|e| StorageError::Db(format!("snapshot task: {e}")))?;
+    record.doc = document;
+    storage
+        .commit(vec![Write::Snapshot {
+            code: code.to_owned(),
+            bytes,
+            upto,
+        }])
+        .await
+}

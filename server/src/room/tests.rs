@@ -1,0 +1,483 @@
+//! The room actor on its own: a real session in in-memory storage, its mailbox driven by the
+//! test, outboxes read directly. Timers run on tokio's paused clock.
+
+use super::msg::Reply;
+use super::*;
+use crate::secrets::hash_token;
+use crate::storage::Storage;
+use axum::extract::ws::Utf8Bytes;
+use std::sync::Arc;
+use std::time::Duration;
+use tafel_protocol::{
+    CardKind, Command, CreateSession, LimitMode, Perspective, ServerMessage, SessionCreated,
+};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// A stored session and one run of its room.
+struct Harness {
+    storage: Storage,
+    session: SessionCreated,
+    tx: mpsc::Sender<RoomMsg>,
+    task: JoinHandle<()>,
+    cfg: RoomConfig,
+    next_conn: u64,
+}
+
+/// Waits for something that must come, within ten seconds of real time (the clock may be
+/// paused), yielding so that the room and storage's writer thread get their turns.
+async fn within<T>(what: &str, mut poll: impl FnMut() -> Option<T>) -> T {
+    let give_up = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(found) = poll() {
+            return found;
+        }
+        assert!(std::time::Instant::now() < give_up, "{what} never came");
+        tokio::task::yield_now().await;
+    }
+}
+
+impl Harness {
+    async fn start(cfg: RoomConfig) -> Self {
+        Self::start_on(Storage::in_memory(), cfg).await
+    }
+
+    async fn start_on(storage: Storage, cfg: RoomConfig) -> Self {
+        let req = CreateSession {
+            title: "Test".into(),
+            problem: String::new(),
+            language: Default::default(),
+            anonymous_cards: false,
+            facilitator_name: None,
+        };
+        let session = crate::sessions::create(&storage, "http://t", req, 1)
+            .await
+            .unwrap();
+        let (tx, task) = Self::spawn(&storage, &session.code, &cfg);
+        Self {
+            storage,
+            session,
+            tx,
+            task,
+            cfg,
+            next_conn: 1,
+        }
+    }
+
+    fn spawn(
+        storage: &Storage,
+        code: &str,
+        cfg: &RoomConfig,
+    ) -> (mpsc::Sender<RoomMsg>, JoinHandle<()>) {
+        let (tx, rx) = mpsc::channel(64);
+        let room = run(
+            code.to_owned(),
+            rx,
+            storage.clone(),
+            Arc::new(cfg.clone()),
+            CancellationToken::new(),
+        );
+        (tx, tokio::spawn(room))
+    }
+
+    /// A new run of the room, loaded from storage (after the last one stopped).
+    fn restart(&mut self) {
+        (self.tx, self.task) = Self::spawn(&self.storage, &self.session.code, &self.cfg);
+    }
+
+    fn sink(&mut self, capacity: usize) -> (ConnSink, mpsc::Receiver<Utf8Bytes>) {
+        let (outbox, rx) = mpsc::channel(capacity);
+        self.next_conn += 1;
+        (
+            ConnSink {
+                id: self.next_conn,
+                outbox,
+            },
+            rx,
+        )
+    }
+
+    async fn ask<T>(&self, make: impl FnOnce(Reply<T>) -> RoomMsg) -> Result<T, JoinError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx.send(make(reply)).await.expect("the room is running");
+        answer.await.expect("the room answers")
+    }
+
+    async fn resume(&self, token: &str, conn: &ConnSink) -> Joined {
+        let (token, conn) = (hash_token(token), conn.clone());
+        let joined = self.ask(|reply| RoomMsg::Resume { token, conn, reply });
+        joined.await.map_err(|e| format!("{e:?}")).unwrap()
+    }
+
+    async fn join(&self, name: &str, conn: &ConnSink) -> Joined {
+        let (name, conn) = (name.to_owned(), conn.clone());
+        let perspective = Perspective::Client;
+        let joined = self.ask(|reply| RoomMsg::Join {
+            name,
+            perspective,
+            conn,
+            reply,
+        });
+        joined.await.map_err(|e| format!("{e:?}")).unwrap()
+    }
+
+    async fn send(&self, conn: u64, id: &str, cmd: Command) {
+        let id = id.into();
+        let msg = RoomMsg::Command { conn, id, cmd };
+        self.tx.send(msg).await.expect("the room is running");
+    }
+}
+
+/// Ten seconds of real time, which a paused clock cannot skip: a plain thread, not a tokio
+/// timer (nor `spawn_blocking`, which would stop the paused clock from moving on by itself).
+fn real_deadline() -> oneshot::Receiver<()> {
+    let (done, wait) = oneshot::channel();
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(10));
+        let _ = done.send(());
+    });
+    wait
+}
+
+/// The next frame, awaited: a paused clock moves on to the room's next timer while the test
+/// waits (a flush at the end of its interval, say). Bounded by ten seconds of real time.
+async fn recv_within(rx: &mut mpsc::Receiver<Utf8Bytes>) -> ServerMessage {
+    let give_up = real_deadline();
+    tokio::select! {
+        frame = rx.recv() => decode(&frame.expect("the outbox is open")),
+        _ = give_up => panic!("no frame within ten seconds"),
+    }
+}
+
+fn decode(frame: &Utf8Bytes) -> ServerMessage {
+    serde_json::from_str(frame.as_str()).unwrap()
+}
+
+/// Reads an outbox until `f` finds what it looks for.
+async fn until<T>(
+    rx: &mut mpsc::Receiver<Utf8Bytes>,
+    f: impl Fn(ServerMessage) -> Option<T>,
+) -> T {
+    within("the message", || loop {
+        match rx.try_recv() {
+            Ok(frame) => {
+                if let Some(found) = f(decode(&frame)) {
+                    return Some(found);
+                }
+            }
+            Err(mpsc::error::TryRecvError::Empty) => return None,
+            Err(e) => panic!("outbox: {e}"),
+        }
+    })
+    .await
+}
+
+fn acked(id: &'static str) -> impl Fn(ServerMessage) -> Option<()> {
+    move |m| match m {
+        ServerMessage::Ack { id: got, .. } if got == id => Some(()),
+        _ => None,
+    }
+}
+
+fn floor_of(m: ServerMessage) -> Option<tafel_protocol::FloorView> {
+    match m {
+        ServerMessage::Delta { patch, .. } => patch.floor,
+        _ => None,
+    }
+}
+
+fn card(text: &str) -> Command {
+    Command::AddCard {
+        text: text.into(),
+        kind: CardKind::Idea,
+        builds_on: None,
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_idle_room_is_saved_and_unloaded_and_comes_back_whole() {
+    // Each change flushes at once: `until` yields, so the paused clock stands still.
+    let mut h = Harness::start(RoomConfig {
+        idle: Duration::from_secs(300),
+        flush_interval: Duration::ZERO,
+        ..Default::default()
+    })
+    .await;
+    let (conn, mut rx) = h.sink(64);
+    let token = h.session.facilitator_token.clone();
+    h.resume(&token, &conn).await;
+    let conn_id = conn.id;
+    drop(conn); // only the room holds the sender now, as with a real connection
+    h.send(conn_id, "c1", Command::SetPhase { phase: 3 }).await;
+    until(&mut rx, acked("c1")).await;
+    let left = tokio::time::Instant::now();
+    h.tx.send(RoomMsg::Leave { conn: conn_id }).await.unwrap();
+    // The paused clock moves on to the room's own timer: the idle time, and nothing sooner.
+    let give_up = real_deadline();
+    tokio::select! {
+        ended = &mut h.task => ended.expect("the room ends cleanly"),
+        _ = give_up => panic!("the idle room never unloaded"),
+    }
+    assert_eq!(left.elapsed(), Duration::from_secs(300), "unloaded at the idle time");
+    assert!(
+        rx.try_recv().is_err() && rx.is_closed(),
+        "the room let go of the connection"
+    );
+
+    h.restart();
+    let (conn, mut rx) = h.sink(64);
+    h.resume(&token, &conn).await;
+    let view = until(&mut rx, |m| match m {
+        ServerMessage::Welcome { view, .. } => Some(view),
+        _ => None,
+    })
+    .await;
+    assert_eq!(view.session.phase, 3);
+    assert_eq!(
+        h.storage.stats().loads.load(std::sync::atomic::Ordering::Relaxed),
+        2,
+        "loaded again from storage"
+    );
+}
+
+#[tokio::test]
+async fn a_phone_that_stops_reading_is_dropped_and_the_room_goes_on() {
+    let mut h = Harness::start(RoomConfig {
+        outbox: 4,
+        ..Default::default()
+    })
+    .await;
+    let (fac, mut fac_rx) = h.sink(4);
+    h.resume(&h.session.facilitator_token.clone(), &fac).await;
+    let (slow, mut slow_rx) = h.sink(4);
+    let joined = h.join("Traag", &slow).await;
+    drop(slow); // only the room holds the sender now, as with a real connection
+    let me = crate::session::state::id('p', joined.participant.unwrap());
+    let mut acks = 0;
+    let mut slow_went_offline = false;
+    for i in 0..12u8 {
+        let id = format!("c{i}");
+        h.send(fac.id, &id, Command::SetPhase { phase: i % 2 + 1 })
+            .await;
+        loop {
+            let frame = fac_rx.recv().await.expect("the facilitator stays");
+            match decode(&frame) {
+                ServerMessage::Ack { .. } => {
+                    acks += 1;
+                    break;
+                }
+                ServerMessage::Delta { patch, .. } => {
+                    slow_went_offline |= patch.participants.iter().any(|p| p.id == me && !p.online);
+                }
+                _ => {}
+            }
+        }
+    }
+    assert_eq!(acks, 12, "the facilitator was never held up");
+    assert!(
+        slow_went_offline,
+        "the others see the dropped phone go offline"
+    );
+    let mut buffered = 0;
+    while slow_rx.recv().await.is_some() {
+        buffered += 1;
+    }
+    assert_eq!(
+        buffered, 4,
+        "the slow phone got what fit in its outbox, then was cut off"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn changes_close_together_share_one_flush_and_a_lone_change_goes_at_once() {
+    let mut h = Harness::start(RoomConfig::default()).await;
+    let interval = RoomConfig::default().flush_interval;
+    let (fac, mut rx) = h.sink(256);
+    h.resume(&h.session.facilitator_token.clone(), &fac).await;
+    let texts = |m: ServerMessage| match m {
+        ServerMessage::Delta { patch, .. } => Some(
+            patch
+                .cards
+                .into_iter()
+                .filter_map(|c| c.text)
+                .collect::<Vec<_>>(),
+        ),
+        _ => None,
+    };
+
+    assert!(matches!(recv_within(&mut rx).await, ServerMessage::Welcome { .. }));
+
+    // After a quiet moment a change is stored and sent without waiting for the clock.
+    tokio::time::advance(interval * 2).await;
+    let sent = tokio::time::Instant::now();
+    h.send(fac.id, "a", card("alleen")).await;
+    assert_eq!(texts(recv_within(&mut rx).await).unwrap(), ["alleen"]);
+    assert_eq!(sent.elapsed(), Duration::ZERO, "no wait after a quiet moment");
+    assert!(matches!(recv_within(&mut rx).await, ServerMessage::YouDelta { .. }));
+    assert!(matches!(recv_within(&mut rx).await, ServerMessage::Ack { id, .. } if id == "a"));
+
+    // Two more right after it wait for the room's share of the interval (a room of one
+    // connection waits 1/50 of it), and go out in one delta.
+    let sent = tokio::time::Instant::now();
+    h.send(fac.id, "b", card("twee")).await;
+    h.send(fac.id, "c", card("drie")).await;
+    assert_eq!(texts(recv_within(&mut rx).await).unwrap(), ["twee", "drie"]);
+    assert!(
+        sent.elapsed() >= interval / 50,
+        "sent after {:?}, before the room's share of the interval",
+        sent.elapsed()
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_due_snapshot_waits_for_a_quiet_second() {
+    let mut h = Harness::start(RoomConfig {
+        snapshot_every: 3,
+        flush_interval: Duration::ZERO,
+        ..Default::default()
+    })
+    .await;
+    let (fac, mut rx) = h.sink(256);
+    h.resume(&h.session.facilitator_token.clone(), &fac).await;
+    let stored = |storage: &Storage, code: &str| {
+        let (storage, code) = (storage.clone(), code.to_owned());
+        async move {
+            let s = storage.load(&code).await.unwrap().unwrap();
+            (s.snapshot_upto, s.changes.len())
+        }
+    };
+    let (upto_before, _) = stored(&h.storage, &h.session.code).await;
+    // Five changes in a row: a snapshot is due, but the room is busy.
+    for i in 0..5 {
+        let id: &'static str = ["c0", "c1", "c2", "c3", "c4"][i];
+        h.send(fac.id, id, card(&format!("kaart {i}"))).await;
+        until(&mut rx, acked(id)).await;
+    }
+    let (upto, pending) = stored(&h.storage, &h.session.code).await;
+    assert_eq!(upto, upto_before, "no snapshot while commands keep coming");
+    assert_eq!(pending, 5);
+    // A quiet second later it is written, covering all five.
+    tokio::time::advance(Duration::from_millis(1100)).await;
+    let give_up = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (upto, pending) = stored(&h.storage, &h.session.code).await;
+        if pending == 0 {
+            assert!(upto > upto_before);
+            break;
+        }
+        assert!(std::time::Instant::now() < give_up, "no snapshot came");
+        tokio::task::yield_now().await;
+    }
+}
+
+/// A facilitator and one participant, whose hand is up and who was just given the floor
+/// under the given limit mode. Returns the harness and both connections.
+async fn a_turn(
+    mode: LimitMode,
+) -> (
+    Harness,
+    mpsc::Receiver<Utf8Bytes>,
+    (u64, mpsc::Receiver<Utf8Bytes>),
+) {
+    // Each change flushes at once: `until` yields instead of letting the paused clock move,
+    // so a flush waiting for its interval would never come.
+    let mut h = Harness::start(RoomConfig {
+        flush_interval: Duration::ZERO,
+        ..Default::default()
+    })
+    .await;
+    let (fac, mut fac_rx) = h.sink(256);
+    h.resume(&h.session.facilitator_token.clone(), &fac).await;
+    let (phone, mut phone_rx) = h.sink(256);
+    h.join("Anna", &phone).await;
+    let change = tafel_protocol::FloorSettingsChange {
+        mode: Some(mode),
+        turn_secs: Some(120),
+        ..Default::default()
+    };
+    h.send(fac.id, "s", Command::FloorSettings { change }).await;
+    until(&mut fac_rx, acked("s")).await;
+    let hand = Command::RaiseHand {
+        kind: Default::default(),
+    };
+    h.send(phone.id, "h", hand).await;
+    until(&mut phone_rx, acked("h")).await;
+    h.send(fac.id, "g", Command::GiveFloor { to: None }).await;
+    until(&mut fac_rx, acked("g")).await;
+    // The phone sees its turn start with the full limit ahead.
+    let turn = until(&mut phone_rx, |m| floor_of(m).and_then(|f| f.turn)).await;
+    assert_eq!((turn.speaker.as_str(), turn.limit_ms), ("p2", 120_000));
+    while fac_rx.try_recv().is_ok() {}
+    while phone_rx.try_recv().is_ok() {}
+    (h, fac_rx, (phone.id, phone_rx))
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_turn_ends_at_its_hard_limit_on_the_server_clock() {
+    let (_h, mut fac_rx, (_, mut phone_rx)) = a_turn(LimitMode::Hard).await;
+    tokio::time::advance(Duration::from_secs(120)).await;
+    let floor = until(&mut phone_rx, floor_of).await;
+    assert_eq!(floor.turn, None, "the server ended the turn");
+    let floor = until(&mut fac_rx, floor_of).await;
+    let balance = floor.balance.unwrap();
+    assert_eq!(
+        balance.per_person[0].floor_ms, 120_000,
+        "ended exactly at the limit, on the server's clock, not before and not after"
+    );
+    assert_eq!(balance.figure, Some(1.0));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_soft_turn_runs_on_marked_overtime() {
+    let (h, mut fac_rx, (phone, mut phone_rx)) = a_turn(LimitMode::Soft).await;
+    tokio::time::advance(Duration::from_secs(120)).await;
+    // The first floor the phone gets after the start is the turn turning overtime, at the
+    // limit on the server's clock.
+    let turn = until(&mut phone_rx, floor_of).await.turn.expect("still speaking");
+    assert!(turn.overtime, "marked overtime at the limit");
+    assert_eq!(turn.elapsed_ms, 120_000);
+    // The speaker goes on and ends the turn at 2:30; all of it counts.
+    tokio::time::advance(Duration::from_secs(30)).await;
+    while fac_rx.try_recv().is_ok() {}
+    h.send(phone, "e", Command::EndTurn).await;
+    let floor = until(&mut fac_rx, floor_of).await;
+    assert_eq!(floor.turn, None);
+    assert_eq!(floor.balance.unwrap().per_person[0].floor_ms, 150_000);
+}
+
+/// A sync is answered after everything the room sent before it: a barrier a test (or a
+/// client) can rely on.
+#[tokio::test]
+async fn a_sync_is_answered_after_everything_before_it() {
+    let mut h = Harness::start(RoomConfig::default()).await;
+    let (fac, mut fac_rx) = h.sink(64);
+    h.resume(&h.session.facilitator_token.clone(), &fac).await;
+    let (phone, mut phone_rx) = h.sink(64);
+    h.join("Anna", &phone).await;
+    h.send(fac.id, "k", card("eerst")).await;
+    let sync = RoomMsg::Sync {
+        conn: phone.id,
+        id: "s".into(),
+    };
+    h.tx.send(sync).await.unwrap();
+    let mut before = Vec::new();
+    let seq = loop {
+        match decode(&phone_rx.recv().await.expect("Anna's outbox")) {
+            ServerMessage::Synced { id, seq } => {
+                assert_eq!(id, "s");
+                break seq;
+            }
+            other => before.push(other),
+        }
+    };
+    let card_came = |m: &ServerMessage| {
+        matches!(m, ServerMessage::Delta { patch, .. } if patch.cards.len() == 1)
+    };
+    assert!(
+        before.iter().any(card_came),
+        "the card came before the sync's answer: {before:?}"
+    );
+    until(&mut fac_rx, acked("k")).await;
+    assert_eq!(seq, 3, "the session's creation, Anna's join, the card");
+}

@@ -1,0 +1,32 @@
+//! The session core: everything a session *is*, with no runtime, network, storage or metrics
+//! in it. The live room drives it; replay, the report and tests use it directly.
+//!
+//! - [`record`] — [`Record`]: the automerge document and the typed state, applied to together,
+//!   one change per command; joins, the projector link, command-id answers, the floor's next
+//!   deadline. Opens a stored document without an actor.
+//! - [`state`] — the typed state ([`Session`]: fields, participants, cards, rounds, …).
+//! - [`views`] — what each role may see: the whole view, the patch of what changed, own data.
+//! - [`changes`] — [`Changed`]: what a batch of commands touched, per [`Part`] of the view.
+//! - [`doc`] — the document's shape, writing records, and `hydrate` (document → state).
+//! - [`floor`] — the floor folded from its events: hands, turns, the queue, the balance.
+//! - [`conduct`] — ground rules and reported violations.
+//! - [`cmd`] — one file per command: who may give it, the rules, its change.
+//!
+//! **Invariant:** nothing in here uses an async runtime, the web framework, storage or metrics (a test checks the
+//! sources); the room depends on the core, never the reverse.
+
+pub mod changes;
+pub mod cmd;
+pub mod conduct;
+pub mod doc;
+pub mod floor;
+pub mod record;
+pub mod state;
+pub mod views;
+
+pub use changes::{Changed, Part};
+pub use record::{Answer, NewParticipant, Record};
+pub use state::{Moment, Session};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,388 @@
+//! What each role may see of a session: the views, the patches of what changed, and each
+//! person's own data. One function per kind of entity, used by the welcome and every delta
+//! alike: no role ever receives a token, a voter's identity, the author of an anonymous card
+//! or report, or a hidden round's totals before it closes (except the facilitator's own).
+
+use super::changes::{Changed, Part, YourChange};
+use super::conduct::Report;
+use super::floor::{self, People};
+use super::state::{Moment, Session, id};
+use std::collections::BTreeMap;
+use tafel_protocol::{
+    Balance, CardStatus, Millis, CardTotal, CardView, FloorView, ParticipantView, Patch, PersonFloor,
+    Perspective, PerspectiveFloor, QueueEntry, QueueReason, ReportStatus, ReportView, Role,
+    RoundStatus, RoundView, RuleView, RulesView, SessionView, TurnView, View, You, YouPatch,
+    YourFloor, YourReport, YourVotes, YourWarning,
+};
+
+impl Session {
+    /// The floor as `role` may see it at `now`.
+    pub fn floor_view(&self, role: Role, now: Millis, online: &[u32]) -> FloorView {
+        let fl = &self.floor;
+        self.with_people(online, |people| {
+            // Who waits after a violation is the facilitator's business (and the person's own).
+            let places: Vec<_> = fl
+                .queue(people, now)
+                .into_iter()
+                .filter(|pl| role == Role::Facilitator || pl.reason != QueueReason::OnHold)
+                .collect();
+            let waiting = places.len() as u32;
+            let queue = places
+                .into_iter()
+                .take(tafel_protocol::floor_limits::QUEUE_SHOWN)
+                .map(|pl| QueueEntry {
+                    participant: id('p', pl.p),
+                    hand: pl.hand,
+                    raised_at: pl.raised_at,
+                    reason: pl.reason,
+                })
+                .collect();
+            let show_balance = match role {
+                Role::Facilitator => true,
+                Role::Projector => fl.settings.show_balance,
+                Role::Participant => false,
+            };
+            FloorView {
+                now,
+                settings: fl.settings,
+                paused: fl.paused_since.is_some(),
+                turn: fl.running().map(|t| TurnView {
+                    id: id('t', fl.turns.len() - 1),
+                    speaker: id('p', t.speaker),
+                    kind: t.kind,
+                    started_at: t.started_at,
+                    limit_ms: t.limit_ms,
+                    elapsed_ms: fl.elapsed(t, now),
+                    overtime: fl.overtime(now),
+                }),
+                queue,
+                waiting,
+                spoken_ms: fl.stats.iter().map(|s| s.floor_ms).sum(),
+                turns: fl.turns.len() as u32,
+                balance: show_balance.then(|| self.balance(people, role == Role::Facilitator)),
+            }
+        })
+    }
+
+    /// The balance figures over everyone counted.
+    fn balance(&self, people: &People<'_>, per_person: bool) -> Balance {
+        let fl = &self.floor;
+        let counted = fl.counted(people);
+        let times: Vec<i64> = counted.iter().map(|p| fl.floor_ms(*p)).collect();
+        let total: i64 = times.iter().sum();
+        let mut per_perspective: BTreeMap<Perspective, PerspectiveFloor> = BTreeMap::new();
+        for p in &counted {
+            let perspective = self.participants[*p].perspective;
+            let e = per_perspective
+                .entry(perspective)
+                .or_insert(PerspectiveFloor {
+                    perspective,
+                    people: 0,
+                    floor_ms: 0,
+                    turns: 0,
+                });
+            e.people += 1;
+            e.floor_ms += fl.floor_ms(*p);
+            e.turns += fl.turns_of(*p);
+        }
+        Balance {
+            figure: floor::balance(&times),
+            top_share: (total > 0).then(|| *times.iter().max().unwrap_or(&0) as f64 / total as f64),
+            people: counted.len() as u32,
+            silent: counted.iter().filter(|p| fl.turns_of(**p) == 0).count() as u32,
+            per_person: if per_person {
+                counted
+                    .iter()
+                    .map(|p| PersonFloor {
+                        participant: id('p', *p),
+                        floor_ms: fl.floor_ms(*p),
+                        turns: fl.turns_of(*p),
+                        violations: self.confirmed(|r| r.about == Some(*p)),
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            per_perspective: per_perspective.into_values().collect(),
+        }
+    }
+
+    fn confirmed(&self, which: impl Fn(&Report) -> bool) -> u32 {
+        self.reports
+            .iter()
+            .filter(|r| r.status == ReportStatus::Confirmed && which(r))
+            .count() as u32
+    }
+
+    /// The ground rules in force, with counts.
+    pub fn rules_view(&self) -> RulesView {
+        let answers = || {
+            self.agreements
+                .values()
+                .filter(|(v, _)| *v == self.rules_version)
+        };
+        RulesView {
+            rules: self
+                .rules
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| !r.removed)
+                .map(|(i, r)| RuleView {
+                    id: id('g', i),
+                    text: r.text.clone(),
+                    violations: self.confirmed(|x| x.rule == i),
+                })
+                .collect(),
+            version: self.rules_version,
+            agreed: answers().filter(|(_, yes)| *yes).count() as u32,
+            disagreed: answers().filter(|(_, yes)| !*yes).count() as u32,
+        }
+    }
+
+    /// A report, as the facilitator sees it.
+    pub fn report_view(&self, index: usize) -> ReportView {
+        let r = &self.reports[index];
+        ReportView {
+            id: id('x', index),
+            rule: id('g', r.rule),
+            about: r.about.map(|p| id('p', p)),
+            note: r.note.clone(),
+            reporter: (!r.anonymous).then(|| id('p', r.reporter)),
+            status: r.status,
+            at: r.at,
+            resolved_at: r.resolved_at,
+            consequence: r.consequence,
+        }
+    }
+
+    /// One person's own floor and ground-rule data.
+    pub fn your_floor(&self, me: usize) -> YourFloor {
+        let fl = &self.floor;
+        YourFloor {
+            hand: fl.hand_of(me).map(|h| h.kind),
+            passed: fl.passed.contains(&me),
+            floor_ms: fl.floor_ms(me),
+            turns: fl.turns_of(me),
+            responses_used: fl.responses_in(me, self.fields.phase),
+            hand_wait_until: self.holds.get(&me).copied(),
+            agreed: self
+                .agreements
+                .get(&me)
+                .filter(|(v, _)| *v == self.rules_version)
+                .map(|(_, yes)| *yes),
+            warnings: self
+                .reports
+                .iter()
+                .filter(|r| r.about == Some(me) && r.status == ReportStatus::Confirmed)
+                .filter_map(|r| {
+                    Some(YourWarning {
+                        rule: id('g', r.rule),
+                        at: r.resolved_at?,
+                        hand_wait_minutes: match r.consequence? {
+                            tafel_protocol::Consequence::Warning => None,
+                            tafel_protocol::Consequence::HandWait { minutes } => Some(minutes),
+                        },
+                    })
+                })
+                .collect(),
+            reports: self
+                .reports
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.reporter == me)
+                .map(|(i, r)| YourReport {
+                    id: id('x', i),
+                    rule: id('g', r.rule),
+                    status: r.status,
+                })
+                .collect(),
+        }
+    }
+
+    /// The session as everyone sees it.
+    pub fn session_view(&self, public_url: &str) -> SessionView {
+        let f = &self.fields;
+        SessionView {
+            code: f.code.clone(),
+            title: f.title.clone(),
+            problem: f.problem.clone(),
+            language: f.language,
+            anonymous_cards: f.anonymous_cards,
+            phase: f.phase,
+            status: f.status,
+            created_at: f.created_at,
+            join_url: format!("{public_url}/j/{}", f.code),
+        }
+    }
+
+    /// A participant as everyone sees them.
+    pub fn participant_view(&self, index: usize, online: bool) -> ParticipantView {
+        let p = &self.participants[index];
+        ParticipantView {
+            id: id('p', index),
+            name: p.name.clone(),
+            perspective: p.perspective,
+            role: p.role,
+            joined_at: p.joined_at,
+            online,
+        }
+    }
+
+    /// A card as `role` may see it.
+    pub fn card_view(&self, index: usize, role: Role) -> CardView {
+        let c = &self.cards[index];
+        let text_visible = match c.status {
+            CardStatus::Visible => true,
+            CardStatus::Hidden | CardStatus::Merged => role == Role::Facilitator,
+            CardStatus::Withdrawn => false,
+        };
+        CardView {
+            id: id('k', index),
+            kind: c.kind,
+            phase: c.phase,
+            status: c.status,
+            text: text_visible.then(|| c.text.clone()),
+            author: (!self.fields.anonymous_cards).then(|| id('p', c.author)),
+            builds_on: c.builds_on.map(|b| id('k', b)),
+            merged_into: c.merged_into.map(|m| id('k', m)),
+            created_at: c.created_at,
+            edited_at: c.edited_at,
+        }
+    }
+
+    /// A round as `role` may see it: totals only once closed, when live, or for the
+    /// facilitator; never who voted for what.
+    pub fn round_view(&self, index: usize, role: Role) -> RoundView {
+        let r = &self.rounds[index];
+        let show_totals = !r.is_open() || r.live || role == Role::Facilitator;
+        RoundView {
+            id: id('r', index),
+            phase: r.phase,
+            budget: r.budget,
+            max_per_card: r.max_per_card,
+            live: r.live,
+            status: if r.is_open() {
+                RoundStatus::Open
+            } else {
+                RoundStatus::Closed
+            },
+            cards: r.cards.iter().map(|c| id('k', *c)).collect(),
+            voters: r.by_voter.len() as u32,
+            opened_at: r.opened_at,
+            closed_at: r.closed_at,
+            results: show_totals.then(|| {
+                r.ranking()
+                    .into_iter()
+                    .map(|(c, votes)| CardTotal {
+                        card: id('k', c),
+                        votes,
+                    })
+                    .collect()
+            }),
+        }
+    }
+
+    /// Everything `role` may see at this moment: the patch of every part, so the welcome and
+    /// the deltas after it come from the same functions.
+    pub fn view(&self, role: Role, at: &Moment<'_>) -> View {
+        let all = Changed::everything(|part| self.len(part));
+        let p = self.patch(&all, role, at);
+        View {
+            session: p.session.expect("the whole view has the session"),
+            participants: p.participants,
+            cards: p.cards,
+            rounds: p.rounds,
+            floor: p.floor.expect("the whole view has the floor"),
+            rules: p.rules.expect("the whole view has the rules"),
+            reports: p.reports,
+        }
+    }
+
+    /// How many entities a part has (none for a part sent whole).
+    fn len(&self, part: Part) -> usize {
+        match part {
+            Part::Session | Part::Floor | Part::Rules => 0,
+            Part::Participants => self.participants.len(),
+            Part::Cards => self.cards.len(),
+            Part::Rounds => self.rounds.len(),
+            Part::Reports => self.reports.len(),
+        }
+    }
+
+    /// What `role` may see of the parts that changed. A part this role may not see (the
+    /// reports, for anyone but the facilitator) stays out: not even empty, which would tell
+    /// that something happened.
+    pub fn patch(&self, changed: &Changed, role: Role, at: &Moment<'_>) -> Patch {
+        let mut patch = Patch::default();
+        for (part, ids) in changed.parts() {
+            let ids = ids.iter().copied();
+            match part {
+                Part::Session => patch.session = Some(self.session_view(at.public_url)),
+                Part::Participants => {
+                    patch.participants = ids
+                        .map(|p| self.participant_view(p, at.is_online(p)))
+                        .collect();
+                }
+                Part::Cards => patch.cards = ids.map(|c| self.card_view(c, role)).collect(),
+                Part::Rounds => patch.rounds = ids.map(|r| self.round_view(r, role)).collect(),
+                Part::Floor => patch.floor = Some(self.floor_view(role, at.now, at.online)),
+                Part::Rules => patch.rules = Some(self.rules_view()),
+                Part::Reports if role == Role::Facilitator => {
+                    patch.reports = ids.map(|x| self.report_view(x)).collect();
+                }
+                Part::Reports => {}
+            }
+        }
+        patch
+    }
+
+    /// What changed in one person's own data.
+    pub fn you_patch(&self, me: usize, change: &YourChange) -> YouPatch {
+        YouPatch {
+            new_cards: change.new_cards.iter().map(|c| id('k', *c)).collect(),
+            votes: change
+                .votes
+                .iter()
+                .map(|r| self.your_votes(*r, me))
+                .collect(),
+            floor: change.floor.then(|| self.your_floor(me)),
+        }
+    }
+
+    /// One person's votes in one round.
+    fn your_votes(&self, round: usize, me: usize) -> YourVotes {
+        let r = &self.rounds[round];
+        YourVotes {
+            round: id('r', round),
+            cards: r
+                .by_voter
+                .get(&me)
+                .map(|m| m.iter().map(|(c, n)| (id('k', *c), *n)).collect())
+                .unwrap_or_default(),
+            remaining: r.budget.saturating_sub(r.used_by(me)),
+        }
+    }
+
+    /// A client's own data.
+    pub fn you(&self, role: Role, participant: Option<usize>) -> You {
+        let Some(me) = participant else {
+            return You {
+                id: None,
+                role,
+                cards: Vec::new(),
+                votes: Vec::new(),
+                floor: None,
+            };
+        };
+        You {
+            id: Some(id('p', me)),
+            role,
+            cards: self.own_cards[me].iter().map(|c| id('k', *c)).collect(),
+            votes: (0..self.rounds.len())
+                .filter(|r| self.rounds[*r].is_open() || self.rounds[*r].by_voter.contains_key(&me))
+                .map(|r| self.your_votes(r, me))
+                .collect(),
+            floor: Some(self.your_floor(me)),
+        }
+    }
+}
