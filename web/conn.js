@@ -3,9 +3,11 @@
 // - Opens the WebSocket at /ws and says `join` (a new participant) or `resume` (anyone with a
 //   token kept on this device).
 // - Keeps the room in a local store: a `welcome` replaces it whole, a `delta` replaces the
-//   entities it carries (by id; the floor and the ground rules come whole), a `you` replaces
-//   this client's own data. The store remembers when the floor arrived (`floorAt`, on the
-//   performance.now() clock), so a turn's countdown runs on without the server's clock.
+//   entities it carries (by id; the floor and the ground rules come whole), a `you_delta`
+//   updates this client's own data. Every list in a view becomes a Map by id and every patch
+//   is applied the same way, so a new kind of record needs nothing here. The store remembers
+//   when the floor arrived (`floorAt`, on the performance.now() clock), so a turn's countdown
+//   runs on without the server's clock.
 // - Every command gets an id and waits in the outbox until the server answers. After a
 //   reconnect the outbox is sent again with the same ids: the server answers a repeated id
 //   with its first answer, so nothing is applied twice. The outbox is also kept on the device,
@@ -70,8 +72,40 @@ function emptyStore() {
   };
 }
 
-function byId(list) {
-  return new Map((list || []).map((item) => [item.id, item]));
+/**
+ * Applies a welcome's view or a delta's patch to the store, the same way for every part: a
+ * list holds entities by id (each replaces the one with its id, or is added), anything else
+ * comes whole. A part the server did not send stays as it was.
+ */
+function applyParts(store, parts) {
+  for (const [key, value] of Object.entries(parts)) {
+    if (Array.isArray(value)) {
+      if (!(store[key] instanceof Map)) store[key] = new Map();
+      for (const item of value) store[key].set(item.id, item);
+    } else {
+      store[key] = value;
+    }
+  }
+  // The floor's clock counts on from the moment it arrived here.
+  if (parts.floor) store.floorAt = performance.now();
+}
+
+/** This client's own data with a `you_delta` applied: new cards added, the rounds where the
+ * votes changed replaced, the floor data replaced when sent. */
+function applyYou(you, patch) {
+  if (!you) return you;
+  const votes = [...(you.votes || [])];
+  for (const changed of patch.votes || []) {
+    const i = votes.findIndex((v) => v.round === changed.round);
+    if (i >= 0) votes[i] = changed;
+    else votes.push(changed);
+  }
+  return {
+    ...you,
+    cards: [...(you.cards || []), ...(patch.new_cards || [])],
+    votes,
+    floor: patch.floor || you.floor,
+  };
 }
 
 /**
@@ -257,7 +291,7 @@ class Connection {
     switch (msg.type) {
       case 'welcome': return this.onWelcome(msg);
       case 'delta': return this.onDelta(msg);
-      case 'you': return this.onYou(msg);
+      case 'you_delta': return this.onYou(msg);
       case 'ack': return this.onAck(msg);
       case 'error': return this.onError(msg);
       default: return undefined; // pong, or something newer than this client
@@ -266,22 +300,8 @@ class Connection {
 
   onWelcome(msg) {
     if (msg.token && this.kind === 'participant') setToken('participant', this.code, msg.token);
-    const { view } = msg;
-    this.store = {
-      ready: true,
-      role: msg.role,
-      you: msg.you,
-      session: view.session,
-      participants: byId(view.participants),
-      cards: byId(view.cards),
-      rounds: byId(view.rounds),
-      // The floor comes whole; its turn's clock counts on from the moment it arrived here.
-      floor: view.floor || null,
-      floorAt: performance.now(),
-      rules: view.rules || null,
-      reports: byId(view.reports),
-      seq: msg.seq,
-    };
+    this.store = { ...emptyStore(), ready: true, role: msg.role, you: msg.you, seq: msg.seq };
+    applyParts(this.store, msg.view);
     this.welcomed = true;
     this.everWelcomed = true;
     this.welcomes += 1;
@@ -296,24 +316,14 @@ class Connection {
     // Deltas arrive in order on one socket. A delta may carry the same seq as the one before
     // (presence changes touch no record), so only a strictly older one is stale.
     if (!this.welcomed || msg.seq < this.store.seq) return;
-    const { patch } = msg;
     const store = this.store;
-    if (patch.session) store.session = patch.session;
-    for (const p of patch.participants || []) store.participants.set(p.id, p);
-    for (const c of patch.cards || []) store.cards.set(c.id, c);
-    for (const r of patch.rounds || []) store.rounds.set(r.id, r);
-    if (patch.floor) {
-      store.floor = patch.floor;
-      store.floorAt = performance.now();
-    }
-    if (patch.rules) store.rules = patch.rules;
-    for (const x of patch.reports || []) store.reports.set(x.id, x);
+    applyParts(store, msg.patch);
     store.seq = msg.seq;
     this.emit('change', store);
   }
 
   onYou(msg) {
-    this.store.you = msg.you;
+    this.store.you = applyYou(this.store.you, msg.you);
     this.emit('change', this.store);
   }
 

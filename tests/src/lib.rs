@@ -500,10 +500,14 @@ impl Client {
             }
             ServerMessage::Delta { patch, .. } => {
                 if let Some(view) = &mut self.view {
-                    apply_patch(view, patch);
+                    view.apply(patch);
                 }
             }
-            ServerMessage::You { you } => self.you = Some(you.clone()),
+            ServerMessage::YouDelta { you: patch } => {
+                if let Some(you) = &mut self.you {
+                    you.apply(patch);
+                }
+            }
             _ => {}
         }
     }
@@ -596,21 +600,20 @@ impl Client {
         }
     }
 
-    /// Reads whatever arrives within `wait` (to collect deltas), without failing on silence.
-    pub async fn drain(&mut self, wait: Duration) -> Result<()> {
-        let deadline = tokio::time::Instant::now() + wait;
-        while let Ok(frame) = tokio::time::timeout_at(deadline, self.ws.next()).await {
-            match frame {
-                Some(Ok(Message::Text(t))) => {
-                    self.frames.push(t.to_string());
-                    let msg: ServerMessage = serde_json::from_str(t.as_str())?;
-                    self.apply(&msg);
-                }
-                Some(Ok(_)) => {}
-                _ => break,
+    /// A barrier through the room: returns once everything the room sent this client before
+    /// has arrived (and was applied to the local view). The way to know that something did
+    /// not happen: after the sync, it would have been here.
+    pub async fn sync(&mut self) -> Result<u64> {
+        self.next_id += 1;
+        let id = format!("s{}", self.next_id);
+        self.send(&ClientMessage::Sync { id: id.clone() }).await?;
+        loop {
+            if let ServerMessage::Synced { id: got, seq } = self.recv().await?
+                && got == id
+            {
+                return Ok(seq);
             }
         }
-        Ok(())
     }
 
     /// The view; panics before the welcome.
@@ -640,30 +643,4 @@ pub fn answer_id(msg: &ServerMessage) -> Option<&str> {
         ServerMessage::Error { id, .. } => id.as_deref(),
         _ => None,
     }
-}
-
-fn upsert<T: Clone>(list: &mut Vec<T>, items: &[T], id: impl Fn(&T) -> &str) {
-    for item in items {
-        match list.iter_mut().find(|x| id(x) == id(item)) {
-            Some(slot) => *slot = item.clone(),
-            None => list.push(item.clone()),
-        }
-    }
-}
-
-/// Applies a delta to a view, as every client must.
-pub fn apply_patch(view: &mut View, patch: &Patch) {
-    if let Some(s) = &patch.session {
-        view.session = s.clone();
-    }
-    upsert(&mut view.participants, &patch.participants, |p| &p.id);
-    upsert(&mut view.cards, &patch.cards, |c| &c.id);
-    upsert(&mut view.rounds, &patch.rounds, |r| &r.id);
-    if let Some(f) = &patch.floor {
-        view.floor = f.clone();
-    }
-    if let Some(r) = &patch.rules {
-        view.rules = r.clone();
-    }
-    upsert(&mut view.reports, &patch.reports, |r| &r.id);
 }

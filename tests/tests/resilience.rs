@@ -4,7 +4,6 @@
 
 use futures_util::{SinkExt, StreamExt};
 use std::collections::HashMap;
-use std::time::Duration;
 use tafel_protocol::*;
 use tafel_tests::*;
 use tokio_tungstenite::tungstenite::Message;
@@ -83,7 +82,7 @@ async fn a_reconnect_storm_loses_nothing_acknowledged_and_doubles_nothing() -> a
     });
     let mut back: Vec<Client> = futures_util::future::try_join_all(comebacks).await?;
     for c in &mut back {
-        c.drain(Duration::from_millis(300)).await?;
+        c.sync().await?;
     }
     for (r, room) in back.chunks(PHONES).enumerate() {
         let expected: Vec<&String> = seats[r * PHONES..(r + 1) * PHONES]
@@ -224,11 +223,15 @@ async fn sigkill_under_load_in_several_rooms_loses_no_acknowledged_card() -> any
         writers.push(c);
         sessions.push(s);
     }
-    // Every room writes as fast as it can; the server dies in the middle of it.
+    // Every room writes as fast as it can; the server dies in the middle of it, once every
+    // room has had twenty cards acknowledged.
+    let counts: std::sync::Arc<Vec<std::sync::atomic::AtomicUsize>> =
+        std::sync::Arc::new((0..ROOMS).map(|_| Default::default()).collect());
     let tasks: Vec<_> = writers
         .into_iter()
         .enumerate()
         .map(|(r, mut c)| {
+            let counts = counts.clone();
             tokio::spawn(async move {
                 let mut acked = Vec::new();
                 for i in 0.. {
@@ -237,12 +240,20 @@ async fn sigkill_under_load_in_several_rooms_loses_no_acknowledged_card() -> any
                         Ok(ServerMessage::Ack { .. }) => acked.push(text),
                         _ => break,
                     }
+                    counts[r].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 }
                 acked
             })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    let give_up = std::time::Instant::now() + WAIT;
+    while counts
+        .iter()
+        .any(|n| n.load(std::sync::atomic::Ordering::Relaxed) < 20)
+    {
+        anyhow::ensure!(std::time::Instant::now() < give_up, "the rooms never got going");
+        tokio::task::yield_now().await;
+    }
     server.kill()?;
     let mut acked = Vec::new();
     for t in tasks {

@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tafel_protocol::*;
-use tafel_tests::{Ws, apply_patch};
+use tafel_tests::Ws;
 use tokio::time::sleep_until;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -337,7 +337,7 @@ impl Phone {
                             }
                         }
                         if let Some(view) = &mut self.view {
-                            apply_patch(view, &patch);
+                            view.apply(&patch);
                         }
                     }
                     _ => self.error("a delta that does not parse".into()),

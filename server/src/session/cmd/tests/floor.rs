@@ -745,3 +745,90 @@ fn switching_to_hard_limits_in_overtime_ends_the_turn_at_the_switch() {
         "nothing left to end"
     );
 }
+
+/// The scripted session of the floor's end-to-end test, on the pure fold with given times:
+/// eight phones, two loud ones (p2, p3) that raise again the moment their turn is over, six
+/// quiet ones (p4–p9) that each raise once, one before each of the turns 1 to 6. Ten turns of
+/// exactly a minute. Returns who spoke, in order, and the balance figure at the end.
+fn scripted(order: QueueOrder, fair_share: f64) -> (Vec<usize>, f64) {
+    let mut r = Room::new(false);
+    for name in ["Dirk", "Eva", "Fien", "Gijs", "Hana"] {
+        r.join(name, tafel_protocol::Perspective::Client).unwrap();
+    }
+    r.ok(
+        F,
+        settings(FloorSettingsChange {
+            order: Some(order),
+            fair_share: Some(fair_share),
+            ..Default::default()
+        }),
+    );
+    raise(&mut r, 1);
+    raise(&mut r, 2);
+    let mut spoke = Vec::new();
+    for turn in 0..10 {
+        if (1..=6).contains(&turn) {
+            raise(&mut r, turn + 2);
+        }
+        let who = next_speaks(&mut r, 60_000);
+        let p = crate::session::state::parse_id('p', &who).unwrap();
+        spoke.push(p);
+        if p <= 2 {
+            raise(&mut r, p);
+        }
+    }
+    let balance = r
+        .record
+        .state
+        .floor_view(Role::Facilitator, r.now, &r.online)
+        .balance
+        .unwrap();
+    assert_eq!(balance.people, 8, "the facilitator does not count");
+    (spoke, balance.figure.unwrap())
+}
+
+/// 1 − the Gini coefficient of the given floor times, counted by hand: the mean absolute
+/// difference over all pairs, over twice the mean.
+fn one_minus_gini(times: &[f64]) -> f64 {
+    let n = times.len() as f64;
+    let mean = times.iter().sum::<f64>() / n;
+    let diffs: f64 = times
+        .iter()
+        .flat_map(|a| times.iter().map(move |b| (a - b).abs()))
+        .sum();
+    1.0 - diffs / (2.0 * n * n * mean)
+}
+
+#[test]
+fn least_spoken_first_gives_the_quiet_ones_the_floor_and_a_better_balance() {
+    // The fair-share cap off (factor 10), to compare the orders alone; then first come, first
+    // served with the default cap (2×), as a facilitator would run it.
+    let (fcfs, fcfs_figure) = scripted(QueueOrder::Fcfs, 10.0);
+    let (capped, capped_figure) = scripted(QueueOrder::Fcfs, 2.0);
+    let (least, least_figure) = scripted(QueueOrder::LeastSpoken, 10.0);
+    let turns = |order: &[usize], p: usize| order.iter().filter(|x| **x == p).count() as f64;
+    let by_hand = |order: &[usize]| {
+        one_minus_gini(&(1..=8).map(|p| turns(order, p) * 60.0).collect::<Vec<_>>())
+    };
+    // The server's figure is the one counted by hand from who spoke (every turn a minute).
+    for (order, figure) in [(&fcfs, fcfs_figure), (&capped, capped_figure), (&least, least_figure)] {
+        assert!((figure - by_hand(order)).abs() < 1e-9, "{figure} for {order:?}");
+    }
+    // Under least spoken first, every quiet person spoke before either loud one spoke twice.
+    let second_loud = least.iter().enumerate().filter(|(_, p)| **p <= 2).nth(2).unwrap().0;
+    for q in 3..=8 {
+        let first = least.iter().position(|p| *p == q).unwrap();
+        assert!(first < second_loud, "p{} waited: {least:?}", q + 1);
+    }
+    // Under first come, first served the loud ones take most turns.
+    assert!(turns(&fcfs, 1) + turns(&fcfs, 2) >= 6.0, "{fcfs:?}");
+    assert!(fcfs_figure < capped_figure, "{fcfs_figure} vs {capped_figure}");
+    assert!(capped_figure < least_figure, "{capped_figure} vs {least_figure}");
+    // With every turn exactly a minute the figures are exact (bench/RESULTS.md quotes them).
+    let figures = [fcfs_figure, capped_figure, least_figure];
+    let expected = [0.55, 0.675, 0.85];
+    assert!(
+        figures.iter().zip(expected).all(|(f, e)| (f - e).abs() < 1e-9),
+        "{figures:?}"
+    );
+}
