@@ -1,15 +1,15 @@
-// Card forms: adding a card and changing one's own (phone), merging a card into another
-// (console). Forms only: read-only (actions null) they show nothing, nor do the phone's once
-// the session has ended. A screen builds them only when they open or close, never on a change in the room,
-// so typing (with a phone keyboard's word suggestions too) is never interrupted.
+// Card forms (phone): adding a card and changing one's own. Forms only: read-only (actions
+// null), or once the session has ended, they show nothing. A screen builds them only when
+// they open or close, never on a change in the room, so typing (with a phone keyboard's word
+// suggestions too) is never interrupted. (The console's merge form is in cards-console.js.)
 //
-// Needs from the store: session (phase, status), cards. Render functions take (store,
-// actions, options), see ui.js; the actions each form needs are named at the form.
+// Needs from the store: session (phase, status). Render functions take (store, actions,
+// options), see ui.js; the actions each form needs are named at the form.
 
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
 import { canAct, countedField, field, showError, updateCounter } from '../ui.js';
-import { CARD_KINDS, CARD_MAX, kindForPhase, shorten, visibleCards } from '../model.js';
+import { CARD_KINDS, CARD_MAX, kindForPhase } from '../model.js';
 
 /**
  * Adding a card. options: { draft: { text, kind } } (kind null: the phase's default).
@@ -87,32 +87,3 @@ function cardTextField(id, rows, value, onInput, describe) {
   return countedField({ id, label: t('cardTextLabel'), max: CARD_MAX, value, attrs: { name: 'text', rows }, describe, onInput });
 }
 
-/**
- * Merging a card into another of its phase. options: { card (the card object), draft:
- * { mergeTarget } }. actions: send, close(merged) (the screen closes the form; merged: whether
- * it was sent).
- */
-export function renderMergeForm(store, actions, { card, draft }) {
-  if (!actions) return null;
-  const targets = visibleCards(store, card.phase).filter((c) => c.id !== card.id);
-  const onMerge = (event) => {
-    event.preventDefault();
-    const into = draft.mergeTarget || targets[0]?.id;
-    if (!into) return;
-    actions.send({ type: 'merge_cards', card: card.id, into });
-    actions.close(true);
-  };
-  return h('form', { class: 'panel merge', id: 'merge-form', onsubmit: onMerge, 'aria-labelledby': 'merge-heading' },
-    h('h3', { id: 'merge-heading' }, t('mergeButton').replace('…', '')),
-    h('p', { class: 'card-text' }, card.text ?? ''),
-    targets.length
-      ? field({
-        id: 'merge-target', label: t('mergeInto'),
-        control: h('select', { onchange: (e) => { draft.mergeTarget = e.target.value; } },
-          targets.map((c) => h('option', { value: c.id }, shorten(c.text ?? c.id)))),
-      })
-      : h('p', {}, t('mergeNone')),
-    h('div', { class: 'row' },
-      targets.length ? h('button', { type: 'submit', class: 'primary' }, t('mergeYes')) : null,
-      h('button', { type: 'button', class: 'secondary', onclick: () => actions.close(false) }, t('cancelButton'))));
-}

@@ -3,9 +3,9 @@
 // - renderBoard (phone): the current phase's visible cards and those in the open round, one's
 //   own marked, with changing and withdrawing one's own card and the vote buttons; cards still
 //   on their way to the server below them.
-// - renderAllCards (console): every card, the current phase first and the others folded away,
-//   with hiding, restoring and merging.
 // - renderBigCards (projector): the current phase's visible cards in large type.
+// The console's side (every card, with hiding and merging) is in cards-console.js, so a phone
+// does not load it.
 //
 // Needs from the store: session (phase, status), cards, rounds, participants (authors), you
 // (own cards and votes). Render functions take (store, actions, options), see ui.js; with
@@ -13,7 +13,7 @@
 
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
-import { canAct, cardLabel, refreshAndFocus, voteCount } from '../ui.js';
+import { canAct, refreshAndFocus, voteCount } from '../ui.js';
 import { openRound, visibleCards, isOwnCard, authorName, totalFor } from '../model.js';
 import { voteControls } from './voting.js';
 
@@ -34,7 +34,7 @@ export function cardView(card, { className = 'card', status = false, showPhase =
 }
 
 /** "by Name", or null for an anonymous or unknown author. */
-function byAuthor(store, card) {
+export function byAuthor(store, card) {
   const name = authorName(store, card);
   return name ? t('byName', { name }) : null;
 }
@@ -117,56 +117,6 @@ function pendingCards(pending) {
   return pending.filter((e) => e.cmd.type === 'add_card').map((e) => cardView({ kind: e.cmd.kind, text: e.cmd.text }, {
     className: 'card card-pending', author: t('sending'),
   }));
-}
-
-// --- the console ---------------------------------------------------------------------------------
-
-const STATUS_WORDS = { hidden: 'statusHidden', withdrawn: 'statusWithdrawn', merged: 'statusMerged' };
-
-/** Every card, for keeping the board tidy. actions: send, merge(card) (opens the merge form). */
-export function renderAllCards(store, actions) {
-  const phase = store.session.phase;
-  const round = openRound(store);
-  const all = [...store.cards.values()];
-  const here = all.filter((c) => c.phase === phase);
-  const other = all.filter((c) => c.phase !== phase);
-  return h('section', { class: 'panel cards-section', 'aria-labelledby': 'cards-heading' },
-    h('h2', { id: 'cards-heading', tabindex: '-1' }, t('allCardsHeading')),
-    here.length ? h('ul', { class: 'cards', id: 'cards' }, here.map((c) => consoleCard(store, actions, c, round))) : h('p', { class: 'empty' }, t('noCards')),
-    other.length ? h('details', { class: 'other-phases' },
-      h('summary', {}, t('otherPhasesHeading', { n: other.length })),
-      h('ul', { class: 'cards' }, other.map((c) => consoleCard(store, actions, c, round, true)))) : null);
-}
-
-function consoleCard(store, actions, card, round, showPhase = false) {
-  const statusWord = STATUS_WORDS[card.status];
-  const buttons = canAct(store, actions) ? moderation(actions, card) : [];
-  return cardView(card, {
-    className: `card status-${card.status}`,
-    status: true,
-    showPhase,
-    author: byAuthor(store, card),
-    badges: [statusWord ? h('span', { class: 'badge' }, t(statusWord)) : null, votesBadge(round, card)],
-    textId: `fcard-${card.id}`,
-    below: [
-      card.status === 'merged' && card.merged_into
-        ? h('p', { class: 'hint' }, `${t('mergedInto')}: `, cardLabel(store, card.merged_into)) : null,
-      buttons.length ? h('div', { class: 'card-actions' }, buttons) : null,
-    ],
-  });
-}
-
-/** Hide and merge a visible card; restore a hidden one. */
-function moderation(actions, card) {
-  const button = (key, text, onclick) => h('button', { type: 'button', class: 'secondary small', 'data-key': `${key}-${card.id}`, 'aria-describedby': `fcard-${card.id}`, onclick }, text);
-  if (card.status === 'visible') {
-    return [
-      button('hide', t('hideButton'), () => actions.send({ type: 'hide_card', card: card.id })),
-      button('merge', t('mergeButton'), () => actions.merge(card)),
-    ];
-  }
-  if (card.status === 'hidden') return [button('restore', t('restoreButton'), () => actions.send({ type: 'restore_card', card: card.id }))];
-  return [];
 }
 
 // --- the projector -------------------------------------------------------------------------------

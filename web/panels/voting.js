@@ -4,9 +4,9 @@
 //   the round shows totals.
 // - renderBudget (phone): the votes one has left, always in view while a round is open.
 // - renderRound (phone): "voting is open", or the last closed round's ranking.
-// - renderRoundStatus (console): the open round's progress, live totals and closing it; or the
-//   last result. renderOpenRound (console): the form that opens a round.
 // - renderRoundBoard (projector): progress without totals (unless live), then the ranking.
+// - votersProgress, liveResults, result: the pieces the console's side (voting-console.js,
+//   not loaded by a phone) shows too.
 //
 // Needs from the store: session (phase, status), rounds, cards (for the ranking's texts),
 // participants (how many may vote). Render functions take (store, actions, options), see
@@ -14,13 +14,13 @@
 
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
-import { announce, field, ranking, showError } from '../ui.js';
-import { openRound, lastClosedRound, participants, visibleCards, totalFor, isEnded, myVotes, BUDGET_MAX } from '../model.js';
+import { announce, ranking, showError } from '../ui.js';
+import { openRound, lastClosedRound, participants, totalFor, isEnded, myVotes } from '../model.js';
 
 // --- pieces the screens share ----------------------------------------------------------------------
 
 /** How many of the participants have voted, in words and as a bar. */
-function votersProgress(store, round) {
+export function votersProgress(store, round) {
   const total = participants(store).length;
   return [
     h('p', { class: 'progress-text', id: 'voters', 'data-voters': round.voters, 'data-of': total }, t('votersProgress', { n: round.voters, m: total })),
@@ -29,12 +29,12 @@ function votersProgress(store, round) {
 }
 
 /** The running totals, where the round shows them. */
-function liveResults(store, round) {
+export function liveResults(store, round) {
   return round.results ? [h('h3', {}, t('liveResults')), ranking(store, round, { id: 'live-ranking' })] : null;
 }
 
 /** A closed round's ranking under its heading; `tag` and `heading` fit it into its screen. */
-function result(store, round, { tag = 'section', className, heading = 'h2' }) {
+export function result(store, round, { tag = 'section', className, heading = 'h2' }) {
   return h(tag, { class: className, 'aria-labelledby': tag === 'section' ? 'result-heading' : null },
     h(heading, { id: 'result-heading' }, t('resultHeading')),
     ranking(store, round));
@@ -107,58 +107,6 @@ export function renderRound(store, actions, { round }) {
   }
   const closed = lastClosedRound(store, store.session.phase);
   return closed ? result(store, closed, { className: 'panel result' }) : null;
-}
-
-// --- the console ---------------------------------------------------------------------------------
-
-/**
- * The form that opens a round on the current phase's visible cards. options: { draft:
- * { budget, maxPerCard, live } } (text as typed).
- */
-export function renderOpenRound(store, actions, { draft }) {
-  if (!actions) return null;
-  const phase = store.session.phase;
-  const hasCards = visibleCards(store, phase).length > 0;
-  const onOpen = (event) => {
-    event.preventDefault();
-    const budget = Number.parseInt(draft.budget, 10);
-    const maxPerCard = Number.parseInt(draft.maxPerCard, 10);
-    if (!(budget >= 1 && budget <= BUDGET_MAX) || !(maxPerCard >= 1 && maxPerCard <= budget)) {
-      showError(t('error.invalid'));
-      return;
-    }
-    actions.send({ type: 'open_round', phase, budget, max_per_card: maxPerCard, live: draft.live }, t('roundOpened'));
-  };
-  const number = (id, label, key) => field({
-    id, label,
-    control: h('input', { type: 'number', min: 1, max: BUDGET_MAX, inputmode: 'numeric', value: draft[key], oninput: (e) => { draft[key] = e.target.value; } }),
-  });
-  return h('form', { id: 'open-round-form', novalidate: true, onsubmit: onOpen },
-    hasCards ? null : h('p', { class: 'hint' }, t('noVisibleCards')),
-    h('div', { class: 'row' },
-      number('budget', t('budgetLabel'), 'budget'),
-      number('max-per-card', t('maxPerCardLabel'), 'maxPerCard')),
-    h('div', { class: 'choice' },
-      h('input', { type: 'checkbox', id: 'live', checked: draft.live, onchange: (e) => { draft.live = e.target.checked; } }),
-      h('label', { for: 'live' }, t('liveLabel'))),
-    h('button', { type: 'submit', class: 'primary', id: 'open-round', disabled: isEnded(store) }, t('openRoundButton')));
-}
-
-/** The open round's progress and totals, with closing it; or the phase's last result. */
-export function renderRoundStatus(store, actions) {
-  const round = openRound(store);
-  if (round) {
-    return h('div', { class: 'round-status' },
-      h('p', { id: 'round-state' }, t('roundRunning')),
-      votersProgress(store, round),
-      liveResults(store, round),
-      actions ? h('button', {
-        type: 'button', class: 'primary', id: 'close-round', 'data-key': 'close-round',
-        onclick: () => actions.send({ type: 'close_round', round: round.id }, t('roundClosed')),
-      }, t('closeRoundButton')) : null);
-  }
-  const closed = lastClosedRound(store, store.session.phase);
-  return closed ? result(store, closed, { tag: 'div', className: 'result', heading: 'h3' }) : null;
 }
 
 // --- the projector -------------------------------------------------------------------------------

@@ -15,14 +15,13 @@ import {
   errorText, announce, showError, showConnection, setTitle, startFloorClock, homeLink, showStopped, showAbsent, keptRegions,
 } from '../ui.js';
 import { openRound, isEnded } from '../model.js';
-import { renderAllCards } from '../panels/cards.js';
-import { renderMergeForm } from '../panels/card-forms.js';
-import { renderOpenRound, renderRoundStatus } from '../panels/voting.js';
-import { renderFloorConsole, renderGiveAny } from '../panels/floor.js';
+import { renderAllCards, renderMergeForm } from '../panels/cards-console.js';
+import { renderOpenRound, renderRoundStatus } from '../panels/voting-console.js';
+import { renderFloorConsole, renderGiveAny } from '../panels/floor-console.js';
 import { renderFloorSettings } from '../panels/floor-settings.js';
 import { renderBalance } from '../panels/balance.js';
-import { renderRulesTally, renderRulesEditor } from '../panels/rules.js';
-import { renderReports } from '../panels/reports.js';
+import { renderRulesTally, renderRulesEditor } from '../panels/rules-console.js';
+import { renderReports } from '../panels/reports-console.js';
 import { renderParticipants } from '../panels/participants.js';
 import { renderStatus, renderPhases, renderInvite } from '../panels/session.js';
 

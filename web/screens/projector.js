@@ -13,7 +13,7 @@ import { errorText, phaseBlock, showConnection, setTitle, startFloorClock, showS
 import { participants } from '../model.js';
 import { renderBigCards } from '../panels/cards.js';
 import { renderRoundBoard } from '../panels/voting.js';
-import { renderFloorBoard } from '../panels/floor.js';
+import { renderFloorBoard } from '../panels/floor-board.js';
 import { renderJoin } from '../panels/session.js';
 
 export const NAME = 'projector';
