@@ -7,10 +7,11 @@
 import { h } from './dom.js';
 import { onChange, t } from './i18n.js';
 import { cleanCode } from './api.js';
-import { buildFrame, messagePage, setTitle } from './ui.js';
+import { buildFrame, homeLink, messagePage, setTitle } from './ui.js';
 
 // Each screen is loaded only on its own page, so a phone does not download the facilitator
-// console. index.html preloads the phone's modules (join, participant) with the shared ones.
+// console. index.html preloads the phone's modules (join, participant and the panels it uses)
+// with the shared ones.
 const ROUTES = [
   [/^\/$/, () => import('./screens/home.js')],
   [/^\/j\/([A-Za-z0-9-]+)\/?$/, () => import('./screens/join.js')],
@@ -22,7 +23,7 @@ const notFound = {
   start(main) {
     const render = () => {
       setTitle(t('notFound'));
-      main.replaceChildren(messagePage(t('notFound'), h('a', { class: 'button', href: '/' }, t('toHome'))));
+      main.replaceChildren(messagePage(t('notFound'), homeLink()));
     };
     render();
     return { render };

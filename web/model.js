@@ -1,5 +1,10 @@
 // Questions the screens ask of the store that conn.js keeps. Pure functions, no DOM.
 
+/** Whether the session has ended: from then on everything is read-only. */
+export function isEnded(store) {
+  return store.session?.status === 'ended';
+}
+
 /** Cards on the board for a phase: visible ones, in order of creation. */
 export function visibleCards(store, phase) {
   return [...store.cards.values()].filter((c) => c.status === 'visible' && c.phase === phase);
@@ -74,6 +79,12 @@ export const BUDGET_MAX = 50;
 /** Length in Unicode characters, as the server counts. */
 export function charCount(text) {
   return [...text].length;
+}
+
+/** A text cut to 60 characters, for a drop-down list. */
+export function shorten(text) {
+  const chars = [...text];
+  return chars.length > 60 ? `${chars.slice(0, 57).join('')}…` : text;
 }
 
 // --- the floor and the ground rules -------------------------------------------------------------

@@ -3,7 +3,7 @@
 
 import { h, replace } from './dom.js';
 import { t, choose, lang } from './i18n.js';
-import { turnRemaining, countdown, balanceWord } from './model.js';
+import { turnRemaining, countdown, balanceWord, charCount, isEnded } from './model.js';
 
 let statusEl;
 let liveEl;
@@ -161,6 +161,35 @@ export function messagePage(text, action) {
     action || null);
 }
 
+/** The way back to the start page, under a message. */
+export function homeLink() {
+  return h('a', { class: 'button', href: '/' }, t('toHome'));
+}
+
+/** A screen that cannot go on: the message (and a way out) instead of the screen. */
+export function showStopped(main, text, action) {
+  setTitle(null);
+  replace(main, messagePage(text, action));
+}
+
+/** While the first welcome is on its way. */
+export function showConnecting(main) {
+  replace(main, h('p', { class: 'loading', role: 'status' }, t('connecting')));
+}
+
+/**
+ * Instead of a screen with a connection: why it cannot go on (final, the error it cannot get
+ * past), with the way back to the start page; or, without final, that it is connecting.
+ */
+export function showAbsent(main, final) {
+  if (!final) {
+    showConnecting(main);
+    return;
+  }
+  const text = final.code === 'bad_token' ? t('badLink') : final.code === 'session_not_found' ? t('noSession') : errorText(final);
+  showStopped(main, text, homeLink());
+}
+
 /** Sets the document's title: "what — Tafel". */
 export function setTitle(text) {
   document.title = text ? `${text} — Tafel` : 'Tafel';
@@ -181,6 +210,98 @@ export function field({ id, label, hint, error, control, extra }) {
     error ? h('p', { class: 'error-text', id: `${id}-error` }, error) : null,
     control,
     extra || null);
+}
+
+/**
+ * A text area with "n of max characters left" under it (id `${id}-count`), kept up to date
+ * while typing; onInput(value) keeps the draft. `describe` ties the counter to the text area.
+ */
+export function countedField({ id, label, max, value, attrs, describe = false, onInput }) {
+  const counterId = `${id}-count`;
+  return field({
+    id, label,
+    control: h('textarea', {
+      ...attrs, maxlength: max, value, 'aria-describedby': describe ? counterId : null,
+      oninput: (event) => {
+        onInput(event.target.value);
+        updateCounter(event.target, max);
+      },
+    }),
+    extra: h('p', { class: 'counter', id: counterId }, t('charsLeft', { n: charCount(value), max })),
+  });
+}
+
+/** Shows again how many characters are left in a countedField (after its text was set). */
+export function updateCounter(textarea, max) {
+  const counter = document.getElementById(`${textarea.id}-count`);
+  if (counter) counter.textContent = t('charsLeft', { n: charCount(textarea.value), max });
+}
+
+/**
+ * Parts of a screen with form fields are built again only when what they show changed (their
+ * key) and not while someone types in them, so a busy room never closes a drop-down list or
+ * interrupts typing. A part passed over for that is tried again (`retry`) once focus leaves it.
+ */
+export function keptRegions(retry) {
+  const built = new Map();
+  const deferred = new Set();
+  return {
+    rebuild(name, region, key, build) {
+      if (built.get(name) === key) return;
+      const active = document.activeElement;
+      const typing = active && region.contains(active) && ['INPUT', 'SELECT', 'TEXTAREA'].includes(active.tagName);
+      if (typing && built.has(name)) {
+        // Try again once they leave the field.
+        if (!deferred.has(name)) {
+          deferred.add(name);
+          region.addEventListener('focusout', () => {
+            deferred.delete(name);
+            // Not at once: a tap that moved focus away is still on its way to its button.
+            setTimeout(retry, 400);
+          }, { once: true });
+        }
+        return;
+      }
+      built.set(name, key);
+      replace(region, build());
+    },
+    /** The screen was built anew: every part is built again at the next rebuild. */
+    reset() {
+      built.clear();
+      deferred.clear();
+    },
+  };
+}
+
+// --- panels --------------------------------------------------------------------------------------
+//
+// A panel (web/panels/) is a module that owns the markup of one part of a screen. Its render
+// functions take (store, actions, options):
+// - store: conn.store, or a past state of it (a replay, a printed report);
+// - actions: null to show the panel read-only (nothing to press or type), or what the panel
+//   may do: send(cmd, doneText) → Promise of the result, or null when refused (the screen shows
+//   the error and says doneText), refresh() to draw the screen again after a change only this
+//   device knows (a confirmation opened), and what else the module says at its top;
+// - options: what the screen keeps that the store does not (drafts, which card asks for
+//   confirmation); a panel writes what the person types or chooses into these objects.
+// They return a node, a list of nodes, or null for nothing to show.
+
+/** Whether a panel offers anything to press or type: it has actions and the session goes on. */
+export function canAct(store, actions) {
+  return Boolean(actions) && !isEnded(store);
+}
+
+/** Draws the screen again after a change only this device knows, and moves focus to `selector`. */
+export function refreshAndFocus(actions, selector) {
+  actions.refresh();
+  document.querySelector(selector)?.focus();
+}
+
+/** Sends a command from a panel and draws the screen again once it is done. */
+export function sendAndRefresh(actions, cmd, doneText) {
+  actions.send(cmd, doneText).then((result) => {
+    if (result) actions.refresh();
+  });
 }
 
 /** Marks the moment a phone first shows the session (the browser tests read it). */

@@ -1,0 +1,126 @@
+// Floor panel: who has the floor (with the turn's countdown), who is next, and the hands.
+//
+// - renderFloor (phone): who speaks; during one's own turn a big countdown and "I am done";
+//   else one's place in the queue and why, raising and lowering one's hand (or a direct
+//   response), passing in round order, the wait after a violation and one's share of the floor.
+// - responseBadge: the badge of a direct-response hand, in every queue.
+// The console's floor is in floor-console.js, the projector's in floor-board.js, so a phone
+// does not load them.
+//
+// Needs from the store: floor, floorAt (for the countdown), participants (names), you (one's
+// own floor: hand, wait, share). The countdowns tick on through ui.js's startFloorClock.
+// Render functions take (store, actions, options), see ui.js; with actions null there is
+// nothing to press. The phone's buttons call refresh() once their command is done.
+
+import { h } from '../dom.js';
+import { t } from '../i18n.js';
+import { canAct, countdownView, personName, sendAndRefresh, showError } from '../ui.js';
+import { clock, ownShare, percent, queuePlace, responsesLeft, canRespond, serverNow, timeOfDay } from '../model.js';
+
+/** The badge of a direct-response hand. */
+export function responseBadge() {
+  return h('span', { class: 'badge response' }, t('handResponse'));
+}
+
+// --- the phone -----------------------------------------------------------------------------------
+
+/** The floor as one participant sees it. */
+export function renderFloor(store, actions) {
+  const floor = store.floor;
+  if (!floor) return null;
+  const me = store.you?.id;
+  const yours = store.you?.floor || {};
+  const turn = floor.turn;
+  const mine = Boolean(turn && turn.speaker === me);
+  const place = queuePlace(floor, me);
+  const waitUntil = yours.hand_wait_until;
+  const serverTime = serverNow(floor, store.floorAt, performance.now());
+  const act = canAct(store, actions);
+  const handUnlisted = !place && yours.hand && !(waitUntil > serverTime);
+  return h('section', { class: mine ? 'panel floor speaking' : 'panel floor', id: 'floor', 'aria-labelledby': 'floor-heading' },
+    h('h2', { id: 'floor-heading', tabindex: '-1', class: mine ? 'sr-only' : null }, t('floorHeading')),
+    floor.paused ? h('p', { class: 'floor-paused', id: 'floor-paused' }, t('floorPaused')) : null,
+    mine && act ? myTurn(store, actions) : speakerLine(store),
+    !mine && act ? placeText(place, floor) : null,
+    !mine && act && handUnlisted ? h('p', { class: 'queue-place', id: 'queue-place', 'data-place': 'later' }, t('placeLater', { n: floor.waiting })) : null,
+    !mine && act && floor.settings.order === 'round' && !place
+      ? h('p', { class: 'hint' }, yours.passed ? t('roundPassed') : t('roundNotInQueue')) : null,
+    !mine && act ? handButtons(store, actions, place) : null,
+    waitUntil && waitUntil > serverTime
+      ? h('p', { class: 'hand-wait', id: 'hand-wait' }, t('handWaitsUntil', { time: timeOfDay(waitUntil - serverTime + Date.now()) })) : null,
+    // "Not spoken yet" is said once: by the reason of one's place, or here.
+    (mine && act) || place?.entry.reason === 'not_spoken_yet' ? null : shareLine(floor, yours));
+}
+
+/** Whose turn it is, with a small countdown; or that nobody speaks. */
+function speakerLine(store) {
+  const turn = store.floor.turn;
+  if (!turn) return h('p', { class: 'speaker-line', id: 'speaker-line' }, t('nobodySpeaks'));
+  return h('p', { class: 'speaker-line', id: 'speaker-line' },
+    h('span', { class: 'speaker-name' }, t('speaksNow', { name: personName(store, turn.speaker) })),
+    ' ',
+    countdownView(store, 'speaker-countdown', 'countdown-small'));
+}
+
+/** Shown while this person has the floor: a big countdown and "I am done". */
+function myTurn(store, actions) {
+  const turn = store.floor.turn;
+  return h('div', { class: 'my-turn', id: 'my-turn', 'data-turn': turn.id },
+    h('p', { class: 'my-turn-title' }, turn.kind === 'response' ? t('yourResponseNow') : t('yourTurnNow')),
+    h('p', { class: 'my-turn-clock' }, countdownView(store, 'turn-countdown', 'countdown-big')),
+    h('p', { class: 'my-turn-hint' }, t('turnLimit', { time: clock(turn.limit_ms / 1000) })),
+    h('button', {
+      type: 'button', class: 'primary wide', id: 'end-turn', 'data-key': 'end-turn',
+      onclick: () => sendAndRefresh(actions, { type: 'end_turn' }, t('turnEndedByYou')),
+    }, t('endMyTurn')));
+}
+
+/** One's place in the queue and why, in plain words. */
+function placeText(place, floor) {
+  if (!place) return null;
+  const where = place.place === 1 ? t('placeNext') : t('placeN', { n: place.place });
+  const reason = t(`reason.${place.entry.reason}`, { factor: floor.settings.fair_share });
+  return h('p', { class: 'queue-place', id: 'queue-place', 'data-place': place.place, 'data-reason': place.entry.reason },
+    h('strong', {}, where), ' ', h('span', { class: 'queue-reason' }, reason));
+}
+
+function handButtons(store, actions, place) {
+  const floor = store.floor;
+  const yours = store.you?.floor || {};
+  // One's own hand comes from one's own data: the queue may not list it (far down the line,
+  // or waiting after a report).
+  const hand = yours.hand || null;
+  const button = (id, className, text, onclick, attrs) => h('button', { type: 'button', class: `${className} big-button`, id, 'data-key': id, ...attrs, onclick }, text);
+  const buttons = [];
+  if (hand) {
+    buttons.push(button('lower-hand', 'secondary', hand === 'response' ? t('lowerResponse') : t('lowerHand'),
+      () => sendAndRefresh(actions, { type: 'lower_hand' }, t('handLowered'))));
+  } else if (floor.settings.order !== 'round') {
+    buttons.push(button('raise-hand', 'primary', t('raiseHand'),
+      () => sendAndRefresh(actions, { type: 'raise_hand', kind: 'hand' }, t('handRaised'))));
+  }
+  if (floor.settings.order === 'round' && place && !hand && !yours.passed) {
+    buttons.push(button('pass-turn', 'secondary', t('passButton'), () => sendAndRefresh(actions, { type: 'pass' }, t('passed'))));
+  }
+  let responseHint = null;
+  if (canRespond(floor, store.you?.id) && hand !== 'response') {
+    const left = responsesLeft(floor, yours);
+    buttons.push(button('raise-response', 'secondary', t('raiseResponse'), () => {
+      if (left <= 0) return showError(t('error.response_cap'));
+      return sendAndRefresh(actions, { type: 'raise_hand', kind: 'response' }, t('responseRaised'));
+    }, { 'aria-describedby': 'response-hint', 'aria-disabled': left <= 0 ? 'true' : null }));
+    responseHint = h('p', { class: 'hint', id: 'response-hint' },
+      left > 0 ? t('responsesLeft', { n: left }) : t('noResponsesLeft'));
+  }
+  return [buttons.length ? h('div', { class: 'hand-buttons' }, buttons) : null, responseHint];
+}
+
+function shareLine(floor, yours) {
+  const share = ownShare(floor, yours);
+  let text;
+  if (share.turns === 0) text = t('shareNone');
+  else if (share.minutes < 1) text = t('shareUnderMinute', { pct: percent(share.fraction) });
+  else text = t('shareMinutes', { min: share.minutes, pct: percent(share.fraction) });
+  return h('p', { class: 'share', id: 'my-share', 'data-floor-ms': share.ms }, text);
+}
+

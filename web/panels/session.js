@@ -1,0 +1,137 @@
+// Session panel: the session's controls and the way in.
+//
+// - renderStatus (console): open, locked or ended, with locking, unlocking and ending (which
+//   asks first).
+// - renderPhases (console): the phase buttons and the current phase explained.
+// - renderInvite (console): the join code, QR code and links to share; the projector's link,
+//   or a button for a new one; the facilitator's own link, folded away.
+// - renderJoin (projector): the QR code, link and code, large while people are joining.
+//
+// Needs from the store: session. Render functions take (store, actions, options), see
+// ui.js; with actions null there is nothing to press.
+
+import { h } from '../dom.js';
+import { t } from '../i18n.js';
+import { qrUrl } from '../api.js';
+import { copyField, phaseBlock, refreshAndFocus } from '../ui.js';
+import { isEnded, PHASES } from '../model.js';
+
+const STATUS_WORDS = { open: 'statusOpen', locked: 'statusLocked', ended: 'statusEnded' };
+
+/** The join code's QR image, `size` pixels square. */
+function qrImage(session, size) {
+  return h('img', { class: 'qr', src: qrUrl(session.code), alt: t('qrAlt'), width: size, height: size });
+}
+
+/** The join code in large letters. */
+function joinCode(session) {
+  return h('p', { class: 'join-code', id: 'join-code' }, session.code);
+}
+
+/**
+ * The session's status with lock, unlock and end. options: { view: { confirmEnd } } (the
+ * question "end the session?" is open).
+ */
+export function renderStatus(store, actions, { view = {} } = {}) {
+  const status = store.session.status;
+  const buttons = actions ? statusButtons(actions, status, view) : [];
+  return h('section', { class: 'panel', 'aria-labelledby': 'session-heading' },
+    h('h2', { id: 'session-heading' }, t('sessionHeading')),
+    h('p', { class: `status status-${status}`, id: 'session-status', 'data-status': status }, t(STATUS_WORDS[status])),
+    buttons.length ? h('div', { class: 'row' }, buttons) : null,
+    actions && view.confirmEnd && status !== 'ended' ? endConfirm(actions, view) : null);
+}
+
+function statusButtons(actions, status, view) {
+  const buttons = [];
+  if (status === 'open') buttons.push(h('button', { type: 'button', class: 'secondary', 'data-key': 'lock', onclick: () => actions.send({ type: 'lock' }, t('statusLocked')) }, t('lockButton')));
+  if (status === 'locked') buttons.push(h('button', { type: 'button', class: 'secondary', 'data-key': 'unlock', onclick: () => actions.send({ type: 'unlock' }, t('statusOpen')) }, t('unlockButton')));
+  if (status !== 'ended' && !view.confirmEnd) {
+    buttons.push(h('button', {
+      type: 'button', class: 'danger-outline', 'data-key': 'end',
+      onclick: () => {
+        view.confirmEnd = true;
+        refreshAndFocus(actions, '[data-key="end-no"]');
+      },
+    }, t('endButton')));
+  }
+  return buttons;
+}
+
+/** "End the session for everyone?" with yes and cancel. */
+function endConfirm(actions, view) {
+  return h('div', { class: 'confirm', role: 'group', 'aria-labelledby': 'end-confirm' },
+    h('p', { id: 'end-confirm' }, t('endConfirm')),
+    h('div', { class: 'row' },
+      h('button', {
+        type: 'button', class: 'danger', 'data-key': 'end-yes',
+        onclick: () => {
+          view.confirmEnd = false;
+          actions.send({ type: 'end' }, t('statusEnded'));
+        },
+      }, t('endYes')),
+      h('button', {
+        type: 'button', class: 'secondary', 'data-key': 'end-no',
+        onclick: () => {
+          view.confirmEnd = false;
+          refreshAndFocus(actions, '[data-key="end"]');
+        },
+      }, t('cancelButton'))));
+}
+
+/** The phases to move through, the current one pressed, and what it is about. */
+export function renderPhases(store, actions) {
+  const current = store.session.phase;
+  return h('section', { class: 'panel', 'aria-labelledby': 'phase-heading' },
+    h('h2', { id: 'phase-heading' }, t('phaseHeading')),
+    actions ? h('div', { class: 'phase-buttons' },
+      PHASES.map((n) => h('button', {
+        type: 'button', class: n === current ? 'phase-button current' : 'phase-button',
+        'data-key': `phase-${n}`, 'aria-pressed': String(n === current), disabled: isEnded(store),
+        onclick: () => {
+          if (n !== current) actions.send({ type: 'set_phase', phase: n }, t('phaseChanged', { n }));
+        },
+      }, h('span', { class: 'phase-button-number' }, String(n)), h('span', {}, t(`phase.${n}`))))) : null,
+    phaseBlock(current, { headingLevel: 'h3' }));
+}
+
+/**
+ * Inviting people. options: { links: { projector (null when this device does not know it),
+ * facilitator } }. actions: newProjectorLink(). Read-only: the code, the QR code and the join
+ * link as text.
+ */
+export function renderInvite(store, actions, { links = {} } = {}) {
+  const session = store.session;
+  return h('section', { class: 'panel invite', 'aria-labelledby': 'invite-heading' },
+    h('h2', { id: 'invite-heading' }, t('inviteHeading')),
+    h('div', { class: 'invite-grid' },
+      h('div', {},
+        h('p', { class: 'label' }, t('joinCodeLabel')),
+        joinCode(session)),
+      qrImage(session, 160)),
+    actions ? [
+      copyField('join-link', t('joinLinkLabel'), session.join_url),
+      links.projector
+        ? copyField('projector-link', t('projectorLinkLabel'), links.projector)
+        : h('div', {},
+          h('p', { class: 'hint' }, t('projectorLinkUnknown')),
+          h('button', { type: 'button', class: 'secondary', 'data-key': 'projector-link', onclick: actions.newProjectorLink }, t('projectorLinkNew'))),
+      h('details', { class: 'secret' },
+        h('summary', {}, t('facilitatorLinkLabel')),
+        copyField('facilitator-link', t('facilitatorLinkLabel'), links.facilitator)),
+    ] : h('p', { class: 'join-url' }, session.join_url));
+}
+
+/** The way in on the big screen; `large` while people are still joining. */
+export function renderJoin(store, actions, { large = false } = {}) {
+  const session = store.session;
+  const link = session.join_url.replace(/^https?:\/\//, '');
+  return h('section', { class: large ? 'join-panel large' : 'join-panel', 'aria-label': t('inviteHeading') },
+    qrImage(session, large ? 320 : 120),
+    h('div', { class: 'join-text' },
+      h('p', {}, t('projectorJoin')),
+      h('p', { class: 'join-url' }, link),
+      h('p', {}, t('projectorCode')),
+      joinCode(session),
+      large ? h('p', { class: 'hint' }, t('projectorOrScan')) : null));
+}
