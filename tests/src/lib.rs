@@ -2,6 +2,8 @@
 //! data directory, a tiny HTTP client, and a WebSocket client that keeps its view of the room
 //! exactly as a client would (welcome, then deltas) and remembers every frame it received.
 
+pub mod browser;
+
 use anyhow::{Context, Result, anyhow, bail};
 use futures_util::{SinkExt, StreamExt};
 use std::io::{BufRead, BufReader};
