@@ -281,7 +281,7 @@ impl Floor {
     /// The running turn's id (`t4`).
     pub fn running_id(&self) -> Option<String> {
         self.running()
-            .map(|_| super::state::id('t', self.turns.len() - 1))
+            .map(|_| super::ids::id('t', self.turns.len() - 1))
     }
 
     /// Someone's raised hand.

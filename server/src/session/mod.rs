@@ -7,6 +7,7 @@
 //! - [`state`] — the typed state ([`Session`]: fields, participants, cards, rounds, …).
 //! - [`views`] — what each role may see: the whole view, the patch of what changed, own data.
 //! - [`changes`] — [`Changed`]: what a batch of commands touched, per [`Part`] of the view.
+//! - [`ids`] — record ids on the wire (`k12`) and indexes in memory.
 //! - [`doc`] — the document's shape, writing records, and `hydrate` (document → state).
 //! - [`floor`] — the floor folded from its events: hands, turns, the queue, the balance.
 //! - [`conduct`] — ground rules and reported violations.
@@ -20,6 +21,7 @@ pub mod cmd;
 pub mod conduct;
 pub mod doc;
 pub mod floor;
+pub mod ids;
 pub mod record;
 pub mod state;
 pub mod views;
