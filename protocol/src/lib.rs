@@ -312,39 +312,72 @@ pub enum Command {
 }
 
 impl Command {
+    /// Every command's wire name, as serde itself knows them: asked for a type that does not
+    /// exist, serde's derived code names the ones that do.
+    pub fn names() -> &'static [&'static str] {
+        use serde::de::value::MapDeserializer;
+        let unknown = MapDeserializer::<_, VariantNames>::new(std::iter::once(("type", "")));
+        match Command::deserialize(unknown) {
+            Err(VariantNames(Some(names))) => names,
+            _ => unreachable!("serde names the variants of an unknown type"),
+        }
+    }
+
     /// The command's wire name (its `"type"`), for logs, metrics and the session's record.
     pub fn name(&self) -> &'static str {
         match self {
-        Self::AddCard { .. } => "add_card",
-        Self::EditCard { .. } => "edit_card",
-        Self::WithdrawCard { .. } => "withdraw_card",
-        Self::HideCard { .. } => "hide_card",
-        Self::RestoreCard { .. } => "restore_card",
-        Self::MergeCards { .. } => "merge_cards",
-        Self::SetPhase { .. } => "set_phase",
-        Self::OpenRound { .. } => "open_round",
-        Self::CloseRound { .. } => "close_round",
-        Self::Vote { .. } => "vote",
-        Self::Unvote { .. } => "unvote",
-        Self::Lock => "lock",
-        Self::Unlock => "unlock",
-        Self::End => "end",
-        Self::ProjectorLink => "projector_link",
-        Self::RaiseHand { .. } => "raise_hand",
-        Self::LowerHand { .. } => "lower_hand",
-        Self::Pass => "pass",
-        Self::GiveFloor { .. } => "give_floor",
-        Self::EndTurn => "end_turn",
-        Self::PauseFloor => "pause_floor",
-        Self::ResumeFloor => "resume_floor",
-        Self::FloorSettings { .. } => "floor_settings",
-        Self::SetRule { .. } => "set_rule",
-        Self::RemoveRule { .. } => "remove_rule",
-        Self::AgreeRules { .. } => "agree_rules",
-        Self::Flag { .. } => "flag",
-        Self::ConfirmFlag { .. } => "confirm_flag",
-        Self::DismissFlag { .. } => "dismiss_flag",
+            Self::AddCard { .. } => "add_card",
+            Self::EditCard { .. } => "edit_card",
+            Self::WithdrawCard { .. } => "withdraw_card",
+            Self::HideCard { .. } => "hide_card",
+            Self::RestoreCard { .. } => "restore_card",
+            Self::MergeCards { .. } => "merge_cards",
+            Self::SetPhase { .. } => "set_phase",
+            Self::OpenRound { .. } => "open_round",
+            Self::CloseRound { .. } => "close_round",
+            Self::Vote { .. } => "vote",
+            Self::Unvote { .. } => "unvote",
+            Self::Lock => "lock",
+            Self::Unlock => "unlock",
+            Self::End => "end",
+            Self::ProjectorLink => "projector_link",
+            Self::RaiseHand { .. } => "raise_hand",
+            Self::LowerHand { .. } => "lower_hand",
+            Self::Pass => "pass",
+            Self::GiveFloor { .. } => "give_floor",
+            Self::EndTurn => "end_turn",
+            Self::PauseFloor => "pause_floor",
+            Self::ResumeFloor => "resume_floor",
+            Self::FloorSettings { .. } => "floor_settings",
+            Self::SetRule { .. } => "set_rule",
+            Self::RemoveRule { .. } => "remove_rule",
+            Self::AgreeRules { .. } => "agree_rules",
+            Self::Flag { .. } => "flag",
+            Self::ConfirmFlag { .. } => "confirm_flag",
+            Self::DismissFlag { .. } => "dismiss_flag",
         }
+    }
+}
+
+/// The error a deserializer gives when it only wants to know the variants serde expected.
+#[derive(Debug)]
+struct VariantNames(Option<&'static [&'static str]>);
+
+impl std::fmt::Display for VariantNames {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "expected one of {:?}", self.0)
+    }
+}
+
+impl std::error::Error for VariantNames {}
+
+impl serde::de::Error for VariantNames {
+    fn custom<T: std::fmt::Display>(_: T) -> Self {
+        VariantNames(None)
+    }
+
+    fn unknown_variant(_: &str, expected: &'static [&'static str]) -> Self {
+        VariantNames(Some(expected))
     }
 }
 
@@ -1019,23 +1052,13 @@ mod tests {
         );
     }
 
-    /// Every command type serde knows (read from its own error for an unknown type) has an
-    /// instance, and `name` gives exactly that type: the names cannot drift from the wire.
+    /// Every command type serde knows has an instance, and `name` gives exactly that type: the
+    /// names cannot drift from the wire.
     #[test]
     fn command_names_are_the_wire_types() {
-        let err = serde_json::from_str::<Command>(r#"{"type":"?"}"#).unwrap_err();
-        let err = err.to_string();
-        let listed = err
-            .split("expected one of ")
-            .nth(1)
-            .expect("serde lists the variants");
-        let names: Vec<&str> = listed
-            .split(", ")
-            .map(|n| n.trim_matches(|c: char| c == '`' || !c.is_ascii() || c.is_whitespace()))
-            .map(|n| n.split('`').next().unwrap_or(n))
-            .collect();
+        let names = Command::names();
         assert!(names.len() > 20, "{names:?}");
-        for n in names {
+        for &n in names {
             // Every field any command needs, so each type decodes (unknown fields are ignored);
             // `kind` is a card's kind for some commands and a hand's for others.
             let cmd = ["idea", "hand"]
@@ -1079,7 +1102,11 @@ mod tests {
             cards: vec![card("k2", "TWEE"), card("k3", "drie")],
             ..Patch::default()
         });
-        let texts: Vec<_> = view.cards.iter().map(|c| c.text.as_deref().unwrap()).collect();
+        let texts: Vec<_> = view
+            .cards
+            .iter()
+            .map(|c| c.text.as_deref().unwrap())
+            .collect();
         assert_eq!(texts, ["een", "TWEE", "drie"]);
     }
 

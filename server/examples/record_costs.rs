@@ -47,7 +47,13 @@ fn main() {
             public_url: "http://x",
         };
         record
-            .command(actor, &format!("c{i}"), &cmd, &moment, &mut Changed::default())
+            .command(
+                actor,
+                &format!("c{i}"),
+                &cmd,
+                &moment,
+                &mut Changed::default(),
+            )
             .unwrap();
         if i % BATCH == BATCH - 1 {
             chunks.push(record.doc.save_after(&heads));

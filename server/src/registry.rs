@@ -4,8 +4,8 @@
 //! nothing of the registry.
 
 use crate::error::{Refusal, refuse};
-use crate::room::{self, JoinError, RoomConfig, RoomHandle, RoomMsg};
 use crate::room::msg::Reply;
+use crate::room::{self, JoinError, RoomConfig, RoomHandle, RoomMsg};
 use crate::storage::Storage;
 use dashmap::DashMap;
 use std::sync::Arc;
@@ -172,7 +172,11 @@ mod tests {
             let (registry, code) = (registry.clone(), s.code.clone());
             tokio::spawn(async move { registry.ask(&code, |reply| RoomMsg::Info { reply }).await })
         });
-        for answer in futures_util::future::join_all(asks).await {
+        let answers = tokio::time::timeout(
+            Duration::from_secs(10),
+            futures_util::future::join_all(asks),
+        );
+        for answer in answers.await.expect("every ask is answered") {
             assert_eq!(answer.unwrap().unwrap().title, "Test");
         }
         assert_eq!(storage.stats().loads.load(Relaxed), 1);
@@ -241,9 +245,10 @@ mod tests {
         old.tx.send(RoomMsg::Leave { conn: conn_id }).await.unwrap();
 
         // The room is now inside its closing snapshot, still in the registry.
-        tokio::task::spawn_blocking(move || entered.recv().unwrap())
+        tokio::task::spawn_blocking(move || entered.recv_timeout(Duration::from_secs(10)))
             .await
-            .unwrap();
+            .unwrap()
+            .expect("the room began its closing snapshot");
         let asks: Vec<_> = (0..5)
             .map(|_| {
                 let (registry, code) = (registry.clone(), s.code.clone());
@@ -255,11 +260,18 @@ mod tests {
         // All five wait in the old room's mailbox.
         let give_up = std::time::Instant::now() + Duration::from_secs(10);
         while old.tx.max_capacity() - old.tx.capacity() < 5 {
-            assert!(std::time::Instant::now() < give_up, "the asks never reached the mailbox");
+            assert!(
+                std::time::Instant::now() < give_up,
+                "the asks never reached the mailbox"
+            );
             tokio::task::yield_now().await;
         }
         release.send(()).unwrap();
-        for answer in futures_util::future::join_all(asks).await {
+        let answers = tokio::time::timeout(
+            Duration::from_secs(10),
+            futures_util::future::join_all(asks),
+        );
+        for answer in answers.await.expect("every ask is answered") {
             assert_eq!(
                 answer
                     .unwrap()

@@ -118,7 +118,12 @@ impl Driver {
     }
 
     /// A new browser with its own fresh profile: a separate device.
-    pub async fn open(&mut self, name: &str, (width, height): (u32, u32), lang: &str) -> Result<Page> {
+    pub async fn open(
+        &mut self,
+        name: &str,
+        (width, height): (u32, u32),
+        lang: &str,
+    ) -> Result<Page> {
         let profile = tempfile::tempdir()?;
         let args = [
             "--headless",

@@ -93,7 +93,11 @@ async fn least_spoken_first_gives_the_quiet_ones_the_floor_first() -> anyhow::Re
     // The fair-share cap off (factor 10), to compare the orders alone.
     let (fcfs, fcfs_people) = scripted(QueueOrder::Fcfs, 10.0).await?;
     let (least, least_people) = scripted(QueueOrder::LeastSpoken, 10.0).await?;
-    assert_eq!((fcfs_people, least_people), (8, 8), "the facilitator does not count");
+    assert_eq!(
+        (fcfs_people, least_people),
+        (8, 8),
+        "the facilitator does not count"
+    );
 
     let turns_of = |order: &[&str], who: &str| order.iter().filter(|n| **n == who).count();
     // Under least spoken first, every quiet person spoke before either loud one spoke twice.

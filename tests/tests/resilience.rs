@@ -251,7 +251,10 @@ async fn sigkill_under_load_in_several_rooms_loses_no_acknowledged_card() -> any
         .iter()
         .any(|n| n.load(std::sync::atomic::Ordering::Relaxed) < 20)
     {
-        anyhow::ensure!(std::time::Instant::now() < give_up, "the rooms never got going");
+        anyhow::ensure!(
+            std::time::Instant::now() < give_up,
+            "the rooms never got going"
+        );
         tokio::task::yield_now().await;
     }
     server.kill()?;

@@ -89,7 +89,10 @@ fn every_key_the_screens_ask_for_exists() {
             let Some((key, _)) = rest.split_once('\'') else {
                 continue;
             };
-            if key.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_') {
+            if key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_')
+            {
                 asked += 1;
                 assert!(
                     nl.contains_key(key),

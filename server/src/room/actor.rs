@@ -51,14 +51,19 @@ pub async fn run(
             Ok(Some(loaded)) => loaded,
             Ok(None) => {
                 let why = "there is no session with this code";
-                drain(&mut rx, || JoinError::Refused(refuse(ErrorCode::SessionNotFound, why)))
-                    .await;
+                drain(&mut rx, || {
+                    JoinError::Refused(refuse(ErrorCode::SessionNotFound, why))
+                })
+                .await;
                 return;
             }
             Err(e) => {
                 tracing::error!(error = %e, "could not load the session");
                 let why = "the session could not be loaded";
-                drain(&mut rx, || JoinError::Refused(refuse(ErrorCode::Internal, why))).await;
+                drain(&mut rx, || {
+                    JoinError::Refused(refuse(ErrorCode::Internal, why))
+                })
+                .await;
                 return;
             }
         };
@@ -413,10 +418,7 @@ impl Room {
         b: &mut Batch,
     ) {
         let moment = moment(&self.clock, &self.fanout, &self.cfg);
-        match self
-            .record
-            .join(name, perspective, &moment, &mut b.changed)
-        {
+        match self.record.join(name, perspective, &moment, &mut b.changed) {
             Ok(new) => {
                 self.fanout.grow();
                 let (hash, grant) = new.grant;
@@ -471,7 +473,7 @@ impl Room {
             let you = self.record.state.you_patch(p, change);
             if !you.is_empty() {
                 let frame = encode(&ServerMessage::YouDelta { you });
-                self.fanout.to_person(p, &frame, &fresh);
+                self.fanout.send_to_person(p, &frame, &fresh);
             }
         }
         for (conn, frame, taken) in b.replies {
@@ -544,7 +546,7 @@ impl Room {
             })
             .collect();
         for (role, frame) in frames {
-            self.fanout.to_role(role, &frame, skip);
+            self.fanout.send_to_role(role, &frame, skip);
         }
     }
 

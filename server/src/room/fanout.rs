@@ -107,16 +107,21 @@ impl Fanout {
     }
 
     /// Sends a frame to every connection of a role, except `skip`.
-    pub fn to_role(&mut self, role: Role, frame: &Utf8Bytes, skip: &HashSet<ConnId>) {
-        self.to_each(|c| c.role == role, frame, skip);
+    pub fn send_to_role(&mut self, role: Role, frame: &Utf8Bytes, skip: &HashSet<ConnId>) {
+        self.send_where(|c| c.role == role, frame, skip);
     }
 
     /// Sends a frame to every connection of a person, except `skip`.
-    pub fn to_person(&mut self, p: usize, frame: &Utf8Bytes, skip: &HashSet<ConnId>) {
-        self.to_each(|c| c.participant == Some(p), frame, skip);
+    pub fn send_to_person(&mut self, p: usize, frame: &Utf8Bytes, skip: &HashSet<ConnId>) {
+        self.send_where(|c| c.participant == Some(p), frame, skip);
     }
 
-    fn to_each(&mut self, which: impl Fn(&Conn) -> bool, frame: &Utf8Bytes, skip: &HashSet<ConnId>) {
+    fn send_where(
+        &mut self,
+        which: impl Fn(&Conn) -> bool,
+        frame: &Utf8Bytes,
+        skip: &HashSet<ConnId>,
+    ) {
         let targets: Vec<ConnId> = self
             .conns
             .iter()

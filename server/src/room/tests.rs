@@ -100,7 +100,10 @@ impl Harness {
 
     async fn ask<T>(&self, make: impl FnOnce(Reply<T>) -> RoomMsg) -> Result<T, JoinError> {
         let (reply, answer) = oneshot::channel();
-        self.tx.send(make(reply)).await.expect("the room is running");
+        self.tx
+            .send(make(reply))
+            .await
+            .expect("the room is running");
         answer.await.expect("the room answers")
     }
 
@@ -155,19 +158,18 @@ fn decode(frame: &Utf8Bytes) -> ServerMessage {
 }
 
 /// Reads an outbox until `f` finds what it looks for.
-async fn until<T>(
-    rx: &mut mpsc::Receiver<Utf8Bytes>,
-    f: impl Fn(ServerMessage) -> Option<T>,
-) -> T {
-    within("the message", || loop {
-        match rx.try_recv() {
-            Ok(frame) => {
-                if let Some(found) = f(decode(&frame)) {
-                    return Some(found);
+async fn until<T>(rx: &mut mpsc::Receiver<Utf8Bytes>, f: impl Fn(ServerMessage) -> Option<T>) -> T {
+    within("the message", || {
+        loop {
+            match rx.try_recv() {
+                Ok(frame) => {
+                    if let Some(found) = f(decode(&frame)) {
+                        return Some(found);
+                    }
                 }
+                Err(mpsc::error::TryRecvError::Empty) => return None,
+                Err(e) => panic!("outbox: {e}"),
             }
-            Err(mpsc::error::TryRecvError::Empty) => return None,
-            Err(e) => panic!("outbox: {e}"),
         }
     })
     .await
@@ -219,7 +221,11 @@ async fn an_idle_room_is_saved_and_unloaded_and_comes_back_whole() {
         ended = &mut h.task => ended.expect("the room ends cleanly"),
         _ = give_up => panic!("the idle room never unloaded"),
     }
-    assert_eq!(left.elapsed(), Duration::from_secs(300), "unloaded at the idle time");
+    assert_eq!(
+        left.elapsed(),
+        Duration::from_secs(300),
+        "unloaded at the idle time"
+    );
     assert!(
         rx.try_recv().is_err() && rx.is_closed(),
         "the room let go of the connection"
@@ -235,7 +241,10 @@ async fn an_idle_room_is_saved_and_unloaded_and_comes_back_whole() {
     .await;
     assert_eq!(view.session.phase, 3);
     assert_eq!(
-        h.storage.stats().loads.load(std::sync::atomic::Ordering::Relaxed),
+        h.storage
+            .stats()
+            .loads
+            .load(std::sync::atomic::Ordering::Relaxed),
         2,
         "loaded again from storage"
     );
@@ -261,8 +270,7 @@ async fn a_phone_that_stops_reading_is_dropped_and_the_room_goes_on() {
         h.send(fac.id, &id, Command::SetPhase { phase: i % 2 + 1 })
             .await;
         loop {
-            let frame = fac_rx.recv().await.expect("the facilitator stays");
-            match decode(&frame) {
+            match recv_within(&mut fac_rx).await {
                 ServerMessage::Ack { .. } => {
                     acks += 1;
                     break;
@@ -280,8 +288,16 @@ async fn a_phone_that_stops_reading_is_dropped_and_the_room_goes_on() {
         "the others see the dropped phone go offline"
     );
     let mut buffered = 0;
-    while slow_rx.recv().await.is_some() {
-        buffered += 1;
+    let give_up = real_deadline();
+    tokio::pin!(give_up);
+    loop {
+        tokio::select! {
+            frame = slow_rx.recv() => match frame {
+                Some(_) => buffered += 1,
+                None => break,
+            },
+            _ = &mut give_up => panic!("the slow phone's outbox was never closed"),
+        }
     }
     assert_eq!(
         buffered, 4,
@@ -306,15 +322,25 @@ async fn changes_close_together_share_one_flush_and_a_lone_change_goes_at_once()
         _ => None,
     };
 
-    assert!(matches!(recv_within(&mut rx).await, ServerMessage::Welcome { .. }));
+    assert!(matches!(
+        recv_within(&mut rx).await,
+        ServerMessage::Welcome { .. }
+    ));
 
     // After a quiet moment a change is stored and sent without waiting for the clock.
     tokio::time::advance(interval * 2).await;
     let sent = tokio::time::Instant::now();
     h.send(fac.id, "a", card("alleen")).await;
     assert_eq!(texts(recv_within(&mut rx).await).unwrap(), ["alleen"]);
-    assert_eq!(sent.elapsed(), Duration::ZERO, "no wait after a quiet moment");
-    assert!(matches!(recv_within(&mut rx).await, ServerMessage::YouDelta { .. }));
+    assert_eq!(
+        sent.elapsed(),
+        Duration::ZERO,
+        "no wait after a quiet moment"
+    );
+    assert!(matches!(
+        recv_within(&mut rx).await,
+        ServerMessage::YouDelta { .. }
+    ));
     assert!(matches!(recv_within(&mut rx).await, ServerMessage::Ack { id, .. } if id == "a"));
 
     // Two more right after it wait for the room's share of the interval (a room of one
@@ -434,7 +460,10 @@ async fn a_soft_turn_runs_on_marked_overtime() {
     tokio::time::advance(Duration::from_secs(120)).await;
     // The first floor the phone gets after the start is the turn turning overtime, at the
     // limit on the server's clock.
-    let turn = until(&mut phone_rx, floor_of).await.turn.expect("still speaking");
+    let turn = until(&mut phone_rx, floor_of)
+        .await
+        .turn
+        .expect("still speaking");
     assert!(turn.overtime, "marked overtime at the limit");
     assert_eq!(turn.elapsed_ms, 120_000);
     // The speaker goes on and ends the turn at 2:30; all of it counts.
@@ -463,7 +492,7 @@ async fn a_sync_is_answered_after_everything_before_it() {
     h.tx.send(sync).await.unwrap();
     let mut before = Vec::new();
     let seq = loop {
-        match decode(&phone_rx.recv().await.expect("Anna's outbox")) {
+        match recv_within(&mut phone_rx).await {
             ServerMessage::Synced { id, seq } => {
                 assert_eq!(id, "s");
                 break seq;
@@ -471,9 +500,7 @@ async fn a_sync_is_answered_after_everything_before_it() {
             other => before.push(other),
         }
     };
-    let card_came = |m: &ServerMessage| {
-        matches!(m, ServerMessage::Delta { patch, .. } if patch.cards.len() == 1)
-    };
+    let card_came = |m: &ServerMessage| matches!(m, ServerMessage::Delta { patch, .. } if patch.cards.len() == 1);
     assert!(
         before.iter().any(card_came),
         "the card came before the sync's answer: {before:?}"

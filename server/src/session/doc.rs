@@ -139,10 +139,7 @@ pub fn create(
     }
     let objs = objs_in(&tx)?;
     put_participant(&mut tx, &objs, 0, facilitator)?;
-    for (i, text) in default_rules(fields.language)
-        .iter()
-        .enumerate()
-    {
+    for (i, text) in default_rules(fields.language).iter().enumerate() {
         put_rule(&mut tx, i, text)?;
     }
     let message = ChangeMessage {

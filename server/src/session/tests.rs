@@ -11,9 +11,10 @@ fn stored_sessions_open_and_show_every_role_what_they_showed_before() {
     let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
     for name in ["named", "anonymous"] {
         let bytes = std::fs::read(format!("{fixtures}/{name}.automerge")).unwrap();
-        let seen: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(format!("{fixtures}/{name}.json")).unwrap())
-                .unwrap();
+        let seen: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(format!("{fixtures}/{name}.json")).unwrap(),
+        )
+        .unwrap();
         let record = Record::open(&bytes, &[], [7; 32]).unwrap();
         let at = Moment {
             now: seen["now"].as_i64().unwrap(),
@@ -27,14 +28,22 @@ fn stored_sessions_open_and_show_every_role_what_they_showed_before() {
         for p in 0..4 {
             let s = &record.state;
             let you = serde_json::to_value(s.you(s.participants[p].role, Some(p))).unwrap();
-            assert_eq!(you, seen[format!("you{p}")], "{name}: p{}'s own data", p + 1);
+            assert_eq!(
+                you,
+                seen[format!("you{p}")],
+                "{name}: p{}'s own data",
+                p + 1
+            );
         }
         let messages: Vec<_> = super::doc::messages(&record.doc)
             .into_iter()
             .map(|m| serde_json::json!([m.cmd, m.by, m.id, m.ack]))
             .collect();
         assert_eq!(serde_json::Value::from(messages), seen["messages"]);
-        assert_eq!(record.seq(), seen["messages"].as_array().unwrap().len() as u64);
+        assert_eq!(
+            record.seq(),
+            seen["messages"].as_array().unwrap().len() as u64
+        );
     }
 }
 
@@ -55,8 +64,15 @@ fn the_core_uses_no_runtime_network_storage_or_metrics() {
             continue;
         }
         let crates = ["tokio", "axum", "tracing"].map(|c| format!("{c}::"));
-        let modules = ["storage", "metrics", "room", "registry", "connection", "http"]
-            .map(|m| format!("crate::{m}"));
+        let modules = [
+            "storage",
+            "metrics",
+            "room",
+            "registry",
+            "connection",
+            "http",
+        ]
+        .map(|m| format!("crate::{m}"));
         for banned in crates.iter().chain(&modules) {
             assert!(
                 !text.contains(banned.as_str()),

@@ -9,9 +9,9 @@ use super::floor::{self, People};
 use super::state::{Moment, Session, id};
 use std::collections::BTreeMap;
 use tafel_protocol::{
-    Balance, CardStatus, Millis, CardTotal, CardView, FloorView, ParticipantView, Patch, PersonFloor,
-    Perspective, PerspectiveFloor, QueueEntry, QueueReason, ReportStatus, ReportView, Role,
-    RoundStatus, RoundView, RuleView, RulesView, SessionView, TurnView, View, You, YouPatch,
+    Balance, CardStatus, CardTotal, CardView, FloorView, Millis, ParticipantView, Patch,
+    PersonFloor, Perspective, PerspectiveFloor, QueueEntry, QueueReason, ReportStatus, ReportView,
+    Role, RoundStatus, RoundView, RuleView, RulesView, SessionView, TurnView, View, You, YouPatch,
     YourFloor, YourReport, YourVotes, YourWarning,
 };
 

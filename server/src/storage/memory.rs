@@ -58,7 +58,13 @@ impl Backend for MemoryBackend {
     }
 
     fn list(&self) -> Result<Vec<String>, StorageError> {
-        Ok(self.sessions.lock().expect("poisoned").keys().cloned().collect())
+        Ok(self
+            .sessions
+            .lock()
+            .expect("poisoned")
+            .keys()
+            .cloned()
+            .collect())
     }
 
     fn load(&self, code: &str) -> Result<Option<StoredSession>, StorageError> {

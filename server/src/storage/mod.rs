@@ -148,9 +148,9 @@ impl Write {
     /// The session written to.
     pub fn code(&self) -> &str {
         match self {
-            Write::Changes { code, .. } | Write::Token { code, .. } | Write::Snapshot { code, .. } => {
-                code
-            }
+            Write::Changes { code, .. }
+            | Write::Token { code, .. }
+            | Write::Snapshot { code, .. } => code,
         }
     }
 }
@@ -357,7 +357,11 @@ pub(crate) mod contract {
                 participant: Some("p2".into()),
             },
         };
-        one(backend, vec![changes("AAAAAA", 1, 1), token, changes("AAAAAA", 2, 2)]).unwrap();
+        one(
+            backend,
+            vec![changes("AAAAAA", 1, 1), token, changes("AAAAAA", 2, 2)],
+        )
+        .unwrap();
         one(backend, vec![changes("AAAAAA", 3, 3)]).unwrap();
 
         let s = backend.load("AAAAAA").unwrap().unwrap();
@@ -368,9 +372,15 @@ pub(crate) mod contract {
 
         // A taken sequence number is refused, the whole request with it, and nothing is
         // overwritten.
-        let taken = one(backend, vec![changes("AAAAAA", 4, 4), changes("AAAAAA", 2, 99)]);
+        let taken = one(
+            backend,
+            vec![changes("AAAAAA", 4, 4), changes("AAAAAA", 2, 99)],
+        );
         assert!(matches!(taken, Err(StorageError::Conflict(_))), "{taken:?}");
-        let twice = one(backend, vec![changes("AAAAAA", 4, 4), changes("AAAAAA", 4, 5)]);
+        let twice = one(
+            backend,
+            vec![changes("AAAAAA", 4, 4), changes("AAAAAA", 4, 5)],
+        );
         assert!(matches!(twice, Err(StorageError::Conflict(_))), "{twice:?}");
         let s = backend.load("AAAAAA").unwrap().unwrap();
         assert_eq!(s.changes, vec![(1, vec![1]), (2, vec![2]), (3, vec![3])]);
@@ -393,7 +403,10 @@ pub(crate) mod contract {
 
         // A number the snapshot covers is taken too, and a snapshot never goes back.
         let covered = one(backend, vec![changes("AAAAAA", 1, 1)]);
-        assert!(matches!(covered, Err(StorageError::Conflict(_))), "{covered:?}");
+        assert!(
+            matches!(covered, Err(StorageError::Conflict(_))),
+            "{covered:?}"
+        );
         let older = one(
             backend,
             vec![Write::Snapshot {

@@ -1,8 +1,8 @@
 //! `add_card`: a person adds a card to the current phase.
 
 use super::{Ctx, Outcome, card, person, text_of};
-use crate::session::changes::Part;
 use crate::error::refuse;
+use crate::session::changes::Part;
 use crate::session::doc;
 use crate::session::state::{Card, id};
 use tafel_protocol::{AckResult, CardKind, CardStatus, ErrorCode, limits};

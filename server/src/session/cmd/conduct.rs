@@ -4,8 +4,8 @@
 //! limit per reporter.
 
 use super::{Actor, CmdError, Ctx, Outcome, existing, facilitator, person, text_of};
-use crate::session::changes::Part;
 use crate::error::{Refusal, refuse};
+use crate::session::changes::Part;
 use crate::session::conduct::Report;
 use crate::session::doc::{self, RuleChange};
 use crate::session::state::id;
@@ -21,11 +21,7 @@ fn active_rule(cx: &Ctx<'_, '_>, rule: &str) -> Result<usize, Refusal> {
 }
 
 /// After any change to the rules: a new version, so everyone answers again.
-fn new_version(
-    cx: &mut Ctx<'_, '_>,
-    index: usize,
-    change: RuleChange<'_>,
-) -> Result<(), CmdError> {
+fn new_version(cx: &mut Ctx<'_, '_>, index: usize, change: RuleChange<'_>) -> Result<(), CmdError> {
     let version = cx.s.rules_version + 1;
     doc::put_rule_change(cx.tx, cx.o, index, change, version)?;
     cx.s.rules_version = version;

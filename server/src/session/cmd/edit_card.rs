@@ -2,8 +2,8 @@
 //! anonymous session this still works: the room knows each card's author by pseudonym.
 
 use super::{Actor, Ctx, Outcome, card, card_in, not_in_open_round, person, text_of};
-use crate::session::changes::Part;
 use crate::error::{Refusal, refuse};
+use crate::session::changes::Part;
 use crate::session::doc;
 use tafel_protocol::{AckResult, CardStatus, ErrorCode, limits};
 

@@ -2,8 +2,8 @@
 //! command records one or more append-only events (see `room::floor`).
 
 use super::{Actor, CmdError, Ctx, Outcome, facilitator, person};
-use crate::session::changes::Part;
 use crate::error::{Refusal, refuse};
+use crate::session::changes::Part;
 use crate::session::doc;
 use crate::session::floor::Event;
 use crate::session::state::{id, parse_id};

@@ -1,8 +1,8 @@
 //! `merge_cards`: the facilitator folds a duplicate into another card.
 
 use super::{Actor, Ctx, Outcome, card, card_in, facilitator, not_in_open_round};
-use crate::session::changes::Part;
 use crate::error::refuse;
+use crate::session::changes::Part;
 use crate::session::doc;
 use tafel_protocol::{AckResult, CardStatus, ErrorCode};
 

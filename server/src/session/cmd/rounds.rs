@@ -1,8 +1,8 @@
 //! `open_round` and `close_round`: the facilitator runs a dot-vote over a phase's cards.
 
 use super::{Actor, Ctx, Outcome, facilitator};
-use crate::session::changes::Part;
 use crate::error::refuse;
+use crate::session::changes::Part;
 use crate::session::doc;
 use crate::session::state::{PHASES, Round, id};
 use std::collections::HashMap;

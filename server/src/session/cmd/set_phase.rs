@@ -1,8 +1,8 @@
 //! `set_phase`: the facilitator moves the group to a phase of the method (0–5).
 
 use super::{Actor, Ctx, Outcome, facilitator};
-use crate::session::changes::Part;
 use crate::error::refuse;
+use crate::session::changes::Part;
 use crate::session::doc;
 use crate::session::state::PHASES;
 use tafel_protocol::{AckResult, ErrorCode};

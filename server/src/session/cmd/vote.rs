@@ -2,8 +2,8 @@
 //! its maximum per card. The vote is recorded under the voter's pseudonym, append-only.
 
 use super::{Actor, Ctx, Outcome, card, person};
-use crate::session::changes::Part;
 use crate::error::refuse;
+use crate::session::changes::Part;
 use crate::session::doc::{self, VoteRecord};
 use tafel_protocol::{AckResult, CardStatus, ErrorCode};
 

@@ -740,10 +740,7 @@ fn switching_to_hard_limits_in_overtime_ends_the_turn_at_the_switch() {
     let turn = &r.record.state.floor.turns[0];
     assert_eq!(turn.ended, Some((switched, TurnEnd::Limit)));
     assert_eq!(r.record.state.floor.floor_ms(1), switched - started);
-    assert!(
-        !r.limit_reached(),
-        "nothing left to end"
-    );
+    assert!(!r.limit_reached(), "nothing left to end");
 }
 
 /// The scripted session of the floor's end-to-end test, on the pure fold with given times:
@@ -811,24 +808,46 @@ fn least_spoken_first_gives_the_quiet_ones_the_floor_and_a_better_balance() {
         one_minus_gini(&(1..=8).map(|p| turns(order, p) * 60.0).collect::<Vec<_>>())
     };
     // The server's figure is the one counted by hand from who spoke (every turn a minute).
-    for (order, figure) in [(&fcfs, fcfs_figure), (&capped, capped_figure), (&least, least_figure)] {
-        assert!((figure - by_hand(order)).abs() < 1e-9, "{figure} for {order:?}");
+    for (order, figure) in [
+        (&fcfs, fcfs_figure),
+        (&capped, capped_figure),
+        (&least, least_figure),
+    ] {
+        assert!(
+            (figure - by_hand(order)).abs() < 1e-9,
+            "{figure} for {order:?}"
+        );
     }
     // Under least spoken first, every quiet person spoke before either loud one spoke twice.
-    let second_loud = least.iter().enumerate().filter(|(_, p)| **p <= 2).nth(2).unwrap().0;
+    let second_loud = least
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| **p <= 2)
+        .nth(2)
+        .unwrap()
+        .0;
     for q in 3..=8 {
         let first = least.iter().position(|p| *p == q).unwrap();
         assert!(first < second_loud, "p{} waited: {least:?}", q + 1);
     }
     // Under first come, first served the loud ones take most turns.
     assert!(turns(&fcfs, 1) + turns(&fcfs, 2) >= 6.0, "{fcfs:?}");
-    assert!(fcfs_figure < capped_figure, "{fcfs_figure} vs {capped_figure}");
-    assert!(capped_figure < least_figure, "{capped_figure} vs {least_figure}");
+    assert!(
+        fcfs_figure < capped_figure,
+        "{fcfs_figure} vs {capped_figure}"
+    );
+    assert!(
+        capped_figure < least_figure,
+        "{capped_figure} vs {least_figure}"
+    );
     // With every turn exactly a minute the figures are exact (bench/RESULTS.md quotes them).
     let figures = [fcfs_figure, capped_figure, least_figure];
     let expected = [0.55, 0.675, 0.85];
     assert!(
-        figures.iter().zip(expected).all(|(f, e)| (f - e).abs() < 1e-9),
+        figures
+            .iter()
+            .zip(expected)
+            .all(|(f, e)| (f - e).abs() < 1e-9),
         "{figures:?}"
     );
 }

@@ -11,7 +11,6 @@
 use super::*;
 use crate::session::changes::Part;
 use crate::session::doc::ChangeMessage;
-use tafel_protocol::{View, You};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -19,6 +18,7 @@ use std::ops::RangeInclusive;
 use tafel_protocol::{
     Consequence, FloorSettingsChange, HandKind, LimitMode, QueueOrder, floor_limits, limits,
 };
+use tafel_protocol::{View, You};
 
 /// Ids that are almost right; `#` stands for the prefix.
 const NEAR_IDS: &[&str] = &[
@@ -360,7 +360,10 @@ impl Room {
             if !changed.has(Part::Floor) {
                 patched.floor = now.views[i].floor.clone();
             }
-            assert_eq!(patched, now.views[i], "{role:?}: the deltas and a welcome differ");
+            assert_eq!(
+                patched, now.views[i],
+                "{role:?}: the deltas and a welcome differ"
+            );
             serde_json::to_string(&now.views[i]).expect("a view encodes");
         }
         let s = &self.record.state;
@@ -495,7 +498,11 @@ fn play(anonymous: bool, busy: bool, steps: &[Step]) {
                     }
                     Err(e) => {
                         assert!(matches!(e, CmdError::Refused(_)), "a join failed: {e}");
-                        assert_eq!(r.record.heads(), heads, "a refused join changed the document");
+                        assert_eq!(
+                            r.record.heads(),
+                            heads,
+                            "a refused join changed the document"
+                        );
                         assert_eq!(r.record.state, state, "a refused join changed the state");
                     }
                 }
@@ -529,4 +536,22 @@ proptest! {
     ) {
         play(anonymous, busy, &steps);
     }
+}
+
+/// The strategy gives every command there is: a command added to the protocol fails here until
+/// the fuzz tests give it too.
+#[test]
+fn the_command_strategy_covers_every_command() {
+    use proptest::strategy::ValueTree;
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let strategy = command();
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..20_000 {
+        seen.insert(strategy.new_tree(&mut runner).unwrap().current().name());
+        if seen.len() == C::names().len() {
+            return;
+        }
+    }
+    let missing: Vec<_> = C::names().iter().filter(|n| !seen.contains(*n)).collect();
+    panic!("the fuzz strategy never gives {missing:?}");
 }
