@@ -436,54 +436,54 @@ where
                 Err(r) => refusal(None, r),
             }
         }
-        ClientMessage::Sync { id: sync_id } => match in_room {
-            None => error(Some(sync_id), ErrorCode::NotJoined, "join or resume first"),
-            Some(_) if !limits::COMMAND_ID_CHARS.contains(&sync_id.chars().count()) => error(
-                Some(sync_id),
-                ErrorCode::Invalid,
-                "a sync id must be 1 to 64 characters",
-            ),
-            Some(r) => {
-                let sync = RoomMsg::Sync {
-                    conn: id,
-                    id: sync_id,
-                };
-                if r.room.tx.send(sync).await.is_err() {
-                    return Flow::Close(close::TRY_AGAIN, "the session is reloading; reconnect");
-                }
-                return Flow::Continue;
+        ClientMessage::Sync { id: sync_id } => {
+            let conn = id;
+            match forward(in_room, sync_id, |id| RoomMsg::Sync { conn, id }).await {
+                Ok(flow) => return flow,
+                Err(reply) => reply,
             }
-        },
-        ClientMessage::Cmd { id: cmd_id, cmd } => match in_room {
-            None => error(Some(cmd_id), ErrorCode::NotJoined, "join or resume first"),
-            Some(_) if !limits::COMMAND_ID_CHARS.contains(&cmd_id.chars().count()) => error(
-                Some(cmd_id),
-                ErrorCode::Invalid,
-                "a command id must be 1 to 64 characters",
-            ),
-            Some(r) => {
-                tracing::trace!(conn = id, role = ?r.role, "command");
-                if r.room
-                    .tx
-                    .send(RoomMsg::Command {
-                        conn: id,
-                        id: cmd_id,
-                        cmd,
-                    })
-                    .await
-                    .is_err()
-                {
-                    return Flow::Close(close::TRY_AGAIN, "the session is reloading; reconnect");
-                }
-                return Flow::Continue;
+        }
+        ClientMessage::Cmd { id: cmd_id, cmd } => {
+            let conn = id;
+            match forward(in_room, cmd_id, |id| RoomMsg::Command { conn, id, cmd }).await {
+                Ok(flow) => return flow,
+                Err(reply) => reply,
             }
-        },
+        }
     };
     if send(socket, reply).await {
         Flow::Continue
     } else {
         Flow::Gone("write_failed")
     }
+}
+
+/// Passes a command or a sync, with the id the client chose, to the room this connection is
+/// in; the room answers through the outbox. `Err`: the error to send instead.
+async fn forward(
+    in_room: &Option<InRoom>,
+    id: String,
+    make: impl FnOnce(String) -> RoomMsg,
+) -> Result<Flow, Message> {
+    let Some(r) = in_room else {
+        return Err(error(
+            Some(id),
+            ErrorCode::NotJoined,
+            "join or resume first",
+        ));
+    };
+    if !limits::COMMAND_ID_CHARS.contains(&id.chars().count()) {
+        let why = "a command id must be 1 to 64 characters";
+        return Err(error(Some(id), ErrorCode::Invalid, why));
+    }
+    tracing::trace!(role = ?r.role, "to the room");
+    if r.room.tx.send(make(id)).await.is_err() {
+        return Ok(Flow::Close(
+            close::TRY_AGAIN,
+            "the session is reloading; reconnect",
+        ));
+    }
+    Ok(Flow::Continue)
 }
 
 /// Joins or resumes through the registry, with the wrong-code throttle around it. On success

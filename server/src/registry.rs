@@ -145,22 +145,13 @@ mod tests {
     use crate::storage::{Backend, NewSession, StoredSession, Write};
     use std::sync::atomic::Ordering::Relaxed;
     use std::time::Duration;
-    use tafel_protocol::{CreateSession, Perspective, SessionCreated};
+    use tafel_protocol::{Perspective, SessionCreated};
 
     async fn setup_on(
         storage: Storage,
         cfg: RoomConfig,
     ) -> (Storage, Arc<Registry>, SessionCreated) {
-        let req = CreateSession {
-            title: "Test".into(),
-            problem: String::new(),
-            language: Default::default(),
-            anonymous_cards: false,
-            facilitator_name: None,
-        };
-        let created = crate::sessions::create(&storage, "http://t", req, 1)
-            .await
-            .unwrap();
+        let created = crate::sessions::for_test(&storage).await;
         let registry = Registry::new(storage.clone(), cfg, CancellationToken::new());
         (storage, registry, created)
     }

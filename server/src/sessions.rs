@@ -66,3 +66,16 @@ pub async fn create(
         "could not find a free session code; try again",
     ))
 }
+
+/// A session called "Test", created at time 1, for the room's and the registry's tests.
+#[cfg(test)]
+pub(crate) async fn for_test(storage: &Storage) -> SessionCreated {
+    let req = CreateSession {
+        title: "Test".into(),
+        problem: String::new(),
+        language: Default::default(),
+        anonymous_cards: false,
+        facilitator_name: None,
+    };
+    create(storage, "http://t", req, 1).await.unwrap()
+}

@@ -8,9 +8,7 @@ use crate::storage::Storage;
 use axum::extract::ws::Utf8Bytes;
 use std::sync::Arc;
 use std::time::Duration;
-use tafel_protocol::{
-    CardKind, Command, CreateSession, LimitMode, Perspective, ServerMessage, SessionCreated,
-};
+use tafel_protocol::{CardKind, Command, LimitMode, Perspective, ServerMessage, SessionCreated};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -44,16 +42,7 @@ impl Harness {
     }
 
     async fn start_on(storage: Storage, cfg: RoomConfig) -> Self {
-        let req = CreateSession {
-            title: "Test".into(),
-            problem: String::new(),
-            language: Default::default(),
-            anonymous_cards: false,
-            facilitator_name: None,
-        };
-        let session = crate::sessions::create(&storage, "http://t", req, 1)
-            .await
-            .unwrap();
+        let session = crate::sessions::for_test(&storage).await;
         let (tx, task) = Self::spawn(&storage, &session.code, &cfg);
         Self {
             storage,
