@@ -35,7 +35,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 mod floor;
+mod method;
 pub use floor::*;
+pub use method::*;
 
 /// The protocol version this crate describes. Clients send it in `join` and `resume`.
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -139,9 +141,15 @@ pub enum Command {
         text: String,
         /// What sort of card this is.
         kind: CardKind,
-        /// Optional: the card this one builds on.
+        /// Optional: the card this one builds on (a condition builds on its idea).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         builds_on: Option<CardId>,
+        /// Optional, for an `example`: where it comes from, up to 200 characters.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        source: Option<String>,
+        /// Optional, for a `lesson`: the experiment or phase it is about (none: the session).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lesson_of: Option<LessonOf>,
     },
     /// Person: change the text of one's own card (not while it is in an open round).
     EditCard {
@@ -309,6 +317,154 @@ pub enum Command {
         /// The report.
         report: ReportId,
     },
+    /// Facilitator: open a readiness check, phase 0's three questions (urgent? complex? willing
+    /// to work on it together?). One check is open at a time. Acked with `result.check`.
+    OpenCheck,
+    /// Person: answer the open readiness check: any of the three questions, and a comment. A
+    /// later answer replaces the earlier one. Answers are counted, never shown with a name.
+    AnswerCheck {
+        /// The check.
+        check: CheckId,
+        /// The answers (a question left out stays unanswered).
+        #[serde(flatten)]
+        answers: ReadinessAnswers,
+        /// A comment, up to 280 characters.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        comment: Option<String>,
+    },
+    /// Facilitator: record the group's conclusion (start, or not yet), which closes the check.
+    ConcludeCheck {
+        /// The check.
+        check: CheckId,
+        /// Start, or not yet.
+        conclusion: Conclusion,
+        /// A note, up to 280 characters.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+    /// Person: propose a party for the table: a group or role needed for the change or
+    /// affected by it. Listed at once when the facilitator proposes it. Acked with
+    /// `result.party`.
+    ProposeParty {
+        /// 1–80 characters.
+        name: String,
+        /// The perspective it speaks from.
+        perspective: Perspective,
+        /// Needed, affected or both.
+        stake: Stake,
+    },
+    /// Facilitator: change a party (only the fields given): list a proposed one, take one off,
+    /// correct it.
+    UpdateParty {
+        /// The party.
+        party: PartyId,
+        /// A new name.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        /// A new perspective.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        perspective: Option<Perspective>,
+        /// A new stake.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        stake: Option<Stake>,
+        /// A new status.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<PartyStatus>,
+    },
+    /// Facilitator: what the big screen shows besides the board (only the fields given).
+    SetDisplay {
+        /// Who is at the table.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        table: Option<bool>,
+        /// The success criteria.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        criteria: Option<bool>,
+    },
+    /// Person: propose a success criterion, plain or with a target and its unit (both or
+    /// neither). Acked with `result.criterion`.
+    ProposeCriterion {
+        /// 1–200 characters.
+        text: String,
+        /// A target, for a measurable criterion.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        target: Option<f64>,
+        /// The target's unit, 1–20 characters.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        unit: Option<String>,
+    },
+    /// Facilitator: ask the group whether it agrees to a proposed criterion (a consent round).
+    AskConsent {
+        /// The criterion.
+        criterion: CriterionId,
+    },
+    /// Person: agree to, or object to, a criterion the group is asked about. A later answer
+    /// replaces the earlier one. Counted, never shown with a name.
+    Consent {
+        /// The criterion.
+        criterion: CriterionId,
+        /// Agree (true) or object (false).
+        agree: bool,
+    },
+    /// Facilitator: decide a criterion: agreed, or dropped (this closes its consent round, if
+    /// one is open).
+    DecideCriterion {
+        /// The criterion.
+        criterion: CriterionId,
+        /// Agreed (true) or dropped (false).
+        agreed: bool,
+    },
+    /// Facilitator, in phase 5: how far an agreed criterion was met, with a note.
+    AssessCriterion {
+        /// The criterion.
+        criterion: CriterionId,
+        /// Met, partly or not met.
+        assessment: Assessment,
+        /// A note, up to 280 characters.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+    /// Facilitator, or the author of the idea it comes from: make an experiment. Acked with
+    /// `result.experiment`.
+    AddExperiment {
+        /// 1–120 characters.
+        title: String,
+        /// The idea card it comes from.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from_card: Option<CardId>,
+    },
+    /// Facilitator, the author of its idea, or an owner: change an experiment (only the
+    /// fields given).
+    UpdateExperiment {
+        /// The experiment.
+        experiment: ExperimentId,
+        /// The changes.
+        #[serde(flatten)]
+        change: ExperimentChange,
+    },
+    /// Facilitator: open a short reflection on a phase (default: the current one). One is
+    /// open at a time. Acked with `result.reflection`.
+    OpenReflection {
+        /// The phase it looks back on, 0–5.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        phase: Option<u8>,
+    },
+    /// Person: write one's reflection (what worked, what did not; at least one of them). A
+    /// later one replaces the earlier. Without a name when cards are anonymous.
+    Reflect {
+        /// The reflection round.
+        reflection: ReflectionId,
+        /// What worked, up to 280 characters.
+        #[serde(default)]
+        worked: String,
+        /// What did not, up to 280 characters.
+        #[serde(default)]
+        not_worked: String,
+    },
+    /// Facilitator: close a reflection.
+    CloseReflection {
+        /// The reflection round.
+        reflection: ReflectionId,
+    },
 }
 
 impl Command {
@@ -355,6 +511,22 @@ impl Command {
             Self::Flag { .. } => "flag",
             Self::ConfirmFlag { .. } => "confirm_flag",
             Self::DismissFlag { .. } => "dismiss_flag",
+            Self::OpenCheck => "open_check",
+            Self::AnswerCheck { .. } => "answer_check",
+            Self::ConcludeCheck { .. } => "conclude_check",
+            Self::ProposeParty { .. } => "propose_party",
+            Self::UpdateParty { .. } => "update_party",
+            Self::SetDisplay { .. } => "set_display",
+            Self::ProposeCriterion { .. } => "propose_criterion",
+            Self::AskConsent { .. } => "ask_consent",
+            Self::Consent { .. } => "consent",
+            Self::DecideCriterion { .. } => "decide_criterion",
+            Self::AssessCriterion { .. } => "assess_criterion",
+            Self::AddExperiment { .. } => "add_experiment",
+            Self::UpdateExperiment { .. } => "update_experiment",
+            Self::OpenReflection { .. } => "open_reflection",
+            Self::Reflect { .. } => "reflect",
+            Self::CloseReflection { .. } => "close_reflection",
         }
     }
 }
@@ -476,6 +648,21 @@ pub struct AckResult {
     /// The report `flag` made.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub report: Option<ReportId>,
+    /// The readiness check `open_check` opened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<CheckId>,
+    /// The party `propose_party` made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub party: Option<PartyId>,
+    /// The criterion `propose_criterion` made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub criterion: Option<CriterionId>,
+    /// The experiment `add_experiment` made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub experiment: Option<ExperimentId>,
+    /// The reflection `open_reflection` opened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reflection: Option<ReflectionId>,
 }
 
 impl AckResult {
@@ -549,6 +736,20 @@ pub enum ErrorCode {
     ReportClosed,
     /// You already have an open report about this person, or made too many reports lately.
     ReportLimit,
+    /// The readiness check does not exist.
+    UnknownCheck,
+    /// The party does not exist.
+    UnknownParty,
+    /// The criterion does not exist.
+    UnknownCriterion,
+    /// The experiment does not exist.
+    UnknownExperiment,
+    /// The reflection does not exist.
+    UnknownReflection,
+    /// The check, consent round or reflection takes no answers now (closed, or not asked).
+    Closed,
+    /// Another readiness check or reflection is still open.
+    AlreadyOpen,
     /// The server could not complete the command; nothing changed. Try again (the same id
     /// may be resent: refusals are not remembered).
     Internal,
@@ -597,6 +798,8 @@ pub enum CardKind {
     Question,
     /// An idea for a solution.
     Idea,
+    /// An existing solution or example from elsewhere (with where it comes from).
+    Example,
     /// A condition an idea needs.
     Condition,
     /// An experiment to try.
@@ -677,6 +880,26 @@ pub struct View {
     /// Reported violations (facilitator only; empty for other roles).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reports: Vec<ReportView>,
+    /// Readiness checks, in order of opening (counts only). Left out while there are none,
+    /// like the lists below.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<CheckView>,
+    /// Parties proposed for the table, in order of proposing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parties: Vec<PartyView>,
+    /// Who is at the table, per perspective, against the parties listed (left out while
+    /// nobody is listed or present).
+    #[serde(default, skip_serializing_if = "TableView::is_empty")]
+    pub table: TableView,
+    /// Success criteria, in order of proposing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub criteria: Vec<CriterionView>,
+    /// Experiments, in order of making.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub experiments: Vec<ExperimentView>,
+    /// Reflection rounds, in order of opening.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reflections: Vec<ReflectionView>,
 }
 
 /// What changed. An absent field of the patch means "nothing of this kind changed". Each entity
@@ -707,6 +930,24 @@ pub struct Patch {
     /// Reports that were made or decided (facilitator only).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reports: Vec<ReportView>,
+    /// Readiness checks opened, answered or concluded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<CheckView>,
+    /// Parties proposed or changed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parties: Vec<PartyView>,
+    /// Who is at the table, whole, if the parties or who is present changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<TableView>,
+    /// Criteria proposed or changed (consent counts included).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub criteria: Vec<CriterionView>,
+    /// Experiments made or changed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub experiments: Vec<ExperimentView>,
+    /// Reflection rounds opened, written in or closed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reflections: Vec<ReflectionView>,
 }
 
 impl Patch {
@@ -733,6 +974,14 @@ impl View {
             self.rules = r.clone();
         }
         upsert(&mut self.reports, &patch.reports, |r| &r.id);
+        upsert(&mut self.checks, &patch.checks, |c| &c.id);
+        upsert(&mut self.parties, &patch.parties, |p| &p.id);
+        if let Some(t) = &patch.table {
+            self.table = t.clone();
+        }
+        upsert(&mut self.criteria, &patch.criteria, |c| &c.id);
+        upsert(&mut self.experiments, &patch.experiments, |e| &e.id);
+        upsert(&mut self.reflections, &patch.reflections, |r| &r.id);
     }
 }
 
@@ -770,6 +1019,9 @@ pub struct SessionView {
     /// The link participants open to join (also encoded in the QR code at
     /// `/api/sessions/{code}/qr.svg`).
     pub join_url: String,
+    /// What the big screen shows besides the board.
+    #[serde(default)]
+    pub display: Display,
 }
 
 /// One person in the session.
@@ -817,6 +1069,12 @@ pub struct CardView {
     /// When its text last changed, if ever.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub edited_at: Option<Millis>,
+    /// For an `example`: where it comes from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// For a `lesson`: the experiment or phase it is about (absent: the session).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lesson_of: Option<LessonOf>,
 }
 
 /// One voting round.
@@ -876,6 +1134,15 @@ pub struct You {
     /// projector).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub floor: Option<YourFloor>,
+    /// Your answers to readiness checks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub readiness: Vec<YourAnswers>,
+    /// Your answers in consent rounds on criteria.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub consents: Vec<YourConsent>,
+    /// Your reflections.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reflections: Vec<YourReflection>,
 }
 
 /// Your votes in one round.
@@ -902,6 +1169,16 @@ pub struct YouPatch {
     /// Your floor and ground-rule data, whole, when any of it changed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub floor: Option<YourFloor>,
+    /// Your answers to the readiness checks where they changed: each replaces the entry of
+    /// `you.readiness` with the same check, or is added.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub readiness: Vec<YourAnswers>,
+    /// Your consent answers that changed (by criterion).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub consents: Vec<YourConsent>,
+    /// Your reflections that changed (by reflection round).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reflections: Vec<YourReflection>,
 }
 
 impl YouPatch {
@@ -919,6 +1196,9 @@ impl You {
         if let Some(f) = &patch.floor {
             self.floor = Some(f.clone());
         }
+        upsert(&mut self.readiness, &patch.readiness, |a| &a.check);
+        upsert(&mut self.consents, &patch.consents, |c| &c.criterion);
+        upsert(&mut self.reflections, &patch.reflections, |r| &r.reflection);
     }
 }
 
@@ -1002,7 +1282,9 @@ mod tests {
                 cmd: Command::AddCard {
                     text: "Meer tijd".into(),
                     kind: CardKind::Idea,
-                    builds_on: None
+                    builds_on: None,
+                    source: None,
+                    lesson_of: None,
                 }
             }
         );
@@ -1066,7 +1348,10 @@ mod tests {
                 .find_map(|kind| {
                     let raw = format!(
                         r#"{{"type":"{n}","text":"x","kind":"{kind}","card":"k1","into":"k2",
-                           "phase":1,"round":"r1","rule":"g1","agree":true,"report":"x1"}}"#
+                           "phase":1,"round":"r1","rule":"g1","agree":true,"report":"x1",
+                           "check":"q1","conclusion":"start","name":"x","perspective":"client",
+                           "stake":"both","criterion":"c1","agreed":true,"assessment":"met",
+                           "title":"x","experiment":"e1","reflection":"y1","party":"s1"}}"#
                     );
                     serde_json::from_str::<Command>(&raw).ok()
                 })
@@ -1088,6 +1373,8 @@ mod tests {
             merged_into: None,
             created_at: 1,
             edited_at: None,
+            source: None,
+            lesson_of: None,
         };
         let view_json = r#"{"session":{"code":"K","title":"T","problem":"","language":"nl",
             "anonymous_cards":false,"phase":1,"status":"open","created_at":1,"join_url":"u"},

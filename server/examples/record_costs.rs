@@ -40,6 +40,8 @@ fn main() {
             text: format!("kaart {i} met wat tekst"),
             kind: CardKind::Idea,
             builds_on: None,
+            source: None,
+            lesson_of: None,
         };
         let moment = Moment {
             now: i as i64,

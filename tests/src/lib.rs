@@ -635,6 +635,8 @@ pub fn idea(text: &str) -> Command {
         text: text.into(),
         kind: CardKind::Idea,
         builds_on: None,
+        source: None,
+        lesson_of: None,
     }
 }
 

@@ -110,6 +110,8 @@ async fn everyone_sees_the_card_life_cycle() -> anyhow::Result<()> {
             text: "Roosters een maand vooruit".into(),
             kind: CardKind::Condition,
             builds_on: Some(a.clone()),
+            source: None,
+            lesson_of: None,
         })
         .await?
         .card

@@ -5,7 +5,7 @@
 //! fan-out; it resumes and gets a fresh welcome. Presence is counted here, in memory only.
 
 use super::msg::{ConnId, ConnSink, Joined};
-use crate::session::{Changed, Part};
+use crate::session::Changed;
 use axum::extract::ws::Utf8Bytes;
 use std::collections::{HashMap, HashSet};
 use tafel_protocol::Role;
@@ -77,7 +77,7 @@ impl Fanout {
         if let Some(p) = joined.participant {
             self.online[p] += 1;
             if self.online[p] == 1 {
-                present(p, changed);
+                changed.presence(p);
             }
         }
     }
@@ -89,7 +89,7 @@ impl Fanout {
         {
             self.online[p] -= 1;
             if self.online[p] == 0 {
-                present(p, changed);
+                changed.presence(p);
             }
         }
     }
@@ -170,10 +170,4 @@ impl Fanout {
         }
         changed
     }
-}
-
-/// Who is present counts for the participants list, the round order and the balance.
-fn present(p: usize, changed: &mut Changed) {
-    changed.entity(Part::Participants, p);
-    changed.whole(Part::Floor);
 }

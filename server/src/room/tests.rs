@@ -183,6 +183,8 @@ fn card(text: &str) -> Command {
         text: text.into(),
         kind: CardKind::Idea,
         builds_on: None,
+        source: None,
+        lesson_of: None,
     }
 }
 

@@ -26,11 +26,23 @@ pub enum Part {
     Rules,
     /// Reported violations (the facilitator's only).
     Reports,
+    /// Readiness checks (counts only).
+    Checks,
+    /// Parties proposed for the table.
+    Parties,
+    /// Who is at the table: coverage per perspective (sent whole; it changes with presence).
+    Table,
+    /// Success criteria.
+    Criteria,
+    /// Experiments.
+    Experiments,
+    /// Reflection rounds.
+    Reflections,
 }
 
 impl Part {
     /// Every part, in the order a patch lists them.
-    pub const ALL: [Part; 7] = [
+    pub const ALL: [Part; 13] = [
         Part::Session,
         Part::Participants,
         Part::Cards,
@@ -38,6 +50,12 @@ impl Part {
         Part::Floor,
         Part::Rules,
         Part::Reports,
+        Part::Checks,
+        Part::Parties,
+        Part::Table,
+        Part::Criteria,
+        Part::Experiments,
+        Part::Reflections,
     ];
 }
 
@@ -50,6 +68,12 @@ pub struct YourChange {
     pub votes: BTreeSet<usize>,
     /// Their floor or ground-rule data.
     pub floor: bool,
+    /// Readiness checks they answered.
+    pub answers: BTreeSet<usize>,
+    /// Criteria they agreed or objected to.
+    pub consents: BTreeSet<usize>,
+    /// Reflection rounds they wrote in.
+    pub reflections: BTreeSet<usize>,
 }
 
 /// The marks of a batch.
@@ -97,6 +121,33 @@ impl Changed {
     /// A person's floor or ground-rule data changed.
     pub fn your_floor(&mut self, p: usize) {
         self.you.entry(p).or_default().floor = true;
+    }
+
+    /// A person answered a readiness check.
+    pub fn your_answers(&mut self, p: usize, check: usize) {
+        self.you.entry(p).or_default().answers.insert(check);
+    }
+
+    /// A person agreed or objected to a criterion.
+    pub fn your_consent(&mut self, p: usize, criterion: usize) {
+        self.you.entry(p).or_default().consents.insert(criterion);
+    }
+
+    /// A person wrote a reflection.
+    pub fn your_reflection(&mut self, p: usize, reflection: usize) {
+        self.you
+            .entry(p)
+            .or_default()
+            .reflections
+            .insert(reflection);
+    }
+
+    /// A person came or went: who is present counts for the participants list, the round
+    /// order, the balance and the table's coverage.
+    pub fn presence(&mut self, p: usize) {
+        self.entity(Part::Participants, p);
+        self.whole(Part::Floor);
+        self.whole(Part::Table);
     }
 
     /// The changed parts, each with its changed entities.

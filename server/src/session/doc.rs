@@ -10,8 +10,20 @@
 //! ├─ floor         map id → {t at p? k? n? o? ph? v?}        (append-only floor events, see below)
 //! ├─ rules         map id → {text status}
 //! ├─ agreements    map id → {voter agree version at}         (append-only; the latest per voter counts)
-//! └─ reports       map id → {rule about? note? by anonymous at status resolved_at? consequence?}
+//! ├─ reports       map id → {rule about? note? by anonymous at status resolved_at? consequence?}
+//! ├─ checks        map id → {opened_at closed_at? conclusion? note?}
+//! ├─ check_answers map id → {check voter urgent? complex? willing? comment? at}   (append-only)
+//! ├─ parties       map id → {name perspective stake status by at}
+//! ├─ criteria      map id → {text target? unit? status by at asked assessment? assessment_note?}
+//! ├─ consents      map id → {criterion voter agree at}       (append-only)
+//! ├─ experiments   map id → {title card? by prediction measure owners owner_party? start?
+//! │                           review? stop status outcome? observed decision? at updated_at}
+//! ├─ reflections   map id → {phase opened_at closed_at?}
+//! └─ entries       map id → {reflection by worked not_worked at}   (append-only)
 //! ```
+//!
+//! A card may also hold `source` (an example's origin) and `lesson_of` (`e3` or `phase:2`);
+//! the session map `display_table` and `display_criteria`.
 //!
 //! A floor event's `t` is `raise` (p, k = hand kind), `lower` (p), `pass` (p), `give` (p, k =
 //! turn kind, n = limit in ms, o = out of queue order, ph = phase), `end` (k = how), `pause`,
@@ -30,6 +42,7 @@
 
 use super::conduct::{Report, Rule, default_rules};
 use super::floor::Event;
+use super::method::{Check, Criterion, Entry, Experiment, Lesson, Party, Reflection};
 use super::state::{Card, Participant, Round, Session, SessionFields, id, parse_id};
 use automerge::hydrate::{Map, Value};
 use automerge::transaction::{CommitOptions, Transactable, Transaction};
@@ -220,6 +233,12 @@ pub fn put_card(
         tx.put(&obj, "builds_on", id('k', b))?;
     }
     tx.put(&obj, "created_at", c.created_at)?;
+    if let Some(source) = &c.source {
+        tx.put(&obj, "source", source.as_str())?;
+    }
+    if let Some(lesson) = c.lesson_of {
+        tx.put(&obj, "lesson_of", lesson_key(lesson))?;
+    }
     tx.put(&obj, "status", wire(&c.status))
 }
 
@@ -487,6 +506,103 @@ pub fn put_report_decision(
     Ok(())
 }
 
+// --- what a session produces ----------------------------------------------------------------
+
+/// A value written into a record; `None` removes the key (an optional field cleared).
+#[derive(Debug, Clone, Copy)]
+pub enum Field<'a> {
+    /// Text.
+    Text(&'a str),
+    /// A whole number.
+    Int(i64),
+    /// A number with a fraction.
+    Float(f64),
+    /// A yes or no.
+    Bool(bool),
+    /// No value.
+    None,
+}
+
+impl<'a> From<&'a str> for Field<'a> {
+    fn from(s: &'a str) -> Self {
+        Field::Text(s)
+    }
+}
+
+impl<'a, T: Into<Field<'a>>> From<Option<T>> for Field<'a> {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Field::None, Into::into)
+    }
+}
+
+impl From<i64> for Field<'_> {
+    fn from(n: i64) -> Self {
+        Field::Int(n)
+    }
+}
+
+impl From<bool> for Field<'_> {
+    fn from(b: bool) -> Self {
+        Field::Bool(b)
+    }
+}
+
+/// Writes fields of the record `key` in the top-level map `map` (a map added after the first
+/// version, created when missing): a new record when `new`, else the record as it is.
+pub fn put_fields(
+    tx: &mut Transaction<'_>,
+    map: &str,
+    key: &str,
+    new: bool,
+    fields: &[(&str, Field<'_>)],
+) -> Result<(), AutomergeError> {
+    let parent = late_map(tx, map)?;
+    let obj = if new {
+        tx.put_object(&parent, key, ObjType::Map)?
+    } else {
+        record_in(tx, &parent, key)?
+    };
+    for (name, value) in fields {
+        match *value {
+            Field::Text(s) => tx.put(&obj, *name, s)?,
+            Field::Int(n) => tx.put(&obj, *name, n)?,
+            Field::Float(x) => tx.put(&obj, *name, x)?,
+            Field::Bool(b) => tx.put(&obj, *name, b)?,
+            // Only an existing key can go; a new record simply lacks it.
+            Field::None if !new => tx.delete(&obj, *name).or(Ok::<(), AutomergeError>(()))?,
+            Field::None => {}
+        }
+    }
+    Ok(())
+}
+
+/// Records what the big screen shows.
+pub fn put_display(
+    tx: &mut Transaction<'_>,
+    o: &Objs,
+    display: &tafel_protocol::Display,
+) -> Result<(), AutomergeError> {
+    tx.put(&o.session, "display_table", display.table)?;
+    tx.put(&o.session, "display_criteria", display.criteria)
+}
+
+/// How a lesson's link is stored: `e3`, or `phase:2`.
+pub fn lesson_key(lesson: Lesson) -> String {
+    match lesson {
+        Lesson::Experiment(e) => id('e', e),
+        Lesson::Phase(p) => format!("phase:{p}"),
+    }
+}
+
+/// The ids of several participants, as one text: `p2,p5`.
+pub fn ids_text(prefix: char, indexes: &[usize]) -> String {
+    indexes
+        .iter()
+        .map(|i| id(prefix, *i))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 // --- reading back --------------------------------------------------------------------------
 
 fn scalar<'a>(m: &'a Map, key: &str) -> Result<&'a ScalarValue, DocError> {
@@ -519,6 +635,29 @@ fn opt_text(m: &Map, key: &str) -> Result<Option<String>, DocError> {
     } else {
         text(m, key).map(Some)
     }
+}
+fn opt_float(m: &Map, key: &str) -> Result<Option<f64>, DocError> {
+    match m.get(key) {
+        None => Ok(None),
+        Some(_) => match scalar(m, key)? {
+            ScalarValue::F64(x) => Ok(Some(*x)),
+            ScalarValue::Int(n) => Ok(Some(*n as f64)),
+            _ => Err(bad(key, "not a number")),
+        },
+    }
+}
+fn opt_wire<T: serde::de::DeserializeOwned>(m: &Map, key: &str) -> Result<Option<T>, DocError> {
+    match m.get(key) {
+        None => Ok(None),
+        Some(_) => from_wire(m, key).map(Some),
+    }
+}
+fn id_list(m: &Map, key: &str, prefix: char) -> Result<Vec<usize>, DocError> {
+    text(m, key)?
+        .split(',')
+        .filter(|x| !x.is_empty())
+        .map(|x| parse_id(prefix, x).ok_or_else(|| bad(key, format!("{x:?} is not an id"))))
+        .collect()
 }
 fn boolean(m: &Map, key: &str) -> Result<bool, DocError> {
     scalar(m, key)?
@@ -608,14 +747,20 @@ pub fn hydrate(doc: &Automerge, key: [u8; 32]) -> Result<Session, DocError> {
             edited_at: opt_int(c, "edited_at")?,
             status: from_wire(c, "status")?,
             merged_into: ref_id(c, "merged_into", 'k')?,
+            source: opt_text(c, "source")?,
+            lesson_of: match opt_text(c, "lesson_of")? {
+                None => None,
+                Some(v) => Some(match v.strip_prefix("phase:") {
+                    Some(p) => Lesson::Phase(p.parse().map_err(|_| bad("lesson_of", &v))?),
+                    None => {
+                        Lesson::Experiment(parse_id('e', &v).ok_or_else(|| bad("lesson_of", &v))?)
+                    }
+                }),
+            },
         });
     }
     for r in records(child(&root, "rounds")?, 'r')? {
-        let cards = text(r, "cards")?
-            .split(',')
-            .filter(|c| !c.is_empty())
-            .map(|c| parse_id('k', c).ok_or_else(|| bad("cards", format!("{c:?} is not an id"))))
-            .collect::<Result<Vec<_>, _>>()?;
+        let cards = id_list(r, "cards", 'k')?;
         session.rounds.push(Round {
             phase: small(r, "phase")?,
             budget: small(r, "budget")?,
@@ -711,7 +856,142 @@ pub fn hydrate(doc: &Automerge, key: [u8; 32]) -> Result<Session, DocError> {
         };
         session.floor.apply(&event, at);
     }
+    session.method.display = tafel_protocol::Display {
+        table: s.get("display_table").is_some() && boolean(s, "display_table")?,
+        criteria: s.get("display_criteria").is_some() && boolean(s, "display_criteria")?,
+    };
+    hydrate_method(&mut session, &late)?;
     Ok(session)
+}
+
+/// Reads readiness checks, parties, criteria, experiments and reflections.
+fn hydrate_method<'a>(
+    session: &mut Session,
+    late: &impl Fn(&str) -> Result<&'a Map, DocError>,
+) -> Result<(), DocError> {
+    let person = |session: &Session, key: &str, m: &Map, what| {
+        let pseudonym = text(m, key)?;
+        session
+            .by_pseudonym
+            .get(&pseudonym)
+            .copied()
+            .ok_or(DocError::Dangling(what))
+    };
+    for c in records(late("checks")?, 'q')? {
+        session.method.checks.push(Check {
+            opened_at: int(c, "opened_at")?,
+            closed_at: opt_int(c, "closed_at")?,
+            conclusion: opt_wire(c, "conclusion")?,
+            note: opt_text(c, "note")?,
+            answers: Default::default(),
+        });
+    }
+    let answers = records(late("check_answers")?, 'a')?;
+    session.method.check_answers = answers.len() as u64;
+    for a in answers {
+        let voter = person(session, "voter", a, "a readiness answer's voter")?;
+        let check = required_id(a, "check", 'q')?;
+        let given = tafel_protocol::ReadinessAnswers {
+            urgent: opt_wire(a, "urgent")?,
+            complex: opt_wire(a, "complex")?,
+            willing: opt_wire(a, "willing")?,
+        };
+        let comment = opt_text(a, "comment")?;
+        session
+            .method
+            .checks
+            .get_mut(check)
+            .ok_or(DocError::Dangling("a readiness answer's check"))?
+            .answers
+            .insert(voter, (given, comment));
+    }
+    for p in records(late("parties")?, 's')? {
+        let by = person(session, "by", p, "a party's proposer")?;
+        session.method.parties.push(Party {
+            name: text(p, "name")?,
+            perspective: from_wire(p, "perspective")?,
+            stake: from_wire(p, "stake")?,
+            status: from_wire(p, "status")?,
+            by,
+            at: int(p, "at")?,
+        });
+    }
+    for c in records(late("criteria")?, 'c')? {
+        let by = person(session, "by", c, "a criterion's proposer")?;
+        session.method.criteria.push(Criterion {
+            text: text(c, "text")?,
+            target: opt_float(c, "target")?,
+            unit: opt_text(c, "unit")?,
+            status: from_wire(c, "status")?,
+            by,
+            at: int(c, "at")?,
+            asked: boolean(c, "asked")?,
+            consents: Default::default(),
+            assessment: opt_wire(c, "assessment")?,
+            assessment_note: opt_text(c, "assessment_note")?,
+        });
+    }
+    let consents = records(late("consents")?, 'a')?;
+    session.method.consent_records = consents.len() as u64;
+    for a in consents {
+        let voter = person(session, "voter", a, "a consent's voter")?;
+        let criterion = required_id(a, "criterion", 'c')?;
+        let agree = boolean(a, "agree")?;
+        session
+            .method
+            .criteria
+            .get_mut(criterion)
+            .ok_or(DocError::Dangling("a consent's criterion"))?
+            .consents
+            .insert(voter, agree);
+    }
+    for e in records(late("experiments")?, 'e')? {
+        let by = person(session, "by", e, "an experiment's maker")?;
+        session.method.experiments.push(Experiment {
+            title: text(e, "title")?,
+            from_card: ref_id(e, "card", 'k')?,
+            by,
+            prediction: text(e, "prediction")?,
+            measure: text(e, "measure")?,
+            owners: id_list(e, "owners", 'p')?,
+            owner_party: opt_text(e, "owner_party")?,
+            start: opt_text(e, "start")?,
+            review: opt_text(e, "review")?,
+            stop_criterion: text(e, "stop")?,
+            status: from_wire(e, "status")?,
+            outcome: opt_wire(e, "outcome")?,
+            observed: text(e, "observed")?,
+            decision: opt_wire(e, "decision")?,
+            created_at: int(e, "at")?,
+            updated_at: int(e, "updated_at")?,
+        });
+    }
+    for r in records(late("reflections")?, 'y')? {
+        session.method.reflections.push(Reflection {
+            phase: small(r, "phase")?,
+            opened_at: int(r, "opened_at")?,
+            closed_at: opt_int(r, "closed_at")?,
+            entries: Default::default(),
+        });
+    }
+    let entries = records(late("entries")?, 'a')?;
+    session.method.entry_records = entries.len() as u64;
+    for a in entries {
+        let by = person(session, "by", a, "a reflection's writer")?;
+        let reflection = required_id(a, "reflection", 'y')?;
+        let entry = Entry {
+            worked: text(a, "worked")?,
+            not_worked: text(a, "not_worked")?,
+        };
+        session
+            .method
+            .reflections
+            .get_mut(reflection)
+            .ok_or(DocError::Dangling("a reflection's round"))?
+            .entries
+            .insert(by, entry);
+    }
+    Ok(())
 }
 
 /// Loads a stored document: its snapshot and the changes stored after it (concatenated).

@@ -11,6 +11,8 @@
 //! - [`doc`] — the document's shape, writing records, and `hydrate` (document → state).
 //! - [`floor`] — the floor folded from its events: hands, turns, the queue, the balance.
 //! - [`conduct`] — ground rules and reported violations.
+//! - [`method`] — what a session produces: readiness, the table, criteria, experiments,
+//!   reflections.
 //! - [`cmd`] — one file per command: who may give it, the rules, its change.
 //!
 //! **Invariant:** nothing in here uses an async runtime, the web framework, storage or metrics (a test checks the
@@ -22,6 +24,7 @@ pub mod conduct;
 pub mod doc;
 pub mod floor;
 pub mod ids;
+pub mod method;
 pub mod record;
 pub mod state;
 pub mod views;

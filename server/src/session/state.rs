@@ -6,6 +6,7 @@
 
 use super::conduct::{Report, Rule};
 use super::floor::{Floor, People};
+use super::method::{Lesson, Method};
 use std::collections::{BTreeMap, HashMap};
 use tafel_protocol::{CardKind, CardStatus, Language, Millis, Perspective, Role, SessionStatus};
 
@@ -88,6 +89,10 @@ pub struct Card {
     pub status: CardStatus,
     /// For merged cards: the card it was folded into.
     pub merged_into: Option<usize>,
+    /// For an example: where it comes from.
+    pub source: Option<String>,
+    /// For a lesson: what it is about.
+    pub lesson_of: Option<Lesson>,
 }
 
 /// A voting round with its tallies.
@@ -188,6 +193,8 @@ pub struct Session {
     pub reports: Vec<Report>,
     /// Until when a person's hand waits, after confirmed violations (derived from reports).
     pub holds: HashMap<usize, Millis>,
+    /// Readiness, the table, criteria, experiments and reflections.
+    pub method: Method,
 }
 
 pub use super::ids::{id, parse_id};
@@ -212,6 +219,7 @@ impl Session {
             agreement_records: 0,
             reports: Vec::new(),
             holds: HashMap::new(),
+            method: Method::default(),
         }
     }
 

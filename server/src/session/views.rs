@@ -6,8 +6,14 @@
 use super::changes::{Changed, Part, YourChange};
 use super::conduct::Report;
 use super::floor::{self, People};
+use super::method::Lesson;
 use super::state::{Moment, Session, id};
 use std::collections::BTreeMap;
+use tafel_protocol::{
+    Answer, AnswerCounts, CheckView, ConsentCounts, Coverage, CriterionView, ExperimentView,
+    LessonOf, PartyStatus, PartyView, ReadinessAnswers, ReflectionEntry, ReflectionView, Stage,
+    Stake, TableView, YourAnswers, YourConsent, YourReflection,
+};
 use tafel_protocol::{
     Balance, CardStatus, CardTotal, CardView, FloorView, Millis, ParticipantView, Patch,
     PersonFloor, Perspective, PerspectiveFloor, QueueEntry, QueueReason, ReportStatus, ReportView,
@@ -212,6 +218,7 @@ impl Session {
             status: f.status,
             created_at: f.created_at,
             join_url: format!("{public_url}/j/{}", f.code),
+            display: self.method.display,
         }
     }
 
@@ -247,6 +254,11 @@ impl Session {
             merged_into: c.merged_into.map(|m| id('k', m)),
             created_at: c.created_at,
             edited_at: c.edited_at,
+            source: c.source.clone(),
+            lesson_of: c.lesson_of.map(|l| match l {
+                Lesson::Experiment(e) => LessonOf::Experiment(id('e', e)),
+                Lesson::Phase(p) => LessonOf::Phase(p),
+            }),
         }
     }
 
@@ -295,17 +307,28 @@ impl Session {
             floor: p.floor.expect("the whole view has the floor"),
             rules: p.rules.expect("the whole view has the rules"),
             reports: p.reports,
+            checks: p.checks,
+            parties: p.parties,
+            table: p.table.unwrap_or_default(),
+            criteria: p.criteria,
+            experiments: p.experiments,
+            reflections: p.reflections,
         }
     }
 
     /// How many entities a part has (none for a part sent whole).
     fn len(&self, part: Part) -> usize {
         match part {
-            Part::Session | Part::Floor | Part::Rules => 0,
+            Part::Session | Part::Floor | Part::Rules | Part::Table => 0,
             Part::Participants => self.participants.len(),
             Part::Cards => self.cards.len(),
             Part::Rounds => self.rounds.len(),
             Part::Reports => self.reports.len(),
+            Part::Checks => self.method.checks.len(),
+            Part::Parties => self.method.parties.len(),
+            Part::Criteria => self.method.criteria.len(),
+            Part::Experiments => self.method.experiments.len(),
+            Part::Reflections => self.method.reflections.len(),
         }
     }
 
@@ -331,6 +354,16 @@ impl Session {
                     patch.reports = ids.map(|x| self.report_view(x)).collect();
                 }
                 Part::Reports => {}
+                Part::Checks => patch.checks = ids.map(|q| self.check_view(q, role)).collect(),
+                Part::Parties => patch.parties = ids.map(|s| self.party_view(s)).collect(),
+                Part::Table => patch.table = Some(self.table_view(at)),
+                Part::Criteria => patch.criteria = ids.map(|c| self.criterion_view(c)).collect(),
+                Part::Experiments => {
+                    patch.experiments = ids.map(|e| self.experiment_view(e)).collect();
+                }
+                Part::Reflections => {
+                    patch.reflections = ids.map(|y| self.reflection_view(y)).collect();
+                }
             }
         }
         patch
@@ -346,6 +379,224 @@ impl Session {
                 .map(|r| self.your_votes(*r, me))
                 .collect(),
             floor: change.floor.then(|| self.your_floor(me)),
+            readiness: change
+                .answers
+                .iter()
+                .filter_map(|q| self.your_answers(*q, me))
+                .collect(),
+            consents: change
+                .consents
+                .iter()
+                .filter_map(|c| self.your_consent(*c, me))
+                .collect(),
+            reflections: change
+                .reflections
+                .iter()
+                .filter_map(|y| self.your_reflection(*y, me))
+                .collect(),
+        }
+    }
+
+    /// One person's answers to one readiness check, if they gave any.
+    fn your_answers(&self, check: usize, me: usize) -> Option<YourAnswers> {
+        let (answers, comment) = self.method.checks[check].answers.get(&me)?;
+        Some(YourAnswers {
+            check: id('q', check),
+            answers: *answers,
+            comment: comment.clone(),
+        })
+    }
+
+    /// One person's answer about one criterion, if they gave one.
+    fn your_consent(&self, criterion: usize, me: usize) -> Option<YourConsent> {
+        let agree = *self.method.criteria[criterion].consents.get(&me)?;
+        Some(YourConsent {
+            criterion: id('c', criterion),
+            agree,
+        })
+    }
+
+    /// One person's reflection in one round, if they wrote one.
+    fn your_reflection(&self, reflection: usize, me: usize) -> Option<YourReflection> {
+        let e = self.method.reflections[reflection].entries.get(&me)?;
+        Some(YourReflection {
+            reflection: id('y', reflection),
+            entry: ReflectionEntry {
+                worked: e.worked.clone(),
+                not_worked: e.not_worked.clone(),
+                by: Some(id('p', me)),
+            },
+        })
+    }
+
+    /// A readiness check: counts for everyone; the comments, without names and in
+    /// alphabetical order, for the facilitator.
+    pub fn check_view(&self, index: usize, role: Role) -> CheckView {
+        let c = &self.method.checks[index];
+        let count = |pick: fn(&ReadinessAnswers) -> Option<Answer>| {
+            let mut counts = AnswerCounts::default();
+            for (answers, _) in c.answers.values() {
+                match pick(answers) {
+                    Some(Answer::Yes) => counts.yes += 1,
+                    Some(Answer::NotSure) => counts.not_sure += 1,
+                    Some(Answer::No) => counts.no += 1,
+                    None => {}
+                }
+            }
+            counts
+        };
+        let mut comments: Vec<String> = if role == Role::Facilitator {
+            c.answers.values().filter_map(|(_, c)| c.clone()).collect()
+        } else {
+            Vec::new()
+        };
+        comments.sort();
+        CheckView {
+            id: id('q', index),
+            stage: if c.is_open() {
+                Stage::Open
+            } else {
+                Stage::Closed
+            },
+            opened_at: c.opened_at,
+            closed_at: c.closed_at,
+            answered: c
+                .answers
+                .values()
+                .filter(|(a, _)| *a != ReadinessAnswers::default())
+                .count() as u32,
+            urgent: count(|a| a.urgent),
+            complex: count(|a| a.complex),
+            willing: count(|a| a.willing),
+            comments,
+            conclusion: c.conclusion,
+            note: c.note.clone(),
+        }
+    }
+
+    /// A party, as everyone sees it.
+    pub fn party_view(&self, index: usize) -> PartyView {
+        let p = &self.method.parties[index];
+        PartyView {
+            id: id('s', index),
+            name: p.name.clone(),
+            perspective: p.perspective,
+            stake: p.stake,
+            status: p.status,
+            at: p.at,
+        }
+    }
+
+    /// Who is at the table now: per perspective, the participants connected against the
+    /// listed parties, and the needed or affected perspectives nobody present speaks for.
+    pub fn table_view(&self, at: &Moment<'_>) -> TableView {
+        fn row(
+            rows: &mut BTreeMap<Perspective, Coverage>,
+            perspective: Perspective,
+        ) -> &mut Coverage {
+            rows.entry(perspective).or_insert(Coverage {
+                perspective,
+                present: 0,
+                parties: 0,
+                needed: false,
+                affected: false,
+            })
+        }
+        let mut rows = BTreeMap::new();
+        for (i, p) in self.participants.iter().enumerate() {
+            if p.role == Role::Participant && at.is_online(i) {
+                row(&mut rows, p.perspective).present += 1;
+            }
+        }
+        for party in &self.method.parties {
+            if party.status == PartyStatus::Listed {
+                let r = row(&mut rows, party.perspective);
+                r.parties += 1;
+                r.needed |= matches!(party.stake, Stake::Needed | Stake::Both);
+                r.affected |= matches!(party.stake, Stake::Affected | Stake::Both);
+            }
+        }
+        let missing = rows
+            .values()
+            .filter(|r| (r.needed || r.affected) && r.present == 0)
+            .map(|r| r.perspective)
+            .collect();
+        TableView {
+            coverage: rows.into_values().collect(),
+            missing,
+        }
+    }
+
+    /// A criterion, as everyone sees it: consent counts, never who gave them.
+    pub fn criterion_view(&self, index: usize) -> CriterionView {
+        let c = &self.method.criteria[index];
+        CriterionView {
+            id: id('c', index),
+            text: c.text.clone(),
+            target: c.target,
+            unit: c.unit.clone(),
+            status: c.status,
+            at: c.at,
+            consent: c.asked.then(|| ConsentCounts {
+                agree: c.consents.values().filter(|a| **a).count() as u32,
+                object: c.consents.values().filter(|a| !**a).count() as u32,
+            }),
+            assessment: c.assessment,
+            assessment_note: c.assessment_note.clone(),
+        }
+    }
+
+    /// An experiment, as everyone sees it.
+    pub fn experiment_view(&self, index: usize) -> ExperimentView {
+        let e = &self.method.experiments[index];
+        ExperimentView {
+            id: id('e', index),
+            title: e.title.clone(),
+            from_card: e.from_card.map(|k| id('k', k)),
+            prediction: e.prediction.clone(),
+            measure: e.measure.clone(),
+            owners: e.owners.iter().map(|p| id('p', *p)).collect(),
+            owner_party: e.owner_party.clone(),
+            start: e.start.clone(),
+            review: e.review.clone(),
+            stop_criterion: e.stop_criterion.clone(),
+            status: e.status,
+            outcome: e.outcome,
+            observed: e.observed.clone(),
+            decision: e.decision,
+            created_at: e.created_at,
+            updated_at: e.updated_at,
+        }
+    }
+
+    /// A reflection round, as everyone sees it: with names, or, when the session's cards are
+    /// anonymous, without, in alphabetical order (not the order they were written in).
+    pub fn reflection_view(&self, index: usize) -> ReflectionView {
+        let r = &self.method.reflections[index];
+        let anonymous = self.fields.anonymous_cards;
+        let mut entries: Vec<ReflectionEntry> = r
+            .entries
+            .iter()
+            .map(|(p, e)| ReflectionEntry {
+                worked: e.worked.clone(),
+                not_worked: e.not_worked.clone(),
+                by: (!anonymous).then(|| id('p', *p)),
+            })
+            .collect();
+        if anonymous {
+            entries.sort_by(|a, b| (&a.worked, &a.not_worked).cmp(&(&b.worked, &b.not_worked)));
+        }
+        ReflectionView {
+            id: id('y', index),
+            phase: r.phase,
+            stage: if r.is_open() {
+                Stage::Open
+            } else {
+                Stage::Closed
+            },
+            opened_at: r.opened_at,
+            closed_at: r.closed_at,
+            entries,
         }
     }
 
@@ -372,6 +623,9 @@ impl Session {
                 cards: Vec::new(),
                 votes: Vec::new(),
                 floor: None,
+                readiness: Vec::new(),
+                consents: Vec::new(),
+                reflections: Vec::new(),
             };
         };
         You {
@@ -383,6 +637,15 @@ impl Session {
                 .map(|r| self.your_votes(r, me))
                 .collect(),
             floor: Some(self.your_floor(me)),
+            readiness: (0..self.method.checks.len())
+                .filter_map(|q| self.your_answers(q, me))
+                .collect(),
+            consents: (0..self.method.criteria.len())
+                .filter_map(|c| self.your_consent(c, me))
+                .collect(),
+            reflections: (0..self.method.reflections.len())
+                .filter_map(|y| self.your_reflection(y, me))
+                .collect(),
         }
     }
 }

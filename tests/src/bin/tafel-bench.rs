@@ -173,6 +173,8 @@ async fn typical_session(server: &Server, code: &str, fac_token: &str) -> Result
                 text: format!("Idee {k}: wat we morgen anders willen doen op de afdeling"),
                 kind: CardKind::Idea,
                 builds_on: None,
+                source: None,
+                lesson_of: None,
             })
             .collect();
         pipelined(ws, "c", cmds)
@@ -280,6 +282,8 @@ async fn add_cards(ws: Ws, phone: usize, n: usize, window: usize) -> Result<Vec<
                 text: format!("kaart {next} van telefoon {phone}"),
                 kind: CardKind::Idea,
                 builds_on: None,
+                source: None,
+                lesson_of: None,
             };
             write
                 .feed(Message::text(serde_json::to_string(&ClientMessage::Cmd {

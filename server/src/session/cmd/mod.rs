@@ -6,12 +6,17 @@
 mod add_card;
 mod card_status;
 mod conduct;
+mod criteria;
 mod edit_card;
+mod experiments;
 pub mod floor;
 mod merge_cards;
+mod readiness;
+mod reflections;
 mod rounds;
 mod session_status;
 mod set_phase;
+mod table;
 mod vote;
 
 use super::changes::Changed;
@@ -94,7 +99,16 @@ pub fn apply(cx: &mut Ctx<'_, '_>, actor: Actor, cmd: &Command) -> Outcome {
             text,
             kind,
             builds_on,
-        } => add_card::apply(cx, actor, text, *kind, builds_on.as_deref()),
+            source,
+            lesson_of,
+        } => {
+            let extras = add_card::Extras {
+                builds_on: builds_on.as_deref(),
+                source: source.as_deref(),
+                lesson_of: lesson_of.as_ref(),
+            };
+            add_card::apply(cx, actor, text, *kind, extras)
+        }
         Command::EditCard { card, text } => edit_card::edit(cx, actor, card, text),
         Command::WithdrawCard { card } => edit_card::withdraw(cx, actor, card),
         Command::HideCard { card } => card_status::hide(cx, actor, card),
@@ -147,6 +161,64 @@ pub fn apply(cx: &mut Ctx<'_, '_>, actor: Actor, cmd: &Command) -> Outcome {
             consequence,
         } => conduct::decide(cx, actor, report, true, *consequence),
         Command::DismissFlag { report } => conduct::decide(cx, actor, report, false, None),
+        Command::OpenCheck => readiness::open(cx, actor),
+        Command::AnswerCheck {
+            check,
+            answers,
+            comment,
+        } => readiness::answer(cx, actor, check, *answers, comment.as_deref()),
+        Command::ConcludeCheck {
+            check,
+            conclusion,
+            note,
+        } => readiness::conclude(cx, actor, check, *conclusion, note.as_deref()),
+        Command::ProposeParty {
+            name,
+            perspective,
+            stake,
+        } => table::propose(cx, actor, name, *perspective, *stake),
+        Command::UpdateParty {
+            party,
+            name,
+            perspective,
+            stake,
+            status,
+        } => {
+            let change = table::PartyChange {
+                name: name.as_deref(),
+                perspective: *perspective,
+                stake: *stake,
+                status: *status,
+            };
+            table::update(cx, actor, party, change)
+        }
+        Command::SetDisplay { table, criteria } => table::display(cx, actor, *table, *criteria),
+        Command::ProposeCriterion { text, target, unit } => {
+            criteria::propose(cx, actor, text, *target, unit.as_deref())
+        }
+        Command::AskConsent { criterion } => criteria::ask(cx, actor, criterion),
+        Command::Consent { criterion, agree } => criteria::consent(cx, actor, criterion, *agree),
+        Command::DecideCriterion { criterion, agreed } => {
+            criteria::decide(cx, actor, criterion, *agreed)
+        }
+        Command::AssessCriterion {
+            criterion,
+            assessment,
+            note,
+        } => criteria::assess(cx, actor, criterion, *assessment, note.as_deref()),
+        Command::AddExperiment { title, from_card } => {
+            experiments::add(cx, actor, title, from_card.as_deref())
+        }
+        Command::UpdateExperiment { experiment, change } => {
+            experiments::update(cx, actor, experiment, change)
+        }
+        Command::OpenReflection { phase } => reflections::open(cx, actor, *phase),
+        Command::Reflect {
+            reflection,
+            worked,
+            not_worked,
+        } => reflections::reflect(cx, actor, reflection, worked, not_worked),
+        Command::CloseReflection { reflection } => reflections::close(cx, actor, reflection),
     }
 }
 
@@ -169,6 +241,31 @@ fn person(actor: Actor) -> Result<usize, Refusal> {
     match (actor.role, actor.participant) {
         (Role::Participant | Role::Facilitator, Some(p)) => Ok(p),
         _ => Err(refuse(ErrorCode::Forbidden, "the projector is read-only")),
+    }
+}
+
+/// A participant (not the facilitator, not the projector): the group answers; the facilitator
+/// records the conclusion. Returns their index.
+fn member(actor: Actor) -> Result<usize, Refusal> {
+    match (actor.role, actor.participant) {
+        (Role::Participant, Some(p)) => Ok(p),
+        (Role::Facilitator, _) => Err(refuse(
+            ErrorCode::Forbidden,
+            "the group answers this; the facilitator records what the group decides",
+        )),
+        _ => Err(refuse(ErrorCode::Forbidden, "the projector is read-only")),
+    }
+}
+
+/// Trims an optional note and checks its length; an empty note is none.
+fn note_of(
+    note: Option<&str>,
+    limits: std::ops::RangeInclusive<usize>,
+    what: &str,
+) -> Result<Option<String>, Refusal> {
+    match note {
+        Some(n) => Ok(Some(text_of(n, limits, what)?).filter(|n| !n.is_empty())),
+        None => Ok(None),
     }
 }
 

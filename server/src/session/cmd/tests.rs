@@ -199,6 +199,8 @@ impl Room {
                 text: text.into(),
                 kind: CardKind::Idea,
                 builds_on: None,
+                source: None,
+                lesson_of: None,
             },
         )
         .card
@@ -253,7 +255,9 @@ fn the_projector_cannot_add_or_vote() {
             C::AddCard {
                 text: "x".into(),
                 kind: CardKind::Note,
-                builds_on: None
+                builds_on: None,
+                source: None,
+                lesson_of: None,
             }
         ),
         ErrorCode::Forbidden
@@ -387,6 +391,8 @@ fn text_lengths_are_counted_in_characters_after_trimming() {
         text,
         kind: CardKind::Problem,
         builds_on: None,
+        source: None,
+        lesson_of: None,
     };
     assert_eq!(
         r.refused(participant(1), add("   ".into())),
@@ -704,7 +710,9 @@ fn an_ended_session_refuses_everything_and_closes_its_round() {
             C::AddCard {
                 text: "laat".into(),
                 kind: CardKind::Idea,
-                builds_on: None
+                builds_on: None,
+                source: None,
+                lesson_of: None,
             }
         ),
         ErrorCode::SessionEnded
@@ -770,6 +778,8 @@ fn hydrating_the_saved_document_gives_the_same_state() {
                     text: "C".into(),
                     kind: CardKind::Condition,
                     builds_on: Some(a.clone()),
+                    source: None,
+                    lesson_of: None,
                 },
             )
             .card

@@ -214,6 +214,8 @@ pub async fn setup_room(server: &Server, index: usize) -> Result<(RoomInfo, Ws)>
             text: format!("Startkaart {i}"),
             kind: CardKind::Idea,
             builds_on: None,
+            source: None,
+            lesson_of: None,
         };
         cards.push(
             command(&mut fac, &format!("f{i}"), cmd)

@@ -442,6 +442,8 @@ impl Phone {
                 text: text.clone(),
                 kind: CardKind::Idea,
                 builds_on: None,
+                source: None,
+                lesson_of: None,
             };
             (cmd, What::Card(text))
         } else if roll < cards + vote {

@@ -16,7 +16,9 @@ use proptest::prelude::*;
 use proptest::sample::select;
 use std::ops::RangeInclusive;
 use tafel_protocol::{
-    Consequence, FloorSettingsChange, HandKind, LimitMode, QueueOrder, floor_limits, limits,
+    Answer, Assessment, Conclusion, Consequence, Decision, ExperimentChange, ExperimentStatus,
+    FloorSettingsChange, HandKind, LessonOf, LimitMode, Outcome, PartyStatus, QueueOrder,
+    ReadinessAnswers, Stake, floor_limits, limits,
 };
 use tafel_protocol::{View, You};
 
@@ -48,7 +50,7 @@ pub(crate) fn id(prefix: char, max: usize) -> BoxedStrategy<String> {
     prop_oneof![
         // The first few exist most often.
         8 => prop_oneof![Just(1), 1..=max].prop_map(move |n| format!("{prefix}{n}")),
-        1 => (select(&['p', 'k', 'r', 'g', 'x', 't', 'v', 'a', 'f', 'K', 'P'][..]), 0..=4usize)
+        1 => (select(&['p', 'k', 'r', 'g', 'x', 't', 'v', 'a', 'f', 'q', 's', 'c', 'e', 'y', 'K', 'P'][..]), 0..=4usize)
             .prop_map(|(c, n)| format!("{c}{n}")),
         2 => select(NEAR_IDS).prop_map(move |s| s.replace('#', &prefix.to_string())),
         1 => ".{0,30}",
@@ -115,6 +117,7 @@ fn card_kind() -> impl Strategy<Value = CardKind> {
             CardKind::Problem,
             CardKind::Question,
             CardKind::Idea,
+            CardKind::Example,
             CardKind::Condition,
             CardKind::Experiment,
             CardKind::Lesson,
@@ -214,8 +217,34 @@ fn flag() -> impl Strategy<Value = C> {
 /// What a person (participant or facilitator) may do: cards, votes, hands, rules.
 fn person_command() -> BoxedStrategy<C> {
     prop_oneof![
-        8 => (text(), card_kind(), prop::option::weighted(0.2, id('k', 5)))
-            .prop_map(|(text, kind, builds_on)| C::AddCard { text, kind, builds_on }),
+        8 => (
+            text(),
+            card_kind(),
+            prop::option::weighted(0.2, id('k', 5)),
+            prop::option::weighted(0.1, text()),
+            prop::option::weighted(0.1, lesson_of()),
+        )
+            .prop_map(|(text, kind, builds_on, source, lesson_of)| C::AddCard {
+                text,
+                kind,
+                builds_on,
+                source,
+                lesson_of,
+            }),
+        3 => (id('q', 2), readiness_answers(), prop::option::weighted(0.3, text()))
+            .prop_map(|(check, answers, comment)| C::AnswerCheck { check, answers, comment }),
+        2 => (text(), perspective(), stake())
+            .prop_map(|(name, perspective, stake)| C::ProposeParty { name, perspective, stake }),
+        2 => (text(), prop::option::weighted(0.3, float()), prop::option::weighted(0.3, text()))
+            .prop_map(|(text, target, unit)| C::ProposeCriterion { text, target, unit }),
+        3 => (id('c', 3), any::<bool>())
+            .prop_map(|(criterion, agree)| C::Consent { criterion, agree }),
+        2 => (text(), prop::option::weighted(0.7, id('k', 5)))
+            .prop_map(|(title, from_card)| C::AddExperiment { title, from_card }),
+        2 => (id('e', 2), experiment_change())
+            .prop_map(|(experiment, change)| C::UpdateExperiment { experiment, change }),
+        3 => (id('y', 2), text(), text())
+            .prop_map(|(reflection, worked, not_worked)| C::Reflect { reflection, worked, not_worked }),
         2 => (id('k', 5), text()).prop_map(|(card, text)| C::EditCard { card, text }),
         1 => id('k', 5).prop_map(|card| C::WithdrawCard { card }),
         8 => (id('r', 2), id('k', 5)).prop_map(|(round, card)| C::Vote { round, card }),
@@ -254,8 +283,129 @@ fn facilitator_command() -> BoxedStrategy<C> {
         2 => (id('x', 3), prop::option::weighted(0.6, consequence()))
             .prop_map(|(report, consequence)| C::ConfirmFlag { report, consequence }),
         1 => id('x', 3).prop_map(|report| C::DismissFlag { report }),
+        2 => Just(C::OpenCheck),
+        2 => (id('q', 2), select(&[Conclusion::Start, Conclusion::NotYet][..]), prop::option::weighted(0.3, text()))
+            .prop_map(|(check, conclusion, note)| C::ConcludeCheck { check, conclusion, note }),
+        2 => (
+            id('s', 3),
+            prop::option::weighted(0.3, text()),
+            prop::option::weighted(0.2, perspective()),
+            prop::option::weighted(0.2, stake()),
+            prop::option::weighted(0.6, select(&[PartyStatus::Proposed, PartyStatus::Listed, PartyStatus::Removed][..])),
+        )
+            .prop_map(|(party, name, perspective, stake, status)| C::UpdateParty {
+                party,
+                name,
+                perspective,
+                stake,
+                status,
+            }),
+        1 => (prop::option::of(any::<bool>()), prop::option::of(any::<bool>()))
+            .prop_map(|(table, criteria)| C::SetDisplay { table, criteria }),
+        2 => id('c', 3).prop_map(|criterion| C::AskConsent { criterion }),
+        2 => (id('c', 3), any::<bool>())
+            .prop_map(|(criterion, agreed)| C::DecideCriterion { criterion, agreed }),
+        2 => (
+            id('c', 3),
+            select(&[Assessment::Met, Assessment::Partly, Assessment::NotMet][..]),
+            prop::option::weighted(0.3, text()),
+        )
+            .prop_map(|(criterion, assessment, note)| C::AssessCriterion { criterion, assessment, note }),
+        2 => prop::option::weighted(0.4, phase()).prop_map(|phase| C::OpenReflection { phase }),
+        1 => id('y', 2).prop_map(|reflection| C::CloseReflection { reflection }),
     ]
     .boxed()
+}
+
+fn stake() -> impl Strategy<Value = Stake> {
+    select(&[Stake::Needed, Stake::Affected, Stake::Both][..])
+}
+
+fn answer() -> impl Strategy<Value = Option<Answer>> {
+    prop::option::weighted(0.8, select(&[Answer::Yes, Answer::NotSure, Answer::No][..]))
+}
+
+fn readiness_answers() -> impl Strategy<Value = ReadinessAnswers> {
+    (answer(), answer(), answer()).prop_map(|(urgent, complex, willing)| ReadinessAnswers {
+        urgent,
+        complex,
+        willing,
+    })
+}
+
+fn lesson_of() -> impl Strategy<Value = LessonOf> {
+    prop_oneof![
+        id('e', 2).prop_map(LessonOf::Experiment),
+        (0u8..=7).prop_map(LessonOf::Phase),
+    ]
+}
+
+/// Numbers JSON can carry: ordinary and huge (JSON has no NaN or infinity).
+fn float() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        6 => (-1000i32..=1000).prop_map(|n| f64::from(n) / 4.0),
+        1 => Just(1e13),
+        1 => Just(-1e300),
+    ]
+}
+
+/// A date written right, nearly right, or not at all.
+fn date() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => (2020u16..=2030, 1u8..=12, 1u8..=28).prop_map(|(y, m, d)| format!("{y}-{m:02}-{d:02}")),
+        1 => select(&["", "2026-02-30", "2026-13-01", "26-1-1", "2026/01/01", "2026-01-01T10:00", "२०२६-०१-०१"][..]).prop_map(str::to_owned),
+        1 => text(),
+    ]
+}
+
+fn experiment_change() -> impl Strategy<Value = ExperimentChange> {
+    let status = select(
+        &[
+            ExperimentStatus::Planned,
+            ExperimentStatus::Running,
+            ExperimentStatus::Stopped,
+            ExperimentStatus::Done,
+        ][..],
+    );
+    let outcome = select(&[Outcome::Worked, Outcome::Partly, Outcome::DidNotWork][..]);
+    let decision = select(&[Decision::Adopt, Decision::Adapt, Decision::Abandon][..]);
+    let texts = (
+        prop::option::weighted(0.3, text()),
+        prop::option::weighted(0.3, text()),
+        prop::option::weighted(0.3, text()),
+        prop::option::weighted(0.3, text()),
+        prop::option::weighted(0.3, text()),
+    );
+    let rest = (
+        prop::option::weighted(0.3, vec(id('p', 6), 0..4)),
+        prop::option::weighted(0.2, text()),
+        prop::option::weighted(0.3, date()),
+        prop::option::weighted(0.3, date()),
+        prop::option::weighted(0.4, status),
+        prop::option::weighted(0.3, outcome),
+        prop::option::weighted(0.3, decision),
+    );
+    (texts, rest).prop_map(
+        |(
+            (title, prediction, measure, stop_criterion, observed),
+            (owners, owner_party, start, review, status, outcome, decision),
+        )| {
+            ExperimentChange {
+                title,
+                prediction,
+                measure,
+                owners,
+                owner_party,
+                start,
+                review,
+                stop_criterion,
+                status,
+                outcome,
+                observed,
+                decision,
+            }
+        },
+    )
 }
 
 /// Any command, every variant, with ids and values valid and not.
@@ -471,8 +621,7 @@ fn play(anonymous: bool, busy: bool, steps: &[Step]) {
                 let len = r.online.len();
                 r.online[p % len] = *n;
                 // As the room marks it when someone comes or goes.
-                changed.entity(Part::Participants, p % len);
-                changed.whole(Part::Floor);
+                changed.presence(p % len);
             }
             Step::Join(name, perspective) => {
                 if r.record.state.participants.len() >= MAX_PEOPLE {
@@ -494,7 +643,7 @@ fn play(anonymous: bool, busy: bool, steps: &[Step]) {
                         );
                         r.online.push(1);
                         // The new phone's presence, as the room marks it.
-                        changed.whole(Part::Floor);
+                        changed.presence(r.online.len() - 1);
                     }
                     Err(e) => {
                         assert!(matches!(e, CmdError::Refused(_)), "a join failed: {e}");
