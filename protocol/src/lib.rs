@@ -437,9 +437,9 @@ pub enum Command {
     UpdateExperiment {
         /// The experiment.
         experiment: ExperimentId,
-        /// The changes.
+        /// The changes (boxed: every other command is much smaller).
         #[serde(flatten)]
-        change: ExperimentChange,
+        change: Box<ExperimentChange>,
     },
     /// Facilitator: open a short reflection on a phase (default: the current one). One is
     /// open at a time. Acked with `result.reflection`.
@@ -564,9 +564,11 @@ fn default_max_per_card() -> u32 {
 // Server → client
 // ---------------------------------------------------------------------------------------------
 
-/// A message from the server.
+/// A message from the server. (A welcome is large; a message lives only while it is encoded
+/// or decoded, so its size does not matter.)
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[allow(clippy::large_enum_variant)]
 pub enum ServerMessage {
     /// The answer to `join` or `resume`.
     Welcome {

@@ -23,7 +23,11 @@ fn stored_sessions_open_and_show_every_role_what_they_showed_before() {
         };
         for role in [Role::Facilitator, Role::Participant, Role::Projector] {
             let view = serde_json::to_value(record.view(role, &at)).unwrap();
-            shows(&view, &seen[format!("{role:?}")], &format!("{name}: {role:?}'s view"));
+            shows(
+                &view,
+                &seen[format!("{role:?}")],
+                &format!("{name}: {role:?}'s view"),
+            );
         }
         for p in 0..4 {
             let s = &record.state;
@@ -51,7 +55,9 @@ fn shows(now: &serde_json::Value, then: &serde_json::Value, what: &str) {
     match (now, then) {
         (Value::Object(now), Value::Object(then)) => {
             for (key, value) in then {
-                let got = now.get(key).unwrap_or_else(|| panic!("{what}: {key} is gone"));
+                let got = now
+                    .get(key)
+                    .unwrap_or_else(|| panic!("{what}: {key} is gone"));
                 shows(got, value, &format!("{what}.{key}"));
             }
         }

@@ -9,6 +9,7 @@ use tafel_protocol::{CardKind, Command as C, CreateSession, Language, Perspectiv
 
 mod floor;
 pub(crate) mod fuzz;
+mod method;
 
 const F: Actor = Actor {
     role: Role::Facilitator,

@@ -92,7 +92,7 @@ async fn misbehave(ws: &mut Ws, kind: Kind, rate: f64, me: &mut Bad, ids: &mut u
                         *ids += 1;
                         let cmd = ClientMessage::Cmd {
                             id: format!("f{ids}"),
-                            cmd: Command::AddCard { text: format!("Rommel {ids}"), kind: CardKind::Note, builds_on: None },
+                            cmd: Command::AddCard { text: format!("Rommel {ids}"), kind: CardKind::Note, builds_on: None, source: None, lesson_of: None },
                         };
                         Message::text(serde_json::to_string(&cmd).expect("serializes"))
                     }

@@ -242,7 +242,7 @@ fn person_command() -> BoxedStrategy<C> {
         2 => (text(), prop::option::weighted(0.7, id('k', 5)))
             .prop_map(|(title, from_card)| C::AddExperiment { title, from_card }),
         2 => (id('e', 2), experiment_change())
-            .prop_map(|(experiment, change)| C::UpdateExperiment { experiment, change }),
+            .prop_map(|(experiment, change)| C::UpdateExperiment { experiment, change: Box::new(change) }),
         3 => (id('y', 2), text(), text())
             .prop_map(|(reflection, worked, not_worked)| C::Reflect { reflection, worked, not_worked }),
         2 => (id('k', 5), text()).prop_map(|(card, text)| C::EditCard { card, text }),
