@@ -422,3 +422,133 @@ async fn criteria_experiments_and_lessons_over_the_wire() -> anyhow::Result<()> 
     assert_eq!(under.len(), 1, "the condition builds on the idea");
     Ok(())
 }
+
+/// The exchange that `docs/protocol.md` shows for what a session produces: a facilitator and
+/// one participant, each step's frames as they arrived. With `TAFEL_RECORD=file` it also writes
+/// the transcript to that file (for the docs).
+#[tokio::test]
+async fn a_recorded_exchange_of_what_a_session_produces() -> anyhow::Result<()> {
+    let server = Server::start()?;
+    let s = server
+        .create_session("Minder papierwerk, meer zorg", false)
+        .await?;
+    let mut fac = server.client().await?;
+    fac.resume(&s.code, &s.facilitator_token).await?;
+    let mut anna = server.client().await?;
+    anna.join(&s.code, "Anna", Perspective::Client).await?;
+    fac.sync().await?;
+    let mut transcript = String::new();
+    let mut seen = (fac.frames.len(), anna.frames.len());
+    let mut types = Vec::new();
+    let steps: Vec<(bool, Command)> = vec![
+        (true, Command::OpenCheck),
+        (
+            false,
+            Command::AnswerCheck {
+                check: "q1".into(),
+                answers: answers(Answer::Yes, Answer::Yes, Answer::NotSure),
+                comment: Some("Het speelt al jaren".into()),
+            },
+        ),
+        (
+            true,
+            Command::ConcludeCheck {
+                check: "q1".into(),
+                conclusion: Conclusion::Start,
+                note: None,
+            },
+        ),
+        (
+            true,
+            Command::ProposeParty {
+                name: "Cliëntenraad".into(),
+                perspective: Perspective::Client,
+                stake: Stake::Affected,
+            },
+        ),
+        (
+            false,
+            Command::ProposeCriterion {
+                text: "Een uur minder papierwerk per dienst".into(),
+                target: Some(1.0),
+                unit: Some("uur".into()),
+            },
+        ),
+        (
+            true,
+            Command::AskConsent {
+                criterion: "c1".into(),
+            },
+        ),
+        (
+            false,
+            Command::Consent {
+                criterion: "c1".into(),
+                agree: true,
+            },
+        ),
+        (
+            true,
+            Command::AddExperiment {
+                title: "Rapporteren met spraak".into(),
+                from_card: None,
+            },
+        ),
+        (true, Command::OpenReflection { phase: None }),
+        (
+            false,
+            Command::Reflect {
+                reflection: "y1".into(),
+                worked: "Iedereen kwam aan het woord".into(),
+                not_worked: String::new(),
+            },
+        ),
+    ];
+    for (n, (by_fac, cmd)) in steps.into_iter().enumerate() {
+        let (who, client) = if by_fac {
+            ("facilitator", &mut fac)
+        } else {
+            ("participant", &mut anna)
+        };
+        let id = format!("c{}", n + 1);
+        let sent = serde_json::to_string(&ClientMessage::Cmd {
+            id: id.clone(),
+            cmd: cmd.clone(),
+        })?;
+        match client.cmd_with_id(&id, cmd).await? {
+            ServerMessage::Ack { .. } => {}
+            other => anyhow::bail!("step {}: {other:?}", n + 1),
+        }
+        fac.sync().await?;
+        anna.sync().await?;
+        transcript += &format!("{who} → {sent}\n");
+        for (name, c, from) in [
+            ("facilitator", &fac, seen.0),
+            ("participant", &anna, seen.1),
+        ] {
+            for f in &c.frames[from..] {
+                if f.contains("\"type\":\"synced\"") {
+                    continue;
+                }
+                let v: serde_json::Value = serde_json::from_str(f)?;
+                types.push(format!("{name}:{}", v["type"].as_str().unwrap_or("?")));
+                transcript += &format!("{name} ← {f}\n");
+            }
+        }
+        transcript += "\n";
+        seen = (fac.frames.len(), anna.frames.len());
+    }
+    if let Ok(file) = std::env::var("TAFEL_RECORD") {
+        std::fs::write(file, &transcript)?;
+    }
+    // Every command was answered after its deltas, and own data went only to its owner.
+    assert!(types.iter().filter(|t| t.ends_with(":ack")).count() == 10);
+    assert!(
+        types
+            .iter()
+            .filter(|t| t.ends_with(":you_delta"))
+            .all(|t| t.starts_with("participant")),
+        "{types:?}"
+    );
+    Ok(())
+}
