@@ -12,7 +12,8 @@
 //! "give the floor" to the speaker's phone receiving its turn, in a room of P phones (given
 //! 100 ms after the hand went up, and at once); and how
 //! long a stored room of C changes takes to load after the server was killed (SIGKILL) and
-//! restarted. Last, memory at rest: it fills R rooms with a typical session (20 participants,
+//! restarted. Also the commands per second of what a session produces: readiness answers,
+//! consent and reflections, from W phones at once. Last, memory at rest: it fills R rooms with a typical session (20 participants,
 //! 100 cards, a voting round of 200 votes, 40 hands), restarts the server, loads every room
 //! (one resume each, then nobody connected) and resumes every participant without acting:
 //! the growth of RSS per idle loaded room and per idle connection.
@@ -271,6 +272,25 @@ fn drain(ws: Ws) -> tokio::task::JoinHandle<()> {
 
 /// One phone adding `n` cards with up to `window` in flight; returns each command's latency.
 async fn add_cards(ws: Ws, phone: usize, n: usize, window: usize) -> Result<Vec<Duration>> {
+    let card = move |next| Command::AddCard {
+        text: format!("kaart {next} van telefoon {phone}"),
+        kind: CardKind::Idea,
+        builds_on: None,
+        source: None,
+        lesson_of: None,
+    };
+    send_commands(ws, phone, n, window, card).await
+}
+
+/// One phone sending `n` commands (`make(i)` is the i-th) with up to `window` in flight;
+/// returns each command's latency.
+async fn send_commands(
+    ws: Ws,
+    phone: usize,
+    n: usize,
+    window: usize,
+    make: impl Fn(usize) -> Command,
+) -> Result<Vec<Duration>> {
     let (mut write, mut read) = ws.split();
     let mut sent_at: HashMap<String, Instant> = HashMap::new();
     let mut latencies = Vec::with_capacity(n);
@@ -278,13 +298,7 @@ async fn add_cards(ws: Ws, phone: usize, n: usize, window: usize) -> Result<Vec<
     while latencies.len() < n {
         while next < n && sent_at.len() < window {
             let id = format!("{phone}-{next}");
-            let cmd = Command::AddCard {
-                text: format!("kaart {next} van telefoon {phone}"),
-                kind: CardKind::Idea,
-                builds_on: None,
-                source: None,
-                lesson_of: None,
-            };
+            let cmd = make(next);
             write
                 .feed(Message::text(serde_json::to_string(&ClientMessage::Cmd {
                     id: id.clone(),
@@ -313,6 +327,92 @@ async fn add_cards(ws: Ws, phone: usize, n: usize, window: usize) -> Result<Vec<
         }
     }
     Ok(latencies)
+}
+
+/// What a session produces, at speed: in a room of `writers` phones (and as many listening as
+/// in the card throughput), each phone answers the readiness check, agrees or objects to a
+/// criterion and rewrites its reflection, over and over (each answer differs from the last, so
+/// each is a change of its own), with a window of commands in flight.
+async fn records(server: &Server, args: &Args) -> Result<()> {
+    let room = server.create_session("Wat het oplevert", false).await?;
+    let (mut fac, _) = welcomed(server, &resume_msg(&room.code, &room.facilitator_token)).await?;
+    let setup = vec![
+        Command::OpenCheck,
+        Command::ProposeCriterion {
+            text: "Een uur minder papierwerk per dienst".into(),
+            target: None,
+            unit: None,
+        },
+        Command::AskConsent {
+            criterion: "c1".into(),
+        },
+        Command::OpenReflection { phase: None },
+    ];
+    pipelined(&mut fac, "s", setup).await?;
+    let mut readers = Vec::new();
+    for i in 0..args.idle_conns {
+        readers.push(drain(
+            joined(server, &room.code, &format!("Lezer {i}")).await?,
+        ));
+    }
+    let _fac = drain(fac);
+    let mut writers = Vec::new();
+    for i in 0..args.writers {
+        writers.push(joined(server, &room.code, &format!("Schrijver {i}")).await?);
+    }
+    let per_writer = args.commands / 4 / args.writers;
+    let answer = |i: usize| {
+        let pick = [Answer::Yes, Answer::NotSure, Answer::No];
+        match i % 3 {
+            0 => Command::AnswerCheck {
+                check: "q1".into(),
+                answers: ReadinessAnswers {
+                    urgent: Some(pick[i / 3 % 3]),
+                    complex: Some(pick[(i / 3 + 1) % 3]),
+                    willing: Some(Answer::Yes),
+                },
+                comment: None,
+            },
+            1 => Command::Consent {
+                criterion: "c1".into(),
+                agree: i / 3 % 2 == 0,
+            },
+            _ => Command::Reflect {
+                reflection: "y1".into(),
+                worked: format!("Wat werkte, versie {i}"),
+                not_worked: String::new(),
+            },
+        }
+    };
+    let started = Instant::now();
+    let tasks: Vec<_> = writers
+        .into_iter()
+        .enumerate()
+        .map(|(i, ws)| tokio::spawn(send_commands(ws, i, per_writer, args.window, answer)))
+        .collect();
+    let mut latencies = Vec::new();
+    for t in tasks {
+        latencies.extend(t.await??);
+    }
+    let took = started.elapsed();
+    latencies.sort();
+    println!(
+        "what a session produces: {} answers (readiness, consent, reflection) by {} phones (window {}) with {} connections in the room: {:.0} commands/s",
+        latencies.len(),
+        args.writers,
+        args.window,
+        args.idle_conns + args.writers + 1,
+        latencies.len() as f64 / took.as_secs_f64()
+    );
+    println!(
+        "  command→ack latency: p50 {:.1} ms, p99 {:.1} ms",
+        percentile(&latencies, 0.50).as_secs_f64() * 1e3,
+        percentile(&latencies, 0.99).as_secs_f64() * 1e3,
+    );
+    for r in readers {
+        r.abort();
+    }
+    Ok(())
 }
 
 /// "Give the floor" → the speaker's phone has its turn: the facilitator gives the floor to the
@@ -442,6 +542,7 @@ async fn main() -> Result<()> {
         r.abort();
     }
 
+    records(&server, &args).await?;
     floor_latency(&server, &args, Duration::from_millis(100)).await?;
     floor_latency(&server, &args, Duration::ZERO).await?;
 
