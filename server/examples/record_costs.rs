@@ -78,10 +78,19 @@ fn main() {
     let messages = doc::messages(&loaded);
     println!("read {} change messages: {:?}", messages.len(), t.elapsed());
     let t = Instant::now();
-    let hydrated = Record::from_doc(loaded, [1; 32]).unwrap();
+    let hydrated = Record::from_doc(loaded.clone(), [1; 32]).unwrap();
     println!(
         "hydrate {} cards: {:?}",
         hydrated.state.cards.len(),
+        t.elapsed()
+    );
+
+    let t = Instant::now();
+    let changes = loaded.get_changes(&[]);
+    let ops: usize = changes.iter().map(|c| c.decode().operations.len()).sum();
+    println!(
+        "decode the ops of {} changes ({ops} ops): {:?}",
+        changes.len(),
         t.elapsed()
     );
 

@@ -8,7 +8,9 @@
 //! - [`views`] — what each role may see: the whole view, the patch of what changed, own data.
 //! - [`changes`] — [`Changed`]: what a batch of commands touched, per [`Part`] of the view.
 //! - [`ids`] — record ids on the wire (`k12`) and indexes in memory.
-//! - [`doc`] — the document's shape, writing records, and `hydrate` (document → state).
+//! - [`doc`] — the document's shape and writing records.
+//! - [`fold`] — reading it back, record by record: `hydrate` (document → state) and the same
+//!   appliers for replay.
 //! - [`floor`] — the floor folded from its events: hands, turns, the queue, the balance.
 //! - [`conduct`] — ground rules and reported violations.
 //! - [`method`] — what a session produces: readiness, the table, criteria, experiments,
@@ -23,6 +25,7 @@ pub mod cmd;
 pub mod conduct;
 pub mod doc;
 pub mod floor;
+pub mod fold;
 pub mod ids;
 pub mod method;
 pub mod record;

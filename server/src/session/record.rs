@@ -27,7 +27,7 @@ pub struct Record {
     pub doc: Automerge,
     /// The document's top-level maps.
     objs: Objs,
-    /// The typed state, equal to `doc::hydrate(doc)` at all times.
+    /// The typed state, equal to `fold::hydrate(doc)` at all times.
     pub state: Session,
     /// The ack of every applied command, per (participant, command id), so a resent command
     /// is answered the same way and applied once. Rebuilt from the change messages on load.
@@ -101,7 +101,7 @@ impl Record {
     /// Wraps a loaded document, rebuilding the typed state and the answers from it.
     pub fn from_doc(doc: Automerge, key: [u8; 32]) -> Result<Self, DocError> {
         let objs = doc::objs(&doc)?;
-        let state = doc::hydrate(&doc, key)?;
+        let state = super::fold::hydrate(&doc, key)?;
         let messages = doc::messages(&doc);
         let mut answers = HashMap::new();
         for m in &messages {
