@@ -106,15 +106,14 @@ pub fn apply_record(
             .ok_or(DocError::Dangling(what))
     };
     match map {
-        "participants" => {
-            if index == session.participants.len() {
-                session.push_participant(Participant {
-                    name: text(r, "name")?,
-                    perspective: from_wire(r, "perspective")?,
-                    role: from_wire(r, "role")?,
-                    joined_at: int(r, "joined_at")?,
-                });
-            }
+        // A participant is written once, when they join.
+        "participants" if index == session.participants.len() => {
+            session.push_participant(Participant {
+                name: text(r, "name")?,
+                perspective: from_wire(r, "perspective")?,
+                role: from_wire(r, "role")?,
+                joined_at: int(r, "joined_at")?,
+            });
         }
         "cards" => {
             let card = Card {

@@ -375,7 +375,7 @@ async fn records(server: &Server, args: &Args) -> Result<()> {
             },
             1 => Command::Consent {
                 criterion: "c1".into(),
-                agree: i / 3 % 2 == 0,
+                agree: (i / 3).is_multiple_of(2),
             },
             _ => Command::Reflect {
                 reflection: "y1".into(),
