@@ -465,6 +465,21 @@ pub enum Command {
         /// The reflection round.
         reflection: ReflectionId,
     },
+    /// Facilitator: make a read-only replay link (to step through the session and read its
+    /// report). Acked with `result.replay_url` and `result.replay_link`. Older links keep
+    /// working until revoked.
+    ReplayLink,
+    /// Facilitator: revoke a replay link; it opens nothing any more.
+    RevokeReplay {
+        /// The link.
+        link: ReplayLinkId,
+    },
+    /// Facilitator: whether participants find the report on their phones once the session
+    /// has ended.
+    ShareReport {
+        /// Shared or not.
+        share: bool,
+    },
 }
 
 impl Command {
@@ -527,6 +542,9 @@ impl Command {
             Self::OpenReflection { .. } => "open_reflection",
             Self::Reflect { .. } => "reflect",
             Self::CloseReflection { .. } => "close_reflection",
+            Self::ReplayLink => "replay_link",
+            Self::RevokeReplay { .. } => "revoke_replay",
+            Self::ShareReport { .. } => "share_report",
         }
     }
 }
@@ -665,6 +683,13 @@ pub struct AckResult {
     /// The reflection `open_reflection` opened.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reflection: Option<ReflectionId>,
+    /// The replay link `replay_link` made (holds a secret token; sent only to the
+    /// facilitator, never recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replay_url: Option<String>,
+    /// The id of that link, to revoke it later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replay_link: Option<ReplayLinkId>,
 }
 
 impl AckResult {
@@ -752,6 +777,8 @@ pub enum ErrorCode {
     Closed,
     /// Another readiness check or reflection is still open.
     AlreadyOpen,
+    /// The replay link does not exist.
+    UnknownLink,
     /// The server could not complete the command; nothing changed. Try again (the same id
     /// may be resent: refusals are not remembered).
     Internal,
@@ -767,6 +794,9 @@ pub enum Role {
     Participant,
     /// The read-only big screen.
     Projector,
+    /// Someone with a replay link: reads the session afterwards (over HTTP, never live), as
+    /// the big screen showed it or could have shown it.
+    Replay,
 }
 
 /// From which position someone takes part. Serialized as the Dutch word without accents:
@@ -902,6 +932,9 @@ pub struct View {
     /// Reflection rounds, in order of opening.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reflections: Vec<ReflectionView>,
+    /// Replay links (facilitator only), in order of making.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replay_links: Vec<ReplayLinkView>,
 }
 
 /// What changed. An absent field of the patch means "nothing of this kind changed". Each entity
@@ -950,6 +983,9 @@ pub struct Patch {
     /// Reflection rounds opened, written in or closed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reflections: Vec<ReflectionView>,
+    /// Replay links made or revoked (facilitator only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replay_links: Vec<ReplayLinkView>,
 }
 
 impl Patch {
@@ -984,6 +1020,7 @@ impl View {
         upsert(&mut self.criteria, &patch.criteria, |c| &c.id);
         upsert(&mut self.experiments, &patch.experiments, |e| &e.id);
         upsert(&mut self.reflections, &patch.reflections, |r| &r.id);
+        upsert(&mut self.replay_links, &patch.replay_links, |l| &l.id);
     }
 }
 
@@ -1024,6 +1061,9 @@ pub struct SessionView {
     /// What the big screen shows besides the board.
     #[serde(default)]
     pub display: Display,
+    /// Whether participants find the report on their phones once the session has ended.
+    #[serde(default)]
+    pub share_report: bool,
 }
 
 /// One person in the session.
@@ -1353,7 +1393,8 @@ mod tests {
                            "phase":1,"round":"r1","rule":"g1","agree":true,"report":"x1",
                            "check":"q1","conclusion":"start","name":"x","perspective":"client",
                            "stake":"both","criterion":"c1","agreed":true,"assessment":"met",
-                           "title":"x","experiment":"e1","reflection":"y1","party":"s1"}}"#
+                           "title":"x","experiment":"e1","reflection":"y1","party":"s1",
+                           "link":"l1","share":true}}"#
                     );
                     serde_json::from_str::<Command>(&raw).ok()
                 })

@@ -15,6 +15,8 @@ pub type CriterionId = String;
 pub type ExperimentId = String;
 /// Identifies a reflection round, e.g. `"y1"`.
 pub type ReflectionId = String;
+/// Identifies a replay link, e.g. `"l1"`.
+pub type ReplayLinkId = String;
 
 /// Limits of what a session produces, counted in Unicode characters after trimming.
 pub mod method_limits {
@@ -483,4 +485,16 @@ pub enum LessonOf {
     Experiment(ExperimentId),
     /// A phase of the method, 0–5.
     Phase(u8),
+}
+
+/// A replay link, as the facilitator sees it (never its token).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplayLinkView {
+    /// The link's id.
+    pub id: ReplayLinkId,
+    /// When it was made.
+    pub made_at: Millis,
+    /// When it was revoked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<Millis>,
 }

@@ -49,7 +49,8 @@ fn slot(role: Role) -> usize {
     match role {
         Role::Facilitator => 1,
         Role::Participant => 2,
-        Role::Projector => 3,
+        // A replay link never opens a live connection (the room refuses it).
+        Role::Projector | Role::Replay => 3,
     }
 }
 

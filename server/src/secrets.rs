@@ -17,6 +17,9 @@ pub struct TokenGrant {
     /// The participant it belongs to (none for the projector).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub participant: Option<String>,
+    /// The replay link it opens (replay tokens only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
 }
 
 /// Fills a buffer from the operating system's random source.

@@ -33,6 +33,7 @@ pub async fn create(
                     TokenGrant {
                         role: Role::Facilitator,
                         participant: Some("p1".into()),
+                        link: None,
                     },
                 ),
                 (
@@ -40,6 +41,7 @@ pub async fn create(
                     TokenGrant {
                         role: Role::Projector,
                         participant: None,
+                        link: None,
                     },
                 ),
             ],

@@ -330,7 +330,8 @@ impl Room {
                 reply,
             } => self.join(&name, perspective, conn, reply, b),
             RoomMsg::Resume { token, conn, reply } => match self.tokens.get(&token) {
-                Some(grant) => {
+                // A replay link opens the replay over HTTP, never the live room.
+                Some(grant) if grant.role != tafel_protocol::Role::Replay => {
                     let (role, participant) = grantee(grant);
                     b.welcomes.push(PendingWelcome {
                         conn,
@@ -339,7 +340,7 @@ impl Room {
                         reply,
                     });
                 }
-                None => b.later.push(Later::Refused(
+                _ => b.later.push(Later::Refused(
                     reply,
                     refuse(
                         ErrorCode::BadToken,
@@ -366,6 +367,11 @@ impl Room {
                         tracing::debug!(cmd = cmd.name(), participant = ?actor.participant, "applied");
                         if let Some((hash, grant)) = answer.new_token {
                             self.store_token(hash, grant, b);
+                        }
+                        if let Some(hash) = answer.revoked_token {
+                            // Stored hashes stay; the record says the link is revoked, and a
+                            // room loaded later leaves it out (see `load`).
+                            self.tokens.remove(&hash);
                         }
                         encode(&ServerMessage::Ack {
                             id,

@@ -50,13 +50,15 @@ pub async fn load(code: &str, storage: &Storage) -> Result<Option<Loaded>, LoadE
         .changes
         .last()
         .map_or(stored.snapshot_upto, |(seq, _)| *seq);
-    let tokens = stored.tokens.iter().cloned().collect();
+    let mut tokens: HashMap<TokenHash, TokenGrant> = stored.tokens.iter().cloned().collect();
     let (record, since_snapshot) = tokio::task::spawn_blocking(move || {
         let changes: Vec<u8> = stored.changes.into_iter().flat_map(|(_, b)| b).collect();
         let (document, after) = doc::load(&stored.snapshot, &changes)?;
         Ok::<_, DocError>((Record::from_doc(document, key)?, after))
     })
     .await??;
+    // A revoked replay link's hash stays in storage; the record says it is revoked.
+    tokens.retain(|_, g| g.link.as_deref().is_none_or(|l| record.replay_link_open(l)));
     Ok(Some(Loaded {
         record,
         tokens,

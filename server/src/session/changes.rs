@@ -38,11 +38,13 @@ pub enum Part {
     Experiments,
     /// Reflection rounds.
     Reflections,
+    /// Replay links (the facilitator's only).
+    ReplayLinks,
 }
 
 impl Part {
     /// Every part, in the order a patch lists them.
-    pub const ALL: [Part; 13] = [
+    pub const ALL: [Part; 14] = [
         Part::Session,
         Part::Participants,
         Part::Cards,
@@ -56,6 +58,7 @@ impl Part {
         Part::Criteria,
         Part::Experiments,
         Part::Reflections,
+        Part::ReplayLinks,
     ];
 }
 

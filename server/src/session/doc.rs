@@ -19,11 +19,12 @@
 //! ├─ experiments   map id → {title card? by prediction measure owners owner_party? start?
 //! │                           review? stop status outcome? observed decision? at updated_at}
 //! ├─ reflections   map id → {phase opened_at closed_at?}
-//! └─ entries       map id → {reflection by worked not_worked at}   (append-only)
+//! ├─ entries       map id → {reflection by worked not_worked at}   (append-only)
+//! └─ replay_links  map id → {made_at revoked_at?}
 //! ```
 //!
 //! A card may also hold `source` (an example's origin) and `lesson_of` (`e3` or `phase:2`);
-//! the session map `display_table` and `display_criteria`.
+//! the session map `display_table`, `display_criteria` and `share_report`.
 //!
 //! A floor event's `t` is `raise` (p, k = hand kind), `lower` (p), `pass` (p), `give` (p, k =
 //! turn kind, n = limit in ms, o = out of queue order, ph = phase), `end` (k = how), `pause`,
@@ -566,6 +567,15 @@ pub fn put_display(
 ) -> Result<(), AutomergeError> {
     tx.put(&o.session, "display_table", display.table)?;
     tx.put(&o.session, "display_criteria", display.criteria)
+}
+
+/// Records whether participants find the report on their phones.
+pub fn put_share_report(
+    tx: &mut Transaction<'_>,
+    o: &Objs,
+    share: bool,
+) -> Result<(), AutomergeError> {
+    tx.put(&o.session, "share_report", share)
 }
 
 /// How a lesson's link is stored: `e3`, or `phase:2`.

@@ -7,7 +7,7 @@
 use super::conduct::{Report, Rule};
 use super::doc::DocError;
 use super::floor::Event;
-use super::method::{Check, Criterion, Entry, Experiment, Lesson, Party, Reflection};
+use super::method::{Check, Criterion, Entry, Experiment, Lesson, Party, Reflection, ReplayLink};
 use super::state::{Card, Participant, Round, Session, SessionFields, parse_id};
 use automerge::hydrate::{Map, Value};
 use automerge::{Automerge, ScalarValue};
@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 /// The maps of records, in the order loading applies them: a record refers only to records of
 /// maps before its own (a vote to its round, a card to its author).
-pub const MAPS: [(&str, char); 16] = [
+pub const MAPS: [(&str, char); 17] = [
     ("participants", 'p'),
     ("cards", 'k'),
     ("rounds", 'r'),
@@ -32,6 +32,7 @@ pub const MAPS: [(&str, char); 16] = [
     ("experiments", 'e'),
     ("reflections", 'y'),
     ("entries", 'a'),
+    ("replay_links", 'l'),
 ];
 
 /// Rebuilds the session from its document. `key` is the session's pseudonym key.
@@ -85,6 +86,7 @@ pub fn apply_session(session: &mut Session, s: &Map) -> Result<(), DocError> {
         table: s.get("display_table").is_some() && boolean(s, "display_table")?,
         criteria: s.get("display_criteria").is_some() && boolean(s, "display_criteria")?,
     };
+    session.method.share_report = s.get("share_report").is_some() && boolean(s, "share_report")?;
     Ok(())
 }
 
@@ -351,6 +353,13 @@ pub fn apply_record(
                 .entries
                 .insert(by, entry);
             session.method.entry_records += 1;
+        }
+        "replay_links" => {
+            let link = ReplayLink {
+                made_at: int(r, "made_at")?,
+                revoked_at: opt_int(r, "revoked_at")?,
+            };
+            replace_or_push(&mut session.method.replay_links, index, link);
         }
         _ => {}
     }

@@ -139,6 +139,16 @@ impl Reflection {
     }
 }
 
+/// A read-only replay link. Its token is derived from the session key and the link's id, and
+/// only its hash is stored; the document holds when it was made and revoked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplayLink {
+    /// When it was made.
+    pub made_at: Millis,
+    /// When it was revoked.
+    pub revoked_at: Option<Millis>,
+}
+
 /// What a lesson card is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lesson {
@@ -170,6 +180,10 @@ pub struct Method {
     pub consent_records: u64,
     /// Reflection records.
     pub entry_records: u64,
+    /// Every replay link made.
+    pub replay_links: Vec<ReplayLink>,
+    /// Whether participants find the report on their phones once the session has ended.
+    pub share_report: bool,
 }
 
 impl Method {

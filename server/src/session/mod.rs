@@ -4,6 +4,8 @@
 //! - [`record`] — [`Record`]: the automerge document and the typed state, applied to together,
 //!   one change per command; joins, the projector link, command-id answers, the floor's next
 //!   deadline. Opens a stored document without an actor.
+//! - [`replay`] — the session at any moment of its history: the changes folded forward from
+//!   checkpoints, the same fold as loading.
 //! - [`state`] — the typed state ([`Session`]: fields, participants, cards, rounds, …).
 //! - [`views`] — what each role may see: the whole view, the patch of what changed, own data.
 //! - [`changes`] — [`Changed`]: what a batch of commands touched, per [`Part`] of the view.
@@ -29,11 +31,13 @@ pub mod fold;
 pub mod ids;
 pub mod method;
 pub mod record;
+pub mod replay;
 pub mod state;
 pub mod views;
 
 pub use changes::{Changed, Part};
 pub use record::{Answer, NewParticipant, Record};
+pub use replay::Replay;
 pub use state::{Moment, Session};
 
 #[cfg(test)]

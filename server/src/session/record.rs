@@ -54,8 +54,11 @@ pub struct NewParticipant {
 pub struct Answer {
     /// What the ack says.
     pub ack: AckResult,
-    /// A token the command made, to store before the ack goes out (a projector link).
+    /// A token the command made, to store before the ack goes out (a projector or replay
+    /// link).
     pub new_token: Option<(TokenHash, TokenGrant)>,
+    /// A token the command revoked (a replay link): it opens nothing any more.
+    pub revoked_token: Option<TokenHash>,
 }
 
 impl Record {
@@ -159,13 +162,48 @@ impl Record {
                 ack
             }
         };
-        let mut new_token = None;
-        if let (Command::ProjectorLink, Some(p)) = (cmd, actor.participant) {
-            let (url, grant) = self.projector_link(p, cmd_id, at.public_url);
-            ack.projector_url = Some(url);
-            new_token = Some(grant);
+        let (mut new_token, mut revoked_token) = (None, None);
+        match (cmd, actor.participant) {
+            (Command::ProjectorLink, Some(p)) => {
+                let (url, grant) = self.projector_link(p, cmd_id, at.public_url);
+                ack.projector_url = Some(url);
+                new_token = Some(grant);
+            }
+            (Command::ReplayLink, _) => {
+                let link = ack.replay_link.clone().expect("a replay link has an id");
+                let token = self.replay_token(&link);
+                let code = &self.state.fields.code;
+                ack.replay_url = Some(format!("{}/r/{code}#{token}", at.public_url));
+                let grant = TokenGrant {
+                    role: Role::Replay,
+                    participant: None,
+                    link: Some(link),
+                };
+                new_token = Some((secrets::hash_token(&token), grant));
+            }
+            (Command::RevokeReplay { link }, _) => {
+                revoked_token = Some(secrets::hash_token(&self.replay_token(link)));
+            }
+            _ => {}
         }
-        Ok(Answer { ack, new_token })
+        Ok(Answer {
+            ack,
+            new_token,
+            revoked_token,
+        })
+    }
+
+    /// The token of a replay link: derived from the session key and the link's id, so the
+    /// server can give it again (a resent command) without keeping it.
+    fn replay_token(&self, link: &str) -> String {
+        secrets::derived_token(&self.state.key, &format!("replay-link\0{link}"))
+    }
+
+    /// Whether a replay link is still open: made, and not revoked.
+    pub fn replay_link_open(&self, link: &str) -> bool {
+        super::ids::parse_id('l', link)
+            .and_then(|l| self.state.method.replay_links.get(l))
+            .is_some_and(|l| l.revoked_at.is_none())
     }
 
     /// The link a `projector_link` command made: its token is derived from the session key,
@@ -182,6 +220,7 @@ impl Record {
         let grant = TokenGrant {
             role: Role::Projector,
             participant: None,
+            link: None,
         };
         let url = format!("{public_url}/p/{}#{token}", self.state.fields.code);
         (url, (secrets::hash_token(&token), grant))
@@ -349,6 +388,7 @@ impl Record {
         let grant = TokenGrant {
             role: Role::Participant,
             participant: Some(id('p', index)),
+            link: None,
         };
         Ok(NewParticipant {
             index,

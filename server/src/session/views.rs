@@ -11,8 +11,8 @@ use super::state::{Moment, Session, id};
 use std::collections::BTreeMap;
 use tafel_protocol::{
     Answer, AnswerCounts, CheckView, ConsentCounts, Coverage, CriterionView, ExperimentView,
-    LessonOf, PartyStatus, PartyView, ReadinessAnswers, ReflectionEntry, ReflectionView, Stage,
-    Stake, TableView, YourAnswers, YourConsent, YourReflection,
+    LessonOf, PartyStatus, PartyView, ReadinessAnswers, ReflectionEntry, ReflectionView,
+    ReplayLinkView, Stage, Stake, TableView, YourAnswers, YourConsent, YourReflection,
 };
 use tafel_protocol::{
     Balance, CardStatus, CardTotal, CardView, FloorView, Millis, ParticipantView, Patch,
@@ -46,6 +46,8 @@ impl Session {
             let show_balance = match role {
                 Role::Facilitator => true,
                 Role::Projector => fl.settings.show_balance,
+                // Afterwards, what the big screen could have shown.
+                Role::Replay => true,
                 Role::Participant => false,
             };
             FloorView {
@@ -219,6 +221,7 @@ impl Session {
             created_at: f.created_at,
             join_url: format!("{public_url}/j/{}", f.code),
             display: self.method.display,
+            share_report: self.method.share_report,
         }
     }
 
@@ -313,6 +316,7 @@ impl Session {
             criteria: p.criteria,
             experiments: p.experiments,
             reflections: p.reflections,
+            replay_links: p.replay_links,
         }
     }
 
@@ -329,6 +333,7 @@ impl Session {
             Part::Criteria => self.method.criteria.len(),
             Part::Experiments => self.method.experiments.len(),
             Part::Reflections => self.method.reflections.len(),
+            Part::ReplayLinks => self.method.replay_links.len(),
         }
     }
 
@@ -364,6 +369,10 @@ impl Session {
                 Part::Reflections => {
                     patch.reflections = ids.map(|y| self.reflection_view(y)).collect();
                 }
+                Part::ReplayLinks if role == Role::Facilitator => {
+                    patch.replay_links = ids.map(|l| self.replay_link_view(l)).collect();
+                }
+                Part::ReplayLinks => {}
             }
         }
         patch
@@ -471,6 +480,16 @@ impl Session {
             comments,
             conclusion: c.conclusion,
             note: c.note.clone(),
+        }
+    }
+
+    /// A replay link, as the facilitator sees it (never its token).
+    pub fn replay_link_view(&self, index: usize) -> ReplayLinkView {
+        let l = &self.method.replay_links[index];
+        ReplayLinkView {
+            id: id('l', index),
+            made_at: l.made_at,
+            revoked_at: l.revoked_at,
         }
     }
 

@@ -320,6 +320,7 @@ pub(crate) mod contract {
                 TokenGrant {
                     role: Role::Facilitator,
                     participant: Some("p1".into()),
+                    link: None,
                 },
             )],
         }
@@ -355,6 +356,7 @@ pub(crate) mod contract {
             grant: TokenGrant {
                 role: Role::Participant,
                 participant: Some("p2".into()),
+                link: None,
             },
         };
         one(

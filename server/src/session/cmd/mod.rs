@@ -13,6 +13,7 @@ pub mod floor;
 mod merge_cards;
 mod readiness;
 mod reflections;
+mod replay;
 mod rounds;
 mod session_status;
 mod set_phase;
@@ -219,6 +220,9 @@ pub fn apply(cx: &mut Ctx<'_, '_>, actor: Actor, cmd: &Command) -> Outcome {
             not_worked,
         } => reflections::reflect(cx, actor, reflection, worked, not_worked),
         Command::CloseReflection { reflection } => reflections::close(cx, actor, reflection),
+        Command::ReplayLink => replay::link(cx, actor),
+        Command::RevokeReplay { link } => replay::revoke(cx, actor, link),
+        Command::ShareReport { share } => replay::share(cx, actor, *share),
     }
 }
 

@@ -10,6 +10,7 @@ use tafel_protocol::{CardKind, Command as C, CreateSession, Language, Perspectiv
 mod floor;
 pub(crate) mod fuzz;
 mod method;
+mod replay;
 
 const F: Actor = Actor {
     role: Role::Facilitator,

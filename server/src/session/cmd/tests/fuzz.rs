@@ -50,7 +50,7 @@ pub(crate) fn id(prefix: char, max: usize) -> BoxedStrategy<String> {
     prop_oneof![
         // The first few exist most often.
         8 => prop_oneof![Just(1), 1..=max].prop_map(move |n| format!("{prefix}{n}")),
-        1 => (select(&['p', 'k', 'r', 'g', 'x', 't', 'v', 'a', 'f', 'q', 's', 'c', 'e', 'y', 'K', 'P'][..]), 0..=4usize)
+        1 => (select(&['p', 'k', 'r', 'g', 'x', 't', 'v', 'a', 'f', 'q', 's', 'c', 'e', 'y', 'l', 'K', 'P'][..]), 0..=4usize)
             .prop_map(|(c, n)| format!("{c}{n}")),
         2 => select(NEAR_IDS).prop_map(move |s| s.replace('#', &prefix.to_string())),
         1 => ".{0,30}",
@@ -313,6 +313,9 @@ fn facilitator_command() -> BoxedStrategy<C> {
             .prop_map(|(criterion, assessment, note)| C::AssessCriterion { criterion, assessment, note }),
         2 => prop::option::weighted(0.4, phase()).prop_map(|phase| C::OpenReflection { phase }),
         1 => id('y', 2).prop_map(|reflection| C::CloseReflection { reflection }),
+        1 => Just(C::ReplayLink),
+        1 => id('l', 2).prop_map(|link| C::RevokeReplay { link }),
+        1 => any::<bool>().prop_map(|share| C::ShareReport { share }),
     ]
     .boxed()
 }
@@ -549,6 +552,7 @@ impl Room {
 /// projector link holds a secret token: the ack carries it, the record never does.
 fn acked(r: &Room, actor: Actor, cmd: &C, mut ack: AckResult) -> ChangeMessage {
     ack.projector_url = None;
+    ack.replay_url = None;
     ChangeMessage {
         cmd: cmd.name().into(),
         by: actor
@@ -581,6 +585,9 @@ fn play(anonymous: bool, busy: bool, steps: &[Step]) {
         Room::new(anonymous)
     };
     let mut answers = history(&r);
+    // The state after each change from here on, to compare with the replay of the history.
+    let start = r.record.seq() as usize;
+    let mut states = vec![r.record.state.clone()];
     for step in steps {
         let before = r.seen();
         let mut changed = Changed::default();
@@ -658,9 +665,24 @@ fn play(anonymous: bool, busy: bool, steps: &[Step]) {
             }
         }
         r.assert_views(&before, &changed);
+        while start + states.len() <= r.record.seq() as usize {
+            states.push(r.record.state.clone());
+        }
     }
     r.assert_hydrates();
     assert_eq!(history(&r), answers, "the history gives back every answer");
+    // Replay folds the saved history to the same state after every change.
+    let reloaded = automerge::Automerge::load(&r.record.doc.save()).expect("the document loads");
+    let replay = crate::session::Replay::new(&reloaded, [7; 32]).expect("the history replays");
+    assert_eq!(replay.len(), start + states.len() - 1);
+    for (k, state) in states.iter().enumerate() {
+        let n = start + k;
+        assert_eq!(
+            &replay.state_after(n).expect("a state"),
+            state,
+            "after change {n}"
+        );
+    }
 }
 
 /// The messages of the acknowledged commands in the document's history, oldest first.
