@@ -95,6 +95,26 @@ fn main() {
     );
 
     let t = Instant::now();
+    let replay = tafel_server::session::Replay::new(&loaded, [1; 32]).unwrap();
+    println!("open a replay of {} changes: {:?}", replay.len(), t.elapsed());
+    let mut times: Vec<_> = (1..=200)
+        .map(|i| {
+            let n = i * replay.len() / 200;
+            let t = Instant::now();
+            let view = replay
+                .view_after(n, tafel_protocol::Role::Replay, "http://x")
+                .unwrap();
+            std::hint::black_box(serde_json::to_string(&view).unwrap());
+            t.elapsed()
+        })
+        .collect();
+    times.sort();
+    println!(
+        "the view at a moment of it (200 moments, encoded): p50 {:?}, p99 {:?}",
+        times[100], times[197]
+    );
+
+    let t = Instant::now();
     let mut replayed = automerge::Automerge::load(&base).unwrap();
     replayed.load_incremental(&chunks.concat()).unwrap();
     println!(
