@@ -36,8 +36,10 @@ use std::collections::BTreeMap;
 
 mod floor;
 mod method;
+mod report;
 pub use floor::*;
 pub use method::*;
+pub use report::*;
 
 /// The protocol version this crate describes. Clients send it in `join` and `resume`.
 pub const PROTOCOL_VERSION: u32 = 1;

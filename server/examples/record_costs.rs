@@ -96,7 +96,11 @@ fn main() {
 
     let t = Instant::now();
     let replay = tafel_server::session::Replay::new(&loaded, [1; 32]).unwrap();
-    println!("open a replay of {} changes: {:?}", replay.len(), t.elapsed());
+    println!(
+        "open a replay of {} changes: {:?}",
+        replay.len(),
+        t.elapsed()
+    );
     let mut times: Vec<_> = (1..=200)
         .map(|i| {
             let n = i * replay.len() / 200;

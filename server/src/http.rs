@@ -5,6 +5,7 @@ use crate::connection::{self, ConnEnv};
 use crate::error::{Refusal, refuse};
 use crate::guard::JoinGuard;
 use crate::registry::Registry;
+use crate::replays::{Opened, Replays, Wanted};
 use crate::room::RoomMsg;
 use crate::{secrets, sessions, web};
 use axum::extract::rejection::JsonRejection;
@@ -35,6 +36,8 @@ pub struct AppState {
     pub rate: u32,
     /// Rate buckets kept across a participant's reconnects.
     pub rates: Arc<crate::connection::RateBook>,
+    /// Replays and reports, read from storage.
+    pub replays: Arc<Replays>,
 }
 
 /// The HTTP status that goes with a refusal's code: the one place that mapping lives.
@@ -42,12 +45,13 @@ fn status(code: ErrorCode) -> StatusCode {
     use ErrorCode::*;
     match code {
         SessionNotFound | UnknownCard | UnknownRound | UnknownParticipant | UnknownRule
-        | UnknownReport => StatusCode::NOT_FOUND,
+        | UnknownReport | UnknownCheck | UnknownParty | UnknownCriterion | UnknownExperiment
+        | UnknownReflection | UnknownLink => StatusCode::NOT_FOUND,
         TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
         Forbidden | BadToken => StatusCode::FORBIDDEN,
         Internal => StatusCode::INTERNAL_SERVER_ERROR,
         SessionLocked | SessionEnded | SessionFull | RoundOpen | RoundClosed | NoTurn
-        | QueueEmpty | FloorPaused | ReportClosed => StatusCode::CONFLICT,
+        | QueueEmpty | FloorPaused | ReportClosed | Closed | AlreadyOpen => StatusCode::CONFLICT,
         _ => StatusCode::BAD_REQUEST,
     }
 }
@@ -72,12 +76,18 @@ pub fn router(app: AppState) -> Router {
         .route("/j/{code}", get(index))
         .route("/f/{code}", get(index))
         .route("/p/{code}", get(index))
+        .route("/r/{code}", get(index))
         .route("/app/{*path}", get(asset))
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(metrics))
         .route("/api/sessions", post(create_session))
         .route("/api/sessions/{code}", get(session_info))
         .route("/api/sessions/{code}/qr.svg", get(qr_code))
+        .route("/api/sessions/{code}/replay", get(replay_timeline))
+        .route("/api/sessions/{code}/replay/{n}", get(replay_moment))
+        .route("/api/sessions/{code}/report", get(report_json))
+        .route("/api/sessions/{code}/report.csv", get(report_csv))
+        .route("/api/sessions/{code}/session.automerge", get(raw_export))
         .route("/ws", get(websocket))
         .fallback(not_found)
         .layer(middleware::map_response(security_headers))
@@ -216,6 +226,123 @@ async fn qr_code(
             tracing::error!(error = %e, "QR code failed");
             Refusal::new(ErrorCode::Internal, "could not make the QR code").into_response()
         }
+    }
+}
+
+/// Opens a session's history for the holder of the token in `Authorization: Bearer …` (never
+/// in the address, which logs and proxies keep), with the wrong-code throttle around it.
+async fn history(
+    app: &AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    code: &str,
+    wanted: Wanted,
+) -> Result<(Arc<Opened>, tafel_protocol::Role), Refusal> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
+    app.guard.begin_when_free(peer.ip()).await?;
+    let result = app.replays.open(code, &token, wanted).await;
+    match &result {
+        Err(r) if matches!(r.code, ErrorCode::SessionNotFound | ErrorCode::BadToken) => {
+            tokio::time::sleep(app.guard.failed(peer.ip())).await
+        }
+        _ => app.guard.succeeded(peer.ip()),
+    }
+    result
+}
+
+/// A JSON answer that is never cached (it holds what only this reader may see).
+fn private<T: serde::Serialize>(body: Result<T, Refusal>) -> Response {
+    match body {
+        Ok(body) => ([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response(),
+        Err(r) => r.into_response(),
+    }
+}
+
+async fn replay_timeline(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let opened = history(&app, peer, &headers, &code, Wanted::Replay).await;
+    private(opened.and_then(|(o, role)| app.replays.timeline(&o, role)))
+}
+
+async fn replay_moment(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path((code, n)): Path<(String, usize)>,
+    headers: HeaderMap,
+) -> Response {
+    let opened = history(&app, peer, &headers, &code, Wanted::Replay).await;
+    private(opened.and_then(|(o, role)| app.replays.moment(&o, role, n)))
+}
+
+async fn report_json(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let opened = history(&app, peer, &headers, &code, Wanted::Report).await;
+    private(opened.and_then(|(o, role)| app.replays.report(&o, role)))
+}
+
+/// A download: its type, its file name, never cached.
+fn download(body: Vec<u8>, content_type: &'static str, file: String) -> Response {
+    let disposition = format!("attachment; filename=\"{file}\"");
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&disposition)
+                    .unwrap_or(HeaderValue::from_static("attachment")),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn report_csv(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let opened = history(&app, peer, &headers, &code, Wanted::Report).await;
+    match opened.and_then(|(o, role)| Ok((app.replays.csv(&o, role)?, o))) {
+        Ok((csv, o)) => download(
+            csv.into_bytes(),
+            "text/csv; charset=utf-8",
+            format!("tafel-{}.csv", o.code()),
+        ),
+        Err(r) => r.into_response(),
+    }
+}
+
+async fn raw_export(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let opened = history(&app, peer, &headers, &code, Wanted::Replay).await;
+    match opened.and_then(|(o, _)| Ok((app.replays.raw(&o)?, o))) {
+        Ok((raw, o)) => download(
+            raw,
+            "application/octet-stream",
+            format!("tafel-{}.automerge", o.code()),
+        ),
+        Err(r) => r.into_response(),
     }
 }
 

@@ -7,6 +7,7 @@
 //! - [`http`] — the router: API, QR code, embedded web client ([`web`]), the `/ws` upgrade.
 //! - [`connection`] — one WebSocket: frames to typed messages, limits, outbox writes.
 //! - [`registry`] — which rooms are loaded (handles only); loads each session once.
+//! - [`replays`] — replays and reports, answered from storage (no live room needed).
 //! - [`session`] — the session core, pure: the state, the document's shape, the floor, the
 //!   ground rules, every command's rules and each role's view. No tokio, axum or storage.
 //! - [`room`] — the live actor of one session: its mailbox, clock, loading and snapshots, the
@@ -25,6 +26,7 @@ pub mod guard;
 pub mod http;
 pub mod metrics;
 pub mod registry;
+pub mod replays;
 pub mod room;
 pub mod secrets;
 pub mod session;
@@ -83,6 +85,10 @@ pub async fn run(
         flush_interval: Duration::from_millis(config.flush_ms),
         ..Default::default()
     };
+    let replays = Arc::new(replays::Replays::new(
+        storage.clone(),
+        room_config.public_url.clone(),
+    ));
     let registry = registry::Registry::new(storage, room_config, shutdown.clone());
     let app = http::AppState {
         registry: registry.clone(),
@@ -91,6 +97,7 @@ pub async fn run(
         sockets: TaskTracker::new(),
         rate: config.max_messages_per_sec,
         rates: Arc::default(),
+        replays,
     };
     let service = http::router(app.clone()).into_make_service_with_connect_info::<SocketAddr>();
     // Without TCP_NODELAY a small frame that follows another waits for the phone's delayed ACK

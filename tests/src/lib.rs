@@ -186,6 +186,24 @@ impl Server {
         http(self.addr, method, path, body).await
     }
 
+    /// A GET with `Authorization: Bearer token`, as the replay and report pages send it.
+    pub async fn get_with_token(&self, path: &str, token: &str) -> Result<HttpResponse> {
+        let header = format!("Authorization: Bearer {token}\r\n");
+        request(self.addr, "GET", path, None, &header)
+            .await
+            .map(|(r, _)| r)
+    }
+
+    /// The same, with the body as bytes (a download).
+    pub async fn download_with_token(
+        &self,
+        path: &str,
+        token: &str,
+    ) -> Result<(HttpResponse, Vec<u8>)> {
+        let header = format!("Authorization: Bearer {token}\r\n");
+        request(self.addr, "GET", path, None, &header).await
+    }
+
     /// Creates a session through the API.
     pub async fn create_session(
         &self,
@@ -336,15 +354,31 @@ pub async fn http(
     path: &str,
     body: Option<&str>,
 ) -> Result<HttpResponse> {
+    request(addr, method, path, body, "").await.map(|(r, _)| r)
+}
+
+/// One HTTP/1.1 request with extra header lines; the answer, and its body as bytes.
+async fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    headers: &str,
+) -> Result<(HttpResponse, Vec<u8>)> {
     let mut stream = TcpStream::connect(addr).await?;
     let body = body.unwrap_or("");
     let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{headers}Connection: close\r\n\r\n{body}",
         body.len()
     );
     stream.write_all(request.as_bytes()).await?;
     let mut raw = Vec::new();
     tokio::time::timeout(WAIT, stream.read_to_end(&mut raw)).await??;
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .context("no header end")?;
+    let bytes = raw[split + 4..].to_vec();
     let text = String::from_utf8_lossy(&raw);
     let (head, body) = text.split_once("\r\n\r\n").context("no header end")?;
     let mut lines = head.lines();
@@ -365,11 +399,14 @@ pub async fn http(
     } else {
         body.to_owned()
     };
-    Ok(HttpResponse {
-        status,
-        headers,
-        body,
-    })
+    Ok((
+        HttpResponse {
+            status,
+            headers,
+            body,
+        },
+        bytes,
+    ))
 }
 
 fn dechunk(mut s: &str) -> String {
@@ -647,4 +684,35 @@ pub fn answer_id(msg: &ServerMessage) -> Option<&str> {
         ServerMessage::Error { id, .. } => id.as_deref(),
         _ => None,
     }
+}
+
+/// Reads a raw automerge file with the automerge package from npm (`tests/automerge-read.mjs`,
+/// installed by `npm ci` in tests/) and returns the document as JSON. `None`, after a loud
+/// warning, when node or the package is missing here; under `CI=true` that fails instead.
+pub fn node_reads_automerge(bytes: &[u8]) -> Result<Option<String>> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let package = dir.join("node_modules/@automerge/automerge/package.json");
+    let have_node = Process::new("node").arg("--version").output().is_ok();
+    if !have_node || !package.exists() {
+        if std::env::var_os("CI").is_some() {
+            bail!("node and @automerge/automerge are needed: run `npm ci` in tests/");
+        }
+        eprintln!(
+            "!! node or @automerge/automerge missing (run `npm ci` in tests/): the export check is SKIPPED"
+        );
+        return Ok(None);
+    }
+    let file = tempfile::NamedTempFile::new()?;
+    std::fs::write(file.path(), bytes)?;
+    let out = Process::new("node")
+        .arg(dir.join("automerge-read.mjs"))
+        .arg(file.path())
+        .current_dir(dir)
+        .output()?;
+    anyhow::ensure!(
+        out.status.success(),
+        "node could not read the export: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(Some(String::from_utf8(out.stdout)?))
 }

@@ -6,11 +6,13 @@
 //!   deadline. Opens a stored document without an actor.
 //! - [`replay`] — the session at any moment of its history: the changes folded forward from
 //!   checkpoints, the same fold as loading.
+//! - [`report`] — the report of a session, made from a role's view, and its CSV.
 //! - [`state`] — the typed state ([`Session`]: fields, participants, cards, rounds, …).
 //! - [`views`] — what each role may see: the whole view, the patch of what changed, own data.
 //! - [`changes`] — [`Changed`]: what a batch of commands touched, per [`Part`] of the view.
 //! - [`ids`] — record ids on the wire (`k12`) and indexes in memory.
 //! - [`doc`] — the document's shape and writing records.
+//! - [`export`] — the raw automerge file for other tools, without pseudonyms.
 //! - [`fold`] — reading it back, record by record: `hydrate` (document → state) and the same
 //!   appliers for replay.
 //! - [`floor`] — the floor folded from its events: hands, turns, the queue, the balance.
@@ -26,12 +28,14 @@ pub mod changes;
 pub mod cmd;
 pub mod conduct;
 pub mod doc;
+pub mod export;
 pub mod floor;
 pub mod fold;
 pub mod ids;
 pub mod method;
 pub mod record;
 pub mod replay;
+pub mod report;
 pub mod state;
 pub mod views;
 

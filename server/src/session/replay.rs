@@ -20,7 +20,7 @@ use automerge::legacy::{Key, ObjectId, OpId, OpType};
 use automerge::{Automerge, ObjType, ScalarValue};
 use std::collections::HashMap;
 use std::sync::Arc;
-use tafel_protocol::{Millis, Role, View};
+use tafel_protocol::{Millis, ReplayLane, ReplayMark, ReplayTimeline, Role, View};
 
 /// How many changes lie between two checkpoints of the state. The state at any moment is at
 /// most this many changes away from one.
@@ -144,6 +144,134 @@ impl Replay {
             public_url,
         };
         Ok(session.view(role, &at))
+    }
+}
+
+/// The commands a timeline marks.
+const MARKED: &[&str] = &[
+    "set_phase",
+    "give_floor",
+    "end_turn",
+    "turn_limit",
+    "open_round",
+    "close_round",
+    "flag",
+    "confirm_flag",
+    "dismiss_flag",
+    "open_check",
+    "conclude_check",
+    "ask_consent",
+    "decide_criterion",
+    "assess_criterion",
+    "add_experiment",
+    "update_experiment",
+    "open_reflection",
+    "close_reflection",
+    "lock",
+    "unlock",
+    "end",
+];
+
+impl Step {
+    /// The phase this change moved the session to, if it did.
+    fn phase(&self) -> Option<u8> {
+        self.ops.iter().find_map(|op| match op {
+            Op::Put(Place::Session, field, v) if &**field == "phase" => {
+                v.as_i64().and_then(|p| u8::try_from(p).ok())
+            }
+            _ => None,
+        })
+    }
+}
+
+impl Replay {
+    /// The timeline for `role`: every change's time, the moments that matter, who spoke when
+    /// (per person for the facilitator, per perspective otherwise), and the balance figure
+    /// after each turn.
+    pub fn timeline(&self, role: Role) -> Result<ReplayTimeline, DocError> {
+        let end = self.steps.last().map_or(0, |s| s.at);
+        let state = self.state_after(self.steps.len())?;
+        let marks = self
+            .steps
+            .iter()
+            .enumerate()
+            .filter_map(|(i, step)| {
+                let cmd = step.message.as_ref()?.cmd.as_str();
+                MARKED.contains(&cmd).then(|| ReplayMark {
+                    seq: i as u64 + 1,
+                    at: step.at,
+                    cmd: cmd.to_owned(),
+                    phase: step.phase(),
+                })
+            })
+            .collect();
+        let floor = &state.floor;
+        let per_person = role == Role::Facilitator;
+        let mut lanes: Vec<ReplayLane> = Vec::new();
+        for (p, person) in state.participants.iter().enumerate() {
+            let turns: Vec<(Millis, Millis)> = floor
+                .turns
+                .iter()
+                .filter(|t| t.speaker == p)
+                .map(|t| (t.started_at, t.ended.map_or(end, |(at, _)| at)))
+                .collect();
+            if person.role != Role::Participant && turns.is_empty() {
+                continue;
+            }
+            let id = if per_person {
+                super::ids::id('p', p)
+            } else {
+                super::doc::wire(&person.perspective)
+            };
+            let lane = match lanes.iter_mut().position(|l| l.id == id) {
+                Some(i) => &mut lanes[i],
+                None => {
+                    lanes.push(ReplayLane {
+                        id,
+                        name: per_person.then(|| person.name.clone()),
+                        perspective: person.perspective,
+                        turns: Vec::new(),
+                        floor_ms: 0,
+                    });
+                    lanes.last_mut().expect("just added")
+                }
+            };
+            lane.turns.extend(turns);
+            lane.turns.sort();
+            lane.floor_ms += floor.floor_ms(p);
+        }
+        // The balance after each turn that ended, over the participants who had joined by
+        // then (who was connected is not recorded).
+        let mut spoken = vec![0i64; state.participants.len()];
+        let mut ended: Vec<_> = floor
+            .turns
+            .iter()
+            .filter_map(|t| Some((t.ended?.0, t)))
+            .collect();
+        ended.sort_by_key(|(at, _)| *at);
+        let mut balance = Vec::new();
+        for (at, turn) in ended {
+            spoken[turn.speaker] += floor.elapsed(turn, at);
+            let times: Vec<i64> = state
+                .participants
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.role == Role::Participant && p.joined_at <= at)
+                .map(|(i, _)| spoken[i])
+                .collect();
+            if let Some(figure) = super::floor::balance(&times) {
+                balance.push((at, figure));
+            }
+        }
+        Ok(ReplayTimeline {
+            role,
+            code: state.fields.code.clone(),
+            title: state.fields.title.clone(),
+            times: self.steps.iter().map(|s| s.at).collect(),
+            marks,
+            lanes,
+            balance,
+        })
     }
 }
 

@@ -1,0 +1,99 @@
+//! The raw automerge file of a session, for other tools: the whole history, change by change,
+//! with nothing in it that identifies a voter, a reporter, an anonymous author or who answered
+//! what. The session's own document cannot be handed out as it is: its records name people by
+//! pseudonym, and the change that made each participant carries that participant's pseudonym,
+//! which ties the two together. So the export is a copy built change by change, in which
+//!
+//! - change messages keep the command's name and drop who gave it and the client's id;
+//! - every pseudonym is replaced by an alias numbered per map (`a1`, `a2`, … in the votes, other
+//!   ones in the reports), so a person's votes cannot be tied to their reports, nor to a name.
+
+use super::doc::{ChangeMessage, DocError, commit_options};
+use automerge::legacy::{Key, ObjectId, OpId, OpType};
+use automerge::transaction::Transactable;
+use automerge::{Automerge, ObjId, ObjType, ROOT, ScalarValue};
+use std::collections::HashMap;
+
+/// Fields that may hold a pseudonym.
+const PSEUDONYMOUS: [&str; 3] = ["voter", "by", "author"];
+
+/// The export of a session's document.
+pub fn raw(doc: &Automerge) -> Result<Vec<u8>, DocError> {
+    let mut out = Automerge::new();
+    let mut objects: HashMap<ObjectId, (ObjId, String)> = HashMap::new();
+    let mut aliases: HashMap<(String, String), String> = HashMap::new();
+    for change in doc.get_changes(&[]) {
+        let expanded = change.decode();
+        let start = expanded.start_op.get();
+        let message = expanded
+            .message
+            .as_deref()
+            .and_then(|m| serde_json::from_str::<ChangeMessage>(m).ok())
+            .map(|m| ChangeMessage {
+                cmd: m.cmd,
+                by: None,
+                id: None,
+                ack: m.ack,
+            })
+            .unwrap_or(ChangeMessage {
+                cmd: String::new(),
+                by: None,
+                id: None,
+                ack: Default::default(),
+            });
+        let mut tx = out.transaction();
+        for (n, op) in expanded.operations.iter().enumerate() {
+            let Key::Map(key) = &op.key else {
+                return Err(DocError::Missing(
+                    "a map key (the export knows only maps)".into(),
+                ));
+            };
+            // The new object an operation works in, and the name of its top-level map.
+            let (parent, map) = match &op.obj {
+                ObjectId::Root => (ROOT, String::new()),
+                id => objects
+                    .get(id)
+                    .cloned()
+                    .ok_or(DocError::Dangling("an operation's object"))?,
+            };
+            match &op.action {
+                OpType::Make(ObjType::Map) => {
+                    let made = tx.put_object(&parent, key.as_str(), ObjType::Map)?;
+                    // Records keep the name of their top-level map; top-level maps their own.
+                    let name = if map.is_empty() { key.to_string() } else { map };
+                    let id = OpId::new(start + n as u64, &expanded.actor_id);
+                    objects.insert(ObjectId::Id(id), (made, name));
+                }
+                OpType::Put(value) => {
+                    let value = match value {
+                        ScalarValue::Str(s)
+                            if PSEUDONYMOUS.contains(&key.as_str()) && s.starts_with('~') =>
+                        {
+                            let next = aliases.iter().filter(|((m, _), _)| *m == map).count() + 1;
+                            let alias = aliases
+                                .entry((map.clone(), s.to_string()))
+                                .or_insert_with(|| format!("a{next}"));
+                            ScalarValue::Str(alias.as_str().into())
+                        }
+                        other => other.clone(),
+                    };
+                    tx.put(&parent, key.as_str(), value)?;
+                }
+                OpType::Delete => tx.delete(&parent, key.as_str())?,
+                _ => {
+                    return Err(DocError::Missing(
+                        "only maps and values (the export)".into(),
+                    ));
+                }
+            }
+        }
+        if tx
+            .commit_with(commit_options(&message, expanded.time))
+            .0
+            .is_none()
+        {
+            out.empty_commit(commit_options(&message, expanded.time));
+        }
+    }
+    Ok(out.save())
+}
