@@ -686,33 +686,46 @@ pub fn answer_id(msg: &ServerMessage) -> Option<&str> {
     }
 }
 
-/// Reads a raw automerge file with the automerge package from npm (`tests/automerge-read.mjs`,
-/// installed by `npm ci` in tests/) and returns the document as JSON. `None`, after a loud
-/// warning, when node or the package is missing here; under `CI=true` that fails instead.
-pub fn node_reads_automerge(bytes: &[u8]) -> Result<Option<String>> {
+/// Runs one of the node scripts in tests/ (installed by `npm ci` there) with `input` in a
+/// file as its last argument; its output. `None`, after a loud warning, when node or the
+/// packages are missing here; under `CI=true` that fails instead.
+fn run_node(script: &str, args: &[&Path], input: &[u8]) -> Result<Option<String>> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let package = dir.join("node_modules/@automerge/automerge/package.json");
     let have_node = Process::new("node").arg("--version").output().is_ok();
-    if !have_node || !package.exists() {
+    if !have_node || !dir.join("node_modules/@automerge/automerge").exists() {
         if std::env::var_os("CI").is_some() {
-            bail!("node and @automerge/automerge are needed: run `npm ci` in tests/");
+            bail!("node and the test packages are needed: run `npm ci` in tests/");
         }
         eprintln!(
-            "!! node or @automerge/automerge missing (run `npm ci` in tests/): the export check is SKIPPED"
+            "!! node or the test packages missing (run `npm ci` in tests/): {script} is SKIPPED"
         );
         return Ok(None);
     }
     let file = tempfile::NamedTempFile::new()?;
-    std::fs::write(file.path(), bytes)?;
+    std::fs::write(file.path(), input)?;
     let out = Process::new("node")
-        .arg(dir.join("automerge-read.mjs"))
+        .arg(dir.join(script))
+        .args(args)
         .arg(file.path())
         .current_dir(dir)
         .output()?;
     anyhow::ensure!(
         out.status.success(),
-        "node could not read the export: {}",
+        "{script} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
     Ok(Some(String::from_utf8(out.stdout)?))
+}
+
+/// Reads a raw automerge file with the automerge package from npm and returns the document
+/// as JSON (`None` when node is not here; see [`run_node`]).
+pub fn node_reads_automerge(bytes: &[u8]) -> Result<Option<String>> {
+    run_node("automerge-read.mjs", &[], bytes)
+}
+
+/// Checks a report against `docs/report.schema.json` with ajv (`None` when node is not here).
+pub fn report_fits_its_schema(report: &str) -> Result<Option<()>> {
+    let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/report.schema.json");
+    Ok(run_node("validate-report.mjs", &[&schema], report.as_bytes())?.map(|_| ()))
 }

@@ -281,6 +281,13 @@ async fn no_replay_frame_or_report_holds_a_secret_or_an_identity() -> anyhow::Re
             );
         }
     }
+    // The report fits its documented schema, for each reader.
+    for token in [&link, &fac_token] {
+        let res = server
+            .get_with_token(&format!("/api/sessions/{code}/report"), token)
+            .await?;
+        tafel_tests::report_fits_its_schema(&res.body)?;
+    }
     // The report: ranked results once the round closed, never before for the link.
     let report: Report = json(&server, &format!("/api/sessions/{code}/report"), &link).await?;
     assert_eq!(report.schema, REPORT_SCHEMA);
