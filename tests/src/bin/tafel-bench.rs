@@ -13,7 +13,8 @@
 //! 100 ms after the hand went up, and at once); and how
 //! long a stored room of C changes takes to load after the server was killed (SIGKILL) and
 //! restarted. Also the commands per second of what a session produces: readiness answers,
-//! consent and reflections, from W phones at once. Last, memory at rest: it fills R rooms with a typical session (20 participants,
+//! consent and reflections, from W phones at once; and replay at 2,000 and 20,000 changes:
+//! opening it and the room at 200 moments, over HTTP. Last, memory at rest: it fills R rooms with a typical session (20 participants,
 //! 100 cards, a voting round of 200 votes, 40 hands), restarts the server, loads every room
 //! (one resume each, then nobody connected) and resumes every participant without acting:
 //! the growth of RSS per idle loaded room and per idle connection.
@@ -36,6 +37,7 @@ struct Args {
     floor_turns: usize,
     floor_phones: usize,
     idle_rooms: usize,
+    replay_changes: usize,
 }
 
 fn parse_args() -> Result<Args> {
@@ -49,6 +51,7 @@ fn parse_args() -> Result<Args> {
         floor_turns: 200,
         floor_phones: 50,
         idle_rooms: 100,
+        replay_changes: 20_000,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -63,8 +66,9 @@ fn parse_args() -> Result<Args> {
             "--floor-turns" => args.floor_turns = value.parse()?,
             "--floor-phones" => args.floor_phones = value.parse()?,
             "--idle-rooms" => args.idle_rooms = value.parse()?,
+            "--replay-changes" => args.replay_changes = value.parse()?,
             _ => bail!(
-                "unknown flag {flag}; flags: --server PATH --idle-conns N --writers N --window N --commands N --load-changes N --floor-turns N --floor-phones N --idle-rooms N"
+                "unknown flag {flag}; flags: --server PATH --idle-conns N --writers N --window N --commands N --load-changes N --floor-turns N --floor-phones N --idle-rooms N --replay-changes N"
             ),
         }
     }
@@ -329,6 +333,54 @@ async fn send_commands(
     Ok(latencies)
 }
 
+/// Replay at size: a session of `changes` changes (cards added by 16 phones), then opening
+/// its replay (the timeline) and asking for the room at 200 moments spread over it, over
+/// HTTP as the replay page does. The first request reads and folds the history; the others
+/// reuse it.
+async fn replay_speed(server: &Server, changes: usize) -> Result<()> {
+    let room = server.create_session("Terugkijken", false).await?;
+    let writers = 16;
+    let mut tasks = Vec::new();
+    for i in 0..writers {
+        let ws = joined(server, &room.code, &format!("Schrijver {i}")).await?;
+        tasks.push(tokio::spawn(add_cards(ws, i, changes / writers, 32)));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    let token = &room.facilitator_token;
+    let started = Instant::now();
+    let res = server
+        .get_with_token(&format!("/api/sessions/{}/replay", room.code), token)
+        .await?;
+    let open = started.elapsed();
+    anyhow::ensure!(res.status == 200, "replay: {}", res.status);
+    let timeline: ReplayTimeline = serde_json::from_str(&res.body)?;
+    let n = timeline.times.len();
+    let mut times = Vec::new();
+    let mut bytes = 0;
+    for i in 1..=200 {
+        let moment = (i * 7919 % 200 + 1) * n / 200;
+        let started = Instant::now();
+        let res = server
+            .get_with_token(&format!("/api/sessions/{}/replay/{moment}", room.code), token)
+            .await?;
+        times.push(started.elapsed());
+        anyhow::ensure!(res.status == 200, "moment {moment}: {}", res.status);
+        bytes += res.body.len();
+    }
+    times.sort();
+    println!(
+        "replay of {n} changes: open (read and fold the history, the timeline) {:.0} ms; the room at 200 moments: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms ({} KiB a moment on average)",
+        open.as_secs_f64() * 1e3,
+        percentile(&times, 0.50).as_secs_f64() * 1e3,
+        percentile(&times, 0.99).as_secs_f64() * 1e3,
+        times.last().unwrap().as_secs_f64() * 1e3,
+        bytes / 200 / 1024
+    );
+    Ok(())
+}
+
 /// What a session produces, at speed: in a room of `writers` phones (and as many listening as
 /// in the card throughput), each phone answers the readiness check, agrees or objects to a
 /// criterion and rewrites its reflection, over and over (each answer differs from the last, so
@@ -584,6 +636,9 @@ async fn main() -> Result<()> {
                 started.elapsed().as_secs_f64() * 1e3
             );
         }
+    }
+    for changes in [2_000, args.replay_changes] {
+        replay_speed(&server, changes).await?;
     }
     memory_at_rest(&mut server, args.idle_rooms).await?;
     server.terminate()?;
