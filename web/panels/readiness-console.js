@@ -22,18 +22,24 @@ export function renderReadinessConsole(store, actions, { draft = {} } = {}) {
     h('h2', { id: 'readiness-heading' }, t('readinessHeading')),
     h('p', { class: 'hint' }, t('readinessConsoleIntro')),
     open ? readinessCounts(check, { ids: 'fac' }) : null,
-    open && check.comments?.length ? h('div', { class: 'comments' },
-      h('h3', { id: 'comments-heading' }, t('commentsHeading', { n: check.comments.length })),
-      h('ul', { class: 'comment-list', 'aria-labelledby': 'comments-heading' }, check.comments.map((c) => h('li', { dir: 'auto' }, c)))) : null,
+    open ? comments(check) : null,
     check && !open ? [
       conclusionLine(check),
-      h('details', { class: 'other-phases' }, h('summary', {}, t('countsHeading')), readinessCounts(check, { ids: 'fac' })),
+      h('details', { class: 'other-phases' }, h('summary', {}, t('countsHeading')), readinessCounts(check, { ids: 'fac' }), comments(check)),
     ] : null,
     act && open ? concludeForm(actions, check, draft) : null,
     act && !open ? h('button', {
       type: 'button', class: check ? 'secondary' : 'primary', id: 'open-check', 'data-key': 'open-check',
       onclick: () => actions.send({ type: 'open_check' }, t('checkOpened')),
     }, check ? t('openCheckAgain') : t('openCheck')) : null);
+}
+
+/** The comments given with the answers, without names (the facilitator's view only). */
+function comments(check) {
+  if (!check.comments?.length) return null;
+  return h('div', { class: 'comments' },
+    h('h3', { id: 'comments-heading' }, t('commentsHeading', { n: check.comments.length })),
+    h('ul', { class: 'comment-list', 'aria-labelledby': 'comments-heading' }, check.comments.map((c) => h('li', { dir: 'auto' }, c))));
 }
 
 function concludeForm(actions, check, draft) {
