@@ -90,22 +90,26 @@ function applyParts(store, parts) {
   if (parts.floor) store.floorAt = performance.now();
 }
 
-/** This client's own data with a `you_delta` applied: new cards added, the rounds where the
- * votes changed replaced, the floor data replaced when sent. */
+/** In a `you_delta`, the lists whose entries replace the one with the same key (or are added). */
+const YOU_LISTS = { votes: 'round', readiness: 'check', consents: 'criterion', reflections: 'reflection' };
+
+/** This client's own data with a `you_delta` applied: new cards added, each list's changed
+ * entries replaced by their key (the round, the check, the criterion, the reflection), the
+ * floor data replaced when sent. */
 function applyYou(you, patch) {
   if (!you) return you;
-  const votes = [...(you.votes || [])];
-  for (const changed of patch.votes || []) {
-    const i = votes.findIndex((v) => v.round === changed.round);
-    if (i >= 0) votes[i] = changed;
-    else votes.push(changed);
+  const next = { ...you, cards: [...(you.cards || []), ...(patch.new_cards || [])], floor: patch.floor || you.floor };
+  for (const [list, key] of Object.entries(YOU_LISTS)) {
+    if (!patch[list]) continue;
+    const entries = [...(you[list] || [])];
+    for (const changed of patch[list]) {
+      const i = entries.findIndex((e) => e[key] === changed[key]);
+      if (i >= 0) entries[i] = changed;
+      else entries.push(changed);
+    }
+    next[list] = entries;
   }
-  return {
-    ...you,
-    cards: [...(you.cards || []), ...(patch.new_cards || [])],
-    votes,
-    floor: patch.floor || you.floor,
-  };
+  return next;
 }
 
 /**

@@ -67,14 +67,41 @@ export function kindForPhase(phase) {
   return ['problem', 'problem', 'idea', 'condition', 'experiment', 'lesson'][phase] || 'note';
 }
 
+/** The kinds of card each phase asks for, its main kind first (the add-card form lists them
+ * first). */
+export const PHASE_KINDS = [
+  ['problem', 'question'],
+  ['problem', 'question'],
+  ['idea', 'example'],
+  ['condition', 'idea'],
+  ['experiment', 'lesson'],
+  ['lesson', 'note'],
+];
+
 export const PHASES = [0, 1, 2, 3, 4, 5];
 export const PERSPECTIVES = ['client', 'naaste', 'medewerker', 'teamleider', 'manager', 'bestuurder', 'anders'];
-export const CARD_KINDS = ['problem', 'question', 'idea', 'condition', 'experiment', 'lesson', 'note'];
+export const CARD_KINDS = ['problem', 'question', 'idea', 'example', 'condition', 'experiment', 'lesson', 'note'];
 export const NAME_MAX = 40;
 export const CARD_MAX = 500;
 export const TITLE_MAX = 120;
 export const PROBLEM_MAX = 2000;
 export const BUDGET_MAX = 50;
+
+/** Limits of what a session produces, as the server checks them (protocol method_limits). */
+export const PARTY_MAX = 80;
+export const MAX_PARTIES = 60;
+export const CRITERION_MAX = 200;
+export const UNIT_MAX = 20;
+export const MAX_CRITERIA = 30;
+export const EXPERIMENT_TITLE_MAX = 120;
+export const EXPERIMENT_TEXT_MAX = 500;
+export const OWNER_PARTY_MAX = 80;
+export const MAX_OWNERS = 10;
+export const MAX_EXPERIMENTS = 40;
+export const REFLECTION_MAX = 280;
+export const SOURCE_MAX = 200;
+export const MAX_ROUNDS = 50;
+/** A readiness comment, a conclusion's note and an assessment's note: NOTE_MAX (below). */
 
 /** Length in Unicode characters, as the server counts. */
 export function charCount(text) {
@@ -231,4 +258,147 @@ export function serverNow(floor, arrivedAt, now) {
 export function timeOfDay(millis) {
   const d = new Date(millis);
   return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+}
+
+// --- what a session produces --------------------------------------------------------------------
+
+/** A list part of the store (a Map by id) as an array, in order; empty while the server sent
+ * none (a welcome leaves out empty lists). */
+export function all(store, part) {
+  const map = store[part];
+  return map instanceof Map ? [...map.values()] : [];
+}
+
+/** The record of a list part with a stage (checks, reflections) that is open, if any. */
+export function openOne(store, part) {
+  return all(store, part).find((x) => x.stage === 'open') || null;
+}
+
+/** The last readiness check, open or concluded, or null. */
+export function latestCheck(store) {
+  return all(store, 'checks').at(-1) || null;
+}
+
+/** One's own entry for a record in a list of `you` (readiness by check, consents by
+ * criterion, reflections by reflection round), or null. */
+export function yours(store, list, key, id) {
+  return store.you?.[list]?.find((entry) => entry[key] === id) || null;
+}
+
+/** The three readiness questions, in order. */
+export const QUESTIONS = ['urgent', 'complex', 'willing'];
+export const ANSWERS = ['yes', 'not_sure', 'no'];
+export const STAKES = ['needed', 'affected', 'both'];
+export const ASSESSMENTS = ['met', 'partly', 'not_met'];
+export const EXPERIMENT_STATUSES = ['planned', 'running', 'stopped', 'done'];
+export const OUTCOMES = ['worked', 'partly', 'did_not_work'];
+export const DECISIONS = ['adopt', 'adapt', 'abandon'];
+
+/** Parties on the list (not removed), in order of proposing. */
+export function listedParties(store) {
+  return all(store, 'parties').filter((p) => p.status !== 'removed');
+}
+
+/** The perspectives a needed or affected party speaks for with nobody of them present now. */
+export function missingPerspectives(store) {
+  return store.table?.missing || [];
+}
+
+/** Criteria the group agreed to, and the others still open (proposed or asked). */
+export function criteriaByStatus(store, status) {
+  return all(store, 'criteria').filter((c) => c.status === status);
+}
+
+/** A card's kind is an idea that can carry conditions and become an experiment. */
+export function isIdea(card) {
+  return card.kind === 'idea' || card.kind === 'example';
+}
+
+/** The visible conditions that build on a card, in order. */
+export function conditionsOf(store, cardId) {
+  return [...store.cards.values()].filter((c) => c.kind === 'condition' && c.builds_on === cardId && c.status === 'visible');
+}
+
+/** How many visible cards (conditions left out) build on a card. */
+export function buildsOnCount(store, cardId) {
+  return [...store.cards.values()].filter((c) => c.builds_on === cardId && c.kind !== 'condition' && c.status === 'visible').length;
+}
+
+/** The cards a card builds on, nearest first (at most `depth`, never round in a circle). */
+export function threadOf(store, card, depth = 3) {
+  const thread = [];
+  const seen = new Set([card.id]);
+  let next = card.builds_on ? store.cards.get(card.builds_on) : null;
+  while (next && thread.length < depth && !seen.has(next.id)) {
+    thread.push(next);
+    seen.add(next.id);
+    next = next.builds_on ? store.cards.get(next.builds_on) : null;
+  }
+  return thread;
+}
+
+/** How many top cards of the previous phase's vote are carried into the next phase. */
+export const CARRIED = 3;
+
+/**
+ * The top-voted cards carried into `phase`: from the last closed round of the previous phase,
+ * the best CARRIED cards with votes that are still on the board. Returns { round, cards:
+ * [{ card, votes }] }, or null. (Older phases stay in reach folded away, not on the board.)
+ */
+export function carriedOver(store, phase) {
+  const round = [...store.rounds.values()].filter((r) => r.status === 'closed' && r.phase === phase - 1 && r.results).at(-1);
+  if (!round) return null;
+  const cards = round.results
+    .filter((row) => row.votes > 0)
+    .map((row) => ({ card: store.cards.get(row.card), votes: row.votes }))
+    .filter(({ card }) => card?.status === 'visible')
+    .slice(0, CARRIED);
+  return cards.length ? { round, cards } : null;
+}
+
+/** Whether this client may change an experiment, as the server checks it: the facilitator,
+ * an owner, or the author of its idea (who made it, unless the facilitator did). */
+export function mayChangeExperiment(store, experiment) {
+  if (store.role === 'facilitator') return true;
+  if (store.role !== 'participant') return false;
+  const me = store.you?.id;
+  return experiment.owners.includes(me) || Boolean(experiment.from_card && isOwnCard(store, experiment.from_card));
+}
+
+/** What a lesson is about, as a key: 'experiment:e1', 'phase:2' or 'session'. */
+export function lessonKey(lessonOf) {
+  if (lessonOf?.experiment) return `experiment:${lessonOf.experiment}`;
+  if (lessonOf && lessonOf.phase !== undefined) return `phase:${lessonOf.phase}`;
+  return 'session';
+}
+
+/** The lesson_of of a command from a key made by lessonKey (null for the session). */
+export function lessonOfKey(key) {
+  const [kind, value] = (key || 'session').split(':');
+  if (kind === 'experiment') return { experiment: value };
+  if (kind === 'phase') return { phase: Number(value) };
+  return null;
+}
+
+/** The visible lesson cards about something (a lessonKey), in order. */
+export function lessonsAbout(store, key) {
+  return [...store.cards.values()].filter((c) => c.kind === 'lesson' && c.status === 'visible' && lessonKey(c.lesson_of) === key);
+}
+
+/** The command that makes an idea card an experiment, titled with the card's text (cut to the
+ * longest title). */
+export function experimentFromCard(card) {
+  const chars = [...(card.text || '')];
+  const title = chars.length > EXPERIMENT_TITLE_MAX ? `${chars.slice(0, EXPERIMENT_TITLE_MAX - 1).join('')}…` : chars.join('');
+  return { type: 'add_experiment', title, from_card: card.id };
+}
+
+/** Ideas that could become an experiment: visible ideas and examples not tried yet, those
+ * carried over from the last vote first, then the newest phase's. */
+export function ideasToTry(store) {
+  const tried = new Set(all(store, 'experiments').map((e) => e.from_card).filter(Boolean));
+  const carried = carriedOver(store, store.session.phase)?.cards.map((x) => x.card) || [];
+  const rest = [...store.cards.values()].filter((c) => c.status === 'visible' && isIdea(c)).sort((a, b) => b.phase - a.phase);
+  const seen = new Set();
+  return [...carried, ...rest].filter((c) => isIdea(c) && !tried.has(c.id) && !seen.has(c.id) && seen.add(c.id));
 }

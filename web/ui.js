@@ -304,6 +304,105 @@ export function sendAndRefresh(actions, cmd, doneText) {
   });
 }
 
+/**
+ * Loads panel modules when a screen first needs them, so a phone downloads only what its
+ * session uses: get(name) gives the module once it arrived, or null (and starts loading it;
+ * onLoaded() runs when it is there, to draw the screen again). A module that did not arrive
+ * (a flaky network) is asked for again the next time.
+ */
+export function lazyPanels(loaders, onLoaded) {
+  const loaded = new Map();
+  const loading = new Set();
+  return (name) => {
+    if (loaded.has(name)) return loaded.get(name);
+    if (!loading.has(name)) {
+      loading.add(name);
+      loaders[name]().then((module) => {
+        loaded.set(name, module);
+        onLoaded();
+      }, () => loading.delete(name));
+    }
+    return null;
+  };
+}
+
+/** A bar as wide as `fraction` (0–1) of its track; decoration only (the number is in text). */
+export function bar(fraction) {
+  const fill = h('span', { class: 'bar-fill' });
+  // Through the CSSOM: the page's CSP allows no style attributes.
+  fill.style.width = `${Math.round(Math.max(0, Math.min(1, fraction || 0)) * 100)}%`;
+  return h('span', { class: 'bar', 'aria-hidden': 'true' }, fill);
+}
+
+/**
+ * A typed text, trimmed, when it has `min` to `max` characters; else null, after showing
+ * `message`. (An empty optional text, min 0, is '' and passes.)
+ */
+export function textWithin(value, { min = 1, max, message }) {
+  const text = (value || '').trim();
+  const n = charCount(text);
+  if (n < min || n > max) {
+    showError(message);
+    return null;
+  }
+  return text;
+}
+
+/** After a form was sent: empties the draft's `parts` and their fields (ids `${ids}-${part}`). */
+export function clearFields(draft, ids, parts) {
+  for (const part of parts) {
+    draft[part] = '';
+    const input = document.getElementById(`${ids}-${part}`);
+    if (input) input.value = '';
+  }
+}
+
+/**
+ * A phone's answer to the room (a readiness check, a reflection): sends it; once it is in, the
+ * form closes (draft.changing) and focus goes to the part's heading.
+ */
+export function sendAnswer(actions, cmd, doneText, draft, heading) {
+  actions.send(cmd, doneText).then((result) => {
+    if (!result) return;
+    draft.changing = false;
+    actions.refresh();
+    document.getElementById(heading)?.focus();
+  });
+}
+
+/** "Change my answer": opens the answered form again, focus on `selector`. */
+export function changeAnswerButton(actions, draft, key, selector) {
+  return h('button', {
+    type: 'button', class: 'secondary small', 'data-key': key,
+    onclick: () => {
+      draft.changing = true;
+      refreshAndFocus(actions, selector);
+    },
+  }, t('changeAnswer'));
+}
+
+/**
+ * A form folded away under its title, which stays open or closed as the person left it when
+ * the part is built again (kept in `state.open`).
+ */
+export function foldedForm(state, title, form) {
+  return h('details', { class: 'form-fold', open: Boolean(state.open), ontoggle: (e) => { state.open = e.target.open; } },
+    h('summary', {}, title),
+    form);
+}
+
+/** A group of big choices (radio buttons) with a legend; onChoose(value) when one is chosen. */
+export function choices({ name, legend, options, chosen, onChoose, className = 'choices' }) {
+  return h('fieldset', { class: className },
+    h('legend', {}, legend),
+    options.map(({ value, label }) => {
+      const id = `${name}-${value}`;
+      return h('div', { class: 'choice choice-big' },
+        h('input', { type: 'radio', id, name, value, checked: value === chosen, onchange: () => onChoose(value) }),
+        h('label', { for: id }, label));
+    }));
+}
+
 /** Marks the moment a phone first shows the session (the browser tests read it). */
 export function markShown() {
   if (!performance.getEntriesByName('tafel:session-shown').length) performance.mark('tafel:session-shown');

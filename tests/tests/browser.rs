@@ -784,6 +784,395 @@ async fn report_violation(server: &Server, driver: &mut Driver) -> Result<()> {
     Ok(())
 }
 
+/// What a session produces, through phases 0–5, with a facilitator, three phones and the big
+/// screen: the readiness check (phones answer, counts on the console and the big screen, the
+/// facilitator concludes "start"), who is at the table (a client party listed while no client
+/// is present: the console warns until a client joins), two success criteria agreed by consent
+/// and assessed in phase 5, an idea built on (a condition under it) and turned into an
+/// experiment that fails, its lesson, and a reflection. Every screen is shot and checked by axe
+/// at each step.
+#[tokio::test]
+async fn a_session_produces_readiness_criteria_experiments_and_lessons() -> Result<()> {
+    let Some(_turn) = browser_turn().await else {
+        return Ok(());
+    };
+    let server = Server::start()?;
+    let mut driver = Driver::start().await?;
+    let outcome = session_produces(&server, &mut driver).await;
+    driver.stop().await;
+    outcome
+}
+
+async fn session_produces(server: &Server, driver: &mut Driver) -> Result<()> {
+    let created = server.create_session("Samen de avond anders", false).await?;
+    let facilitator = driver.open("facilitator-method", LAPTOP, "nl").await?;
+    facilitator.goto(&created.facilitator_url).await?;
+    facilitator.wait_for("#readiness-console #open-check").await?;
+    let projector = driver.open("projector-method", BIG_SCREEN, "nl").await?;
+    projector.goto(&created.projector_url).await?;
+    projector.wait_for("#join-code").await?;
+    let anna = driver.open("phone-method-anna", PHONE, "nl").await?;
+    anna.goto(&created.join_url).await?;
+    join_through_form(&anna, "Anna", "medewerker").await?;
+    let bram = driver.open("phone-method-bram", PHONE, "nl").await?;
+    bram.goto(&created.join_url).await?;
+    join_through_form(&bram, "Bram", "naaste").await?;
+    let phones = [&anna, &bram];
+
+    // --- Who is at the table: a client party listed, no client present: the console warns.
+    facilitator.click("#table-console .form-fold summary").await?;
+    facilitator.type_into("#fparty-name", "Cliënten van de dagbesteding").await?;
+    select(&facilitator, "#fparty-perspective", "client").await?;
+    select(&facilitator, "#fparty-stake", "both").await?;
+    facilitator.click("#fparty-add").await?;
+    facilitator.wait_for("#table-warning").await?;
+    let warning = facilitator.text("#table-warning").await?;
+    ensure!(warning.contains("Geen cliënt aan tafel"), "the warning: {warning:?}");
+    // A phone proposes a party; the facilitator puts it on the list.
+    anna.click("#open-table").await?;
+    anna.wait_for("#party-form").await?;
+    anna.type_into("#party-name", "Wijkverpleging").await?;
+    select(&anna, "#party-perspective", "medewerker").await?;
+    select(&anna, "#party-stake", "needed").await?;
+    anna.axe("participant (proposing a party)").await?;
+    anna.shot("method-0-phone-table").await?;
+    anna.click("#party-add").await?;
+    settled(&anna).await?;
+    facilitator.wait_for("[data-key='list-s2']").await?;
+    facilitator.click("[data-key='list-s2']").await?;
+    facilitator.wait_for("#table-console [data-party='s2'][data-status='listed']").await?;
+    facilitator.click("#display-table").await?;
+    projector.wait_for("#table-board #board-coverage li[data-perspective='client'][data-present='0']").await?;
+    facilitator.axe("facilitator (table warning)").await?;
+    facilitator.shot("method-0-console-table-warning").await?;
+    projector.axe("projector (table)").await?;
+    projector.shot("method-0-projector-table").await?;
+
+    // A client joins: the warning goes, everywhere the client counts as present.
+    let chris = driver.open("phone-method-chris", PHONE, "nl").await?;
+    chris.goto(&created.join_url).await?;
+    join_through_form(&chris, "Chris", "client").await?;
+    facilitator.wait_js("return !document.getElementById('table-warning')").await?;
+    projector.wait_for("#board-coverage li[data-perspective='client'][data-present='1']").await?;
+    let phones3 = [&anna, &bram, &chris];
+
+    // --- Readiness: the facilitator opens the check; the phones answer.
+    facilitator.click("#open-check").await?;
+    for phone in phones3 {
+        phone.wait_for("#readiness-form").await?;
+    }
+    chris.axe("participant (readiness check)").await?;
+    chris.shot("method-0-phone-readiness").await?;
+    let answers = [
+        (&anna, ["yes", "yes", "yes"], ""),
+        (&bram, ["yes", "not_sure", "yes"], "Ik twijfel of het echt ingewikkeld is"),
+        (&chris, ["yes", "yes", "no"], ""),
+    ];
+    for (phone, [urgent, complex, willing], comment) in answers {
+        phone.click(&format!("label[for='ready-urgent-{urgent}']")).await?;
+        phone.click(&format!("label[for='ready-complex-{complex}']")).await?;
+        phone.click(&format!("label[for='ready-willing-{willing}']")).await?;
+        if !comment.is_empty() {
+            phone.type_into("#ready-comment", comment).await?;
+        }
+        phone.click("#readiness-send").await?;
+        settled(phone).await?;
+        phone.wait_for("#readiness-done").await?;
+    }
+    for (page, counts) in [(&facilitator, "#fac-counts"), (&projector, "#board-counts"), (&chris, "#phone-counts")] {
+        page.wait_for(&format!("{counts}[data-answered='3']")).await?;
+        let bars = page
+            .js(&format!(
+                "return [...document.querySelectorAll('{counts} .answer-bars')].map(q => q.dataset.question + ':' + [...q.querySelectorAll('li')].map(li => li.dataset.count).join('/'))"
+            ))
+            .await?;
+        ensure!(
+            bars == json!(["urgent:3/0/0", "complex:2/1/0", "willing:2/0/1"]),
+            "{}: the counts {bars}",
+            page.name
+        );
+    }
+    let console_check = facilitator.text("#readiness-console").await?;
+    ensure!(
+        console_check.contains("Ik twijfel") && !["Anna", "Bram", "Chris"].iter().any(|n| console_check.contains(n)),
+        "the comment is shown without a name: {console_check:?}"
+    );
+    chris.axe("participant (readiness answered)").await?;
+    chris.shot("method-0-phone-readiness-answered").await?;
+    projector.axe("projector (readiness)").await?;
+    projector.shot("method-0-projector-readiness").await?;
+    facilitator.axe("facilitator (readiness)").await?;
+    facilitator.shot("method-0-console-readiness").await?;
+    facilitator.click("label[for='conclusion-start']").await?;
+    facilitator.type_into("#conclusion-note", "Dringend en samen: we gaan aan de slag.").await?;
+    facilitator.click("#conclude-check").await?;
+    for page in [&facilitator, &projector, &anna] {
+        page.wait_for("#conclusion[data-conclusion='start']").await?;
+    }
+    anna.shot("method-0-phone-concluded").await?;
+
+    // --- Success criteria: one plain from a phone, one measurable from the console.
+    bram.click("#open-criteria").await?;
+    bram.wait_for("#criterion-form").await?;
+    bram.type_into("#criterion-text", "We hebben 2 of 3 plannen die we echt kunnen uitvoeren").await?;
+    bram.click("#criterion-add").await?;
+    settled(&bram).await?;
+    facilitator.click("#criteria-console .form-fold summary").await?;
+    facilitator.type_into("#fcriterion-text", "Minder avonden waarop cliënten alleen zitten").await?;
+    facilitator.type_into("#fcriterion-target", "30").await?;
+    facilitator.type_into("#fcriterion-unit", "% minder").await?;
+    facilitator.click("#fcriterion-add").await?;
+    facilitator.wait_for("#criteria-console [data-criterion='c2']").await?;
+    // Consent rounds: everyone agrees to c1; on c2 Bram objects first, then agrees.
+    facilitator.click("[data-key='ask-c1']").await?;
+    for phone in phones3 {
+        phone.click("[data-key='agree-c1']").await?;
+        settled(phone).await?;
+    }
+    facilitator.wait_for("[data-criterion='c1'] .consent-counts[data-agree='3'][data-object='0']").await?;
+    facilitator.click("[data-key='agreed-c1']").await?;
+    facilitator.wait_for("#criteria-console [data-criterion='c1'][data-status='agreed']").await?;
+    facilitator.click("[data-key='ask-c2']").await?;
+    bram.click("[data-key='object-c2']").await?;
+    settled(&bram).await?;
+    bram.wait_for("[data-key='object-c2'][aria-pressed='true']").await?;
+    bram.axe("participant (consent)").await?;
+    bram.shot("method-0-phone-consent").await?;
+    facilitator.wait_for("[data-criterion='c2'] .consent-counts[data-object='1']").await?;
+    for phone in phones3 {
+        phone.click("[data-key='agree-c2']").await?;
+        settled(phone).await?;
+    }
+    facilitator.wait_for("[data-criterion='c2'] .consent-counts[data-agree='3'][data-object='0']").await?;
+    facilitator.axe("facilitator (consent)").await?;
+    facilitator.shot("method-0-console-consent").await?;
+    facilitator.click("[data-key='agreed-c2']").await?;
+    facilitator.wait_for("#criteria-console [data-criterion='c2'][data-status='agreed']").await?;
+    facilitator.click("#display-criteria").await?;
+    projector.wait_js("return document.querySelectorAll('#criteria-board [data-status=\"agreed\"]').length === 2").await?;
+    projector.axe("projector (criteria)").await?;
+    projector.shot("method-0-projector-criteria").await?;
+    bram.wait_js("return document.querySelectorAll('#criteria-agreed [data-criterion]').length === 2").await?;
+    bram.shot("method-0-phone-criteria").await?;
+
+    // --- Phase 1: problems and questions, the phase's kind by default.
+    set_phase(&facilitator, &[&anna, &bram, &chris, &projector], 1).await?;
+    ensure!(anna.value("#card-kind").await? == "problem", "phase 1 asks for problems");
+    add_card(&anna, "Cliënten zitten 's avonds vaak alleen op hun kamer").await?;
+    choose_kind(&bram, "question").await?;
+    add_card(&bram, "Voor wie is de avond het langst?").await?;
+    anna.axe("participant (phase 1)").await?;
+    anna.shot("method-1-phone").await?;
+
+    // --- Phase 2: ideas and an example with its source; a vote.
+    set_phase(&facilitator, &[&anna, &bram, &chris, &projector], 2).await?;
+    ensure!(anna.value("#card-kind").await? == "idea", "phase 2 asks for ideas");
+    let walk = add_card(&anna, "Een vaste avondwandeling met vrijwilligers").await?;
+    choose_kind(&bram, "example").await?;
+    bram.wait_js("return !document.getElementById('card-source').closest('.field-wrap').hidden").await?;
+    bram.type_into("#card-source", "Zorggroep Noord, locatie De Es").await?;
+    let example = add_card(&bram, "Een buurtrestaurant waar cliënten mee-eten").await?;
+    bram.wait_js(&format!("return document.querySelector('[data-card=\"{example}\"] .card-source')?.textContent.includes('Zorggroep Noord')")).await?;
+    let games = add_card(&chris, "Een spelletjesavond in de huiskamer").await?;
+    bram.axe("participant (phase 2, an example)").await?;
+    bram.shot("method-2-phone-example").await?;
+    facilitator.wait_for("#open-round").await?;
+    facilitator.click("#open-round").await?;
+    facilitator.wait_for("#close-round").await?;
+    for (phone, votes) in [(&anna, [&walk, &walk, &example]), (&bram, [&walk, &example, &games]), (&chris, [&walk, &games, &games])] {
+        phone.wait_for("#budget").await?;
+        for card in votes {
+            vote(phone, card, "vote").await?;
+        }
+    }
+    facilitator.click("#close-round").await?;
+    facilitator.wait_for("#ranking li").await?;
+
+    // --- Phase 3: the top cards carried over; building on one, a condition under it; the
+    // idea's author makes it an experiment.
+    set_phase(&facilitator, &[&anna, &bram, &chris, &projector], 3).await?;
+    for page in [&anna, &bram, &projector] {
+        page.wait_for(&format!("#carried [data-card='{walk}']")).await?;
+    }
+    bram.click(&format!("[data-key='build-{walk}']")).await?;
+    bram.wait_for(&format!("#building-on[data-card='{walk}']")).await?;
+    ensure!(bram.value("#card-kind").await? == "condition", "phase 3 builds conditions");
+    bram.axe("participant (building on a card)").await?;
+    bram.shot("method-3-phone-build-on").await?;
+    bram.type_into("#card-text", "Er moeten genoeg vrijwilligers zijn, ook in de winter").await?;
+    bram.click("#add-card-button").await?;
+    settled(&bram).await?;
+    let condition_under_walk = format!("#carried [data-card='{walk}'] .conditions [data-kind='condition']");
+    for page in [&anna, &bram, &chris, &projector] {
+        page.wait_for(&condition_under_walk).await?;
+    }
+    let condition = bram
+        .js(&format!("return document.querySelector(\"{condition_under_walk}\").dataset.card"))
+        .await?
+        .as_str()
+        .context("the condition's id")?
+        .to_owned();
+    // The console lists it with this phase's cards, with the idea it builds on.
+    facilitator
+        .wait_for(&format!("#cards [data-card='{condition}'] .thread[data-builds-on='{walk}']"))
+        .await?;
+    // Chris builds on the walk with an idea of his own: the phone shows the thread.
+    chris.click(&format!("[data-key='build-{walk}']")).await?;
+    chris.wait_for("#building-on").await?;
+    choose_kind(&chris, "idea").await?;
+    let group_walk = add_card(&chris, "Wandelen met de hele groep, ook met rolstoel").await?;
+    for phone in phones {
+        phone.wait_for(&format!("[data-card='{group_walk}'] .thread[data-builds-on='{walk}']")).await?;
+    }
+    chris.axe("participant (phase 3, a thread)").await?;
+    chris.shot("method-3-phone-thread").await?;
+    projector.axe("projector (phase 3)").await?;
+    projector.shot("method-3-projector").await?;
+    anna.click(&format!("[data-key='try-{walk}']")).await?;
+    anna.wait_for("#x-form-e1").await?;
+    anna.type_into("#x-e1-prediction", "Als we elke avond om 19 uur wandelen, dan zit de helft minder vaak alleen").await?;
+    anna.type_into("#x-e1-measure", "We tellen per week hoeveel cliënten meelopen").await?;
+    anna.type_into("#x-e1-stop_criterion", "Na twee weken lopen er minder dan drie mensen mee").await?;
+    anna.type_into("#x-e1-owner_party", "Team De Linde").await?;
+    anna.click("label[for='x-e1-owner-p2']").await?;
+    set_value(&anna, "#x-e1-start", "2025-11-03").await?;
+    set_value(&anna, "#x-e1-review", "2025-11-17").await?;
+    select(&anna, "#x-e1-status", "running").await?;
+    anna.axe("participant (planning an experiment)").await?;
+    anna.shot("method-3-phone-experiment-plan").await?;
+    anna.click("[data-key='x-save-e1']").await?;
+    settled(&anna).await?;
+    facilitator.wait_for("#experiments [data-experiment='e1'][data-status='running']").await?;
+    facilitator.axe("facilitator (phase 3)").await?;
+    facilitator.shot("method-3-console").await?;
+
+    // --- Phase 4: the experiment runs, fails, and is stopped; shown like any other.
+    set_phase(&facilitator, &[&anna, &bram, &chris, &projector], 4).await?;
+    projector.wait_for("#experiments-board [data-experiment='e1']").await?;
+    anna.click("[data-key='x-edit-e1']").await?;
+    anna.wait_for("#x-form-e1").await?;
+    select(&anna, "#x-e1-status", "stopped").await?;
+    select(&anna, "#x-e1-outcome", "did_not_work").await?;
+    anna.type_into("#x-e1-observed", "Na twee weken liepen er nog twee mensen mee: te koud en te donker").await?;
+    select(&anna, "#x-e1-decision", "abandon").await?;
+    anna.click("[data-key='x-save-e1']").await?;
+    settled(&anna).await?;
+    let failed = "[data-experiment='e1'][data-status='stopped'][data-outcome='did_not_work'][data-decision='abandon']";
+    for page in [&facilitator, &projector, &anna, &bram] {
+        page.wait_for(failed).await?;
+        let look = page
+            .js(&format!(
+                "const e = document.querySelector(\"{failed}\"); const b = e.querySelector('.x-outcome');
+                 return [e.offsetParent !== null, getComputedStyle(e).borderLeftColor, getComputedStyle(b).color, getComputedStyle(b).backgroundColor]"
+            ))
+            .await?;
+        ensure!(
+            look == json!([true, "rgb(11, 92, 173)", "rgb(8, 74, 140)", "rgb(230, 240, 250)"]),
+            "{}: a failed experiment looks like any other: {look}",
+            page.name
+        );
+    }
+    anna.axe("participant (a failed experiment)").await?;
+    anna.shot("method-4-phone-experiment-failed").await?;
+    projector.axe("projector (a failed experiment)").await?;
+    projector.shot("method-4-projector-experiment-failed").await?;
+
+    // --- A reflection on phase 4.
+    facilitator.click("#open-reflection").await?;
+    for phone in phones3 {
+        phone.wait_for("#reflect-form").await?;
+    }
+    projector.wait_for("#reflection-board").await?;
+    anna.type_into("#reflect-worked", "We durfden te stoppen toen het niet werkte").await?;
+    anna.click("#reflect-send").await?;
+    settled(&anna).await?;
+    anna.wait_for("#reflection-done").await?;
+    bram.type_into("#reflect-not-worked", "We hebben het weer te weinig meegenomen").await?;
+    bram.axe("participant (reflection)").await?;
+    bram.shot("method-4-phone-reflection").await?;
+    bram.click("#reflect-send").await?;
+    settled(&bram).await?;
+    facilitator.wait_for("#reflection-count[data-entries='2']").await?;
+    let entries = facilitator.text("#reflection-console").await?;
+    ensure!(entries.contains("We durfden te stoppen") && entries.contains("Anna"), "the reflection: {entries:?}");
+    projector.wait_for("#reflection-board [data-entries='2']").await?;
+    projector.shot("method-4-projector-reflection").await?;
+    facilitator.axe("facilitator (reflection)").await?;
+    facilitator.shot("method-4-console-reflection").await?;
+    facilitator.click("#close-reflection").await?;
+    anna.wait_js("return !document.getElementById('reflection')").await?;
+
+    // --- Phase 5: the lesson of the failed experiment; the criteria assessed.
+    set_phase(&facilitator, &[&anna, &bram, &chris, &projector], 5).await?;
+    anna.click("[data-key='x-lesson-e1']").await?;
+    anna.wait_js("return document.getElementById('card-kind').value === 'lesson' && document.getElementById('card-lesson-of').value === 'experiment:e1'").await?;
+    let lesson = add_card(&anna, "Buiten in de winter werkt niet: vraag cliënten eerst wat zij willen").await?;
+    facilitator.wait_for(&format!("#lessons [data-about='experiment:e1'] [data-card='{lesson}']")).await?;
+    projector.wait_for(&format!("#lessons [data-about='experiment:e1'] [data-card='{lesson}']")).await?;
+    anna.wait_for(&format!("[data-experiment='e1'] .x-lessons [data-card='{lesson}']")).await?;
+    for (criterion, assessment, note) in [("c1", "met", "Drie plannen, twee al gestart"), ("c2", "not_met", "We kwamen op 10% minder")] {
+        facilitator.click(&format!("label[for='assess-{criterion}-{assessment}']")).await?;
+        facilitator.type_into(&format!("#assess-note-{criterion}"), note).await?;
+        facilitator.click(&format!("[data-key='assess-save-{criterion}']")).await?;
+        facilitator.wait_for(&format!("#criteria-console [data-criterion='{criterion}'][data-assessment='{assessment}']")).await?;
+    }
+    for page in [&projector, &bram] {
+        page.wait_for("[data-criterion='c2'][data-assessment='not_met']").await?;
+    }
+    for (page, screen) in [(&anna, "participant"), (&bram, "participant"), (&facilitator, "facilitator"), (&projector, "projector")] {
+        page.axe(&format!("{screen} (phase 5)")).await?;
+    }
+    anna.shot("method-5-phone-lesson").await?;
+    bram.shot("method-5-phone-criteria").await?;
+    facilitator.shot("method-5-console").await?;
+    projector.shot("method-5-projector").await?;
+
+    // Earlier phases stay in reach on the phone.
+    anna.click("#earlier [data-phase='1'] summary").await?;
+    anna.wait_js("return document.querySelector('#earlier [data-phase=\"1\"]').open").await?;
+    anna.axe("participant (earlier phases)").await?;
+    anna.shot("method-5-phone-earlier").await?;
+    Ok(())
+}
+
+/// Moves the session to a phase from the console and waits until every page shows it.
+async fn set_phase(facilitator: &Page, pages: &[&Page], phase: u8) -> Result<()> {
+    facilitator.click(&format!("[data-key='phase-{phase}']")).await?;
+    for page in pages.iter().copied().chain([facilitator]) {
+        page.wait_js(&format!("return document.querySelector('.phase-number')?.textContent === 'Fase {phase}'"))
+            .await?;
+    }
+    Ok(())
+}
+
+/// Chooses an option of a drop-down list.
+async fn select(page: &Page, css: &str, value: &str) -> Result<()> {
+    page.wait_for(css).await?;
+    page.client
+        .find(Locator::Css(css))
+        .await?
+        .select_by_value(value)
+        .await
+        .with_context(|| format!("{}: select {value} in {css}", page.name))
+}
+
+/// Chooses the kind of the card being added.
+async fn choose_kind(page: &Page, kind: &str) -> Result<()> {
+    select(page, "#card-kind", kind).await
+}
+
+/// Sets a field's value as typing would (for date fields, whose typing depends on the locale).
+async fn set_value(page: &Page, css: &str, value: &str) -> Result<()> {
+    page.wait_for(css).await?;
+    page.js(&format!(
+        "const e = document.querySelector({}); e.value = {}; e.dispatchEvent(new Event('input', {{ bubbles: true }}))",
+        json!(css),
+        json!(value)
+    ))
+    .await?;
+    Ok(())
+}
+
 // -------------------------------------------------------------------------------------------
 // Steps shared by the scenarios
 // -------------------------------------------------------------------------------------------

@@ -1,36 +1,84 @@
-// Card forms (phone): adding a card and changing one's own. Forms only: read-only (actions
-// null), or once the session has ended, they show nothing. A screen builds them only when
-// they open or close, never on a change in the room, so typing (with a phone keyboard's word
-// suggestions too) is never interrupted. (The console's merge form is in cards-console.js.)
+// Card forms (phone): adding a card and changing one's own. The add form says what the phase
+// asks for, lists that phase's kinds first (its main kind chosen), can build on a card, and
+// asks where an example comes from and what a lesson is about. Forms only: read-only
+// (actions null), or once the session has ended, they show nothing. A screen builds them
+// again only when what they show changed and nobody types in them, so typing (with a phone
+// keyboard's word suggestions too) is never interrupted. (The console's merge form is in
+// cards-console.js.)
 //
-// Needs from the store: session (phase, status). Render functions take (store, actions,
+// Needs from the store: session (phase, status), cards (what a card builds on), experiments
+// (what a lesson can be about). Render functions take (store, actions,
 // options), see ui.js; the actions each form needs are named at the form.
 
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
 import { canAct, countedField, field, showError, updateCounter } from '../ui.js';
-import { CARD_KINDS, CARD_MAX, kindForPhase } from '../model.js';
+import {
+  CARD_KINDS, CARD_MAX, SOURCE_MAX, PHASES, PHASE_KINDS, kindForPhase, all, shorten, lessonOfKey, charCount,
+} from '../model.js';
 
 /**
- * Adding a card. options: { draft: { text, kind } } (kind null: the phase's default).
- * actions: send, latest() (the store now: the phase may have changed since the form was built).
+ * Adding a card, with what the phase asks for first. options: { draft: { text, kind, buildsOn,
+ * source, lessonOf } } (kind null: the phase's default; buildsOn: the card it builds on;
+ * lessonOf: for a lesson, what it is about as a lessonKey). actions: send, latest() (the store
+ * now: the phase may have changed since the form was built), stopBuilding() (the form no
+ * longer builds on a card).
  */
 export function renderAddForm(store, actions, { draft }) {
   if (!canAct(store, actions)) return null;
-  const kind = draft.kind || kindForPhase(store.session.phase);
+  const phase = store.session.phase;
+  const kind = draft.kind || kindForPhase(phase);
+  const parent = draft.buildsOn ? store.cards.get(draft.buildsOn) : null;
+  const suggested = PHASE_KINDS[phase] || [];
+  const option = (k) => h('option', { value: k, selected: k === kind }, t(`kind.${k}`));
+  const extras = { source: null, lesson: null };
+  const showExtras = (k) => {
+    extras.source.hidden = k !== 'example';
+    extras.lesson.hidden = k !== 'lesson';
+  };
+  extras.source = h('div', { class: 'field-wrap', hidden: kind !== 'example' }, field({
+    id: 'card-source', label: t('sourceQuestion'), hint: t('sourceHint'),
+    control: h('input', { type: 'text', maxlength: SOURCE_MAX, value: draft.source || '', dir: 'auto', oninput: (e) => { draft.source = e.target.value; } }),
+  }));
+  extras.lesson = h('div', { class: 'field-wrap', hidden: kind !== 'lesson' }, field({
+    id: 'card-lesson-of', label: t('lessonOfLabel'),
+    control: h('select', { onchange: (e) => { draft.lessonOf = e.target.value; } }, lessonOptions(store, draft.lessonOf)),
+  }));
   return h('form', { class: 'panel add-card', id: 'add-card-form', novalidate: true, onsubmit: (event) => onAdd(event, actions, draft), 'aria-labelledby': 'add-card-heading' },
-    h('h2', { id: 'add-card-heading' }, t('addCardHeading')),
+    h('h2', { id: 'add-card-heading' }, parent ? t('buildOnHeading') : t('addCardHeading')),
+    h('p', { class: 'guide', id: 'card-guide' }, t(`guide.${phase}`)),
+    parent ? h('div', { class: 'building-on', id: 'building-on', 'data-card': parent.id },
+      h('p', {}, `${t('buildsOnLabel')} `, h('q', { dir: 'auto' }, shorten(parent.text ?? t('hiddenCard')))),
+      h('button', { type: 'button', class: 'secondary small', id: 'stop-building', onclick: () => actions.stopBuilding() }, t('stopBuilding'))) : null,
     cardTextField('card-text', 3, draft.text, (value) => { draft.text = value; }, true),
-    h('div', { class: 'row' },
-      field({
-        id: 'card-kind', label: t('cardKindLabel'),
-        control: h('select', {
-          name: 'kind', onchange: (event) => {
-            draft.kind = event.target.value;
-          },
-        }, CARD_KINDS.map((k) => h('option', { value: k, selected: k === kind }, t(`kind.${k}`)))),
-      }),
-      h('button', { type: 'submit', class: 'primary', id: 'add-card-button' }, t('addCardButton'))));
+    field({
+      id: 'card-kind', label: t('cardKindLabel'),
+      control: h('select', {
+        name: 'kind', onchange: (event) => {
+          draft.kind = event.target.value;
+          showExtras(event.target.value);
+        },
+      },
+      h('optgroup', { label: t('kindsForPhase') }, suggested.map(option)),
+      h('optgroup', { label: t('kindsOther') }, CARD_KINDS.filter((k) => !suggested.includes(k)).map(option))),
+    }),
+    extras.source,
+    extras.lesson,
+    h('button', { type: 'submit', class: 'primary wide', id: 'add-card-button' }, t('addCardButton')));
+}
+
+/** What a lesson can be about: the session, a phase, or an experiment. */
+function lessonOptions(store, chosen) {
+  const key = chosen || 'session';
+  const option = (value, text) => h('option', { value, selected: value === key }, text);
+  const experiments = all(store, 'experiments');
+  return [
+    option('session', t('aboutSession')),
+    experiments.length ? h('optgroup', { label: t('experimentsHeading') },
+      experiments.map((e) => option(`experiment:${e.id}`, shorten(e.title)))) : null,
+    h('optgroup', { label: t('phaseHeading') },
+      PHASES.map((n) => option(`phase:${n}`, t('aboutPhase', { n, name: t(`phase.${n}`) })))),
+  ];
 }
 
 function onAdd(event, actions, draft) {
@@ -41,15 +89,29 @@ function onAdd(event, actions, draft) {
     document.getElementById('card-text').focus();
     return;
   }
-  const kind = draft.kind || kindForPhase(actions.latest().session.phase);
-  draft.text = '';
+  const store = actions.latest();
+  const kind = draft.kind || kindForPhase(store.session.phase);
+  const source = kind === 'example' ? (draft.source || '').trim() : '';
+  if (charCount(source) > SOURCE_MAX) {
+    showError(t('tooLong', { n: charCount(source) - SOURCE_MAX }));
+    return;
+  }
+  const cmd = { type: 'add_card', text, kind };
+  if (draft.buildsOn && store.cards.get(draft.buildsOn)?.status === 'visible') cmd.builds_on = draft.buildsOn;
+  if (source) cmd.source = source;
+  if (kind === 'lesson' && lessonOfKey(draft.lessonOf)) cmd.lesson_of = lessonOfKey(draft.lessonOf);
+  const kept = { text, buildsOn: draft.buildsOn, source: draft.source };
+  Object.assign(draft, { text: '', source: '' });
   const textarea = document.getElementById('card-text');
   textarea.value = '';
   updateCounter(textarea, CARD_MAX);
-  actions.send({ type: 'add_card', text, kind }, t('cardAdded')).then((result) => {
+  const sourceInput = document.getElementById('card-source');
+  if (sourceInput) sourceInput.value = '';
+  if (draft.buildsOn) actions.stopBuilding();
+  actions.send(cmd, t('cardAdded')).then((result) => {
     if (!result && !draft.text) {
       // Refused: give the text back so nothing typed is lost.
-      draft.text = text;
+      Object.assign(draft, kept);
       const again = document.getElementById('card-text');
       if (again) {
         again.value = text;

@@ -1,7 +1,10 @@
 // Facilitator console (/f/CODE#token; laptop or tablet, also fine on a phone): invite people,
 // see who is there, give the floor and watch its balance, keep the ground rules and decide on
 // reported violations, move through the phases, keep the board tidy, run voting rounds, and
-// lock or end the session.
+// lock or end the session. What the method asks of each phase (the readiness check, who is at
+// the table, the success criteria, experiments, lessons, a reflection) stands at the top of
+// the second column for the current phase; the rest of it is folded away further down. A
+// warning at the top says while someone needed or affected is missing from the table.
 //
 // The parts are panels (web/panels/); this screen keeps the drafts and the open questions
 // (end the session? merge which card?), and builds the parts with form fields again only when
@@ -15,6 +18,12 @@ import {
   errorText, announce, showError, showConnection, setTitle, startFloorClock, homeLink, showStopped, showAbsent, keptRegions,
 } from '../ui.js';
 import { openRound, isEnded } from '../model.js';
+import { renderReadinessConsole } from '../panels/readiness-console.js';
+import { renderTableConsole, renderTableWarning } from '../panels/table-console.js';
+import { renderCriteriaConsole } from '../panels/criteria-console.js';
+import { renderExperimentsConsole } from '../panels/experiments-console.js';
+import { renderReflectionConsole } from '../panels/reflection-console.js';
+import { renderLessons } from '../panels/lessons.js';
 import { renderAllCards, renderMergeForm } from '../panels/cards-console.js';
 import { renderOpenRound, renderRoundStatus } from '../panels/voting-console.js';
 import { renderFloorConsole, renderGiveAny } from '../panels/floor-console.js';
@@ -26,6 +35,18 @@ import { renderParticipants } from '../panels/participants.js';
 import { renderStatus, renderPhases, renderInvite } from '../panels/session.js';
 
 export const NAME = 'facilitator';
+
+/** The method's parts each phase works on, shown at the top; the others are folded away. A
+ * reflection can be opened in every phase. */
+const PHASE_WORK = [
+  ['readiness', 'table', 'criteria'],
+  ['table', 'criteria'],
+  [],
+  ['experiments'],
+  ['experiments'],
+  ['criteria', 'experiments', 'lessons'],
+];
+const METHOD_PARTS = ['readiness', 'table', 'criteria', 'experiments', 'lessons'];
 
 export function start(main, { code }) {
   const token = takeTokenFromFragment('facilitator', code);
@@ -48,6 +69,16 @@ export function start(main, { code }) {
   const ruleDrafts = new Map(); // rule id → text being edited
   const floorDraft = { giveTo: '', newRule: '' };
   const reportDrafts = new Map(); // report id → { consequence: 'none' | 'warning' | 'hand_wait', minutes }
+  // The method's forms: what is typed or chosen and not sent yet.
+  const method = {
+    check: { conclusion: null, note: '' },
+    party: { name: '', perspective: 'client', stake: 'both' },
+    criterion: { text: '', target: '', unit: '' },
+    assessing: new Map(), // criterion id → { assessment, note }
+    experiments: { editing: null },
+    experimentDrafts: new Map(), // experiment id → the form's fields
+    newExperiment: { title: '' },
+  };
 
   window.__tafel = conn.testHooks();
   showConnection(conn);
@@ -139,7 +170,8 @@ export function start(main, { code }) {
     replace(regions.session, renderStatus(s, actions, { view }));
     replace(regions.phase, renderPhases(s, actions));
     const round = openRound(s);
-    const roundKey = ended() ? 'ended' : round ? round.id : 'none';
+    // The form opens a round on the current phase: built again when the phase changes.
+    const roundKey = ended() ? 'ended' : round ? round.id : `none:${s.session.phase}`;
     if (roundKey !== roundShown) {
       roundShown = roundKey;
       replace(regions.votingForm, round || ended() ? null : renderOpenRound(s, actions, { draft }));
@@ -160,10 +192,41 @@ export function start(main, { code }) {
       () => renderRulesEditor(store(), actions, { drafts: ruleDrafts, draft: floorDraft }));
     kept.rebuild('reports', regions.reports, JSON.stringify([[...s.reports.values()], s.rules?.rules, names, ended()]),
       () => renderReports(store(), actions, { drafts: reportDrafts }));
+    updateMethod(s, names);
     if (merging && s.cards.get(merging)?.status !== 'visible') {
       merging = null;
       renderMerge();
     }
+  }
+
+  /** The method's parts: the current phase's at the top, the others folded away. */
+  function updateMethod(s, names) {
+    replace(regions.tableWarning, renderTableWarning(s));
+    const phase = s.session.phase;
+    if (regions.workPhase !== phase) {
+      regions.workPhase = phase;
+      const work = PHASE_WORK[phase] || [];
+      replace(regions.work,
+        h('p', { class: 'guide', id: 'console-guide' }, t(`guideConsole.${phase}`)),
+        work.map((part) => regions[part]),
+        regions.reflection);
+      replace(regions.moreBody, METHOD_PARTS.filter((part) => !work.includes(part)).map((part) => regions[part]));
+    }
+    const end = ended();
+    kept.rebuild('readiness', regions.readiness, JSON.stringify([[...(s.checks?.values() || [])], end]),
+      () => renderReadinessConsole(store(), actions, { draft: method.check }));
+    kept.rebuild('table', regions.table, JSON.stringify([[...(s.parties?.values() || [])], s.table, s.session.display, end]),
+      () => renderTableConsole(store(), actions, { draft: method.party }));
+    kept.rebuild('criteria', regions.criteria, JSON.stringify([[...(s.criteria?.values() || [])], phase, s.session.display, end]),
+      () => renderCriteriaConsole(store(), actions, { draft: method.criterion, assessing: method.assessing }));
+    const ideas = [...s.cards.values()].map((c) => [c.id, c.status, c.kind, c.text, c.lesson_of]);
+    const closedRounds = [...s.rounds.values()].filter((r) => r.status === 'closed').map((r) => r.id);
+    kept.rebuild('experiments', regions.experiments,
+      JSON.stringify([[...(s.experiments?.values() || [])], method.experiments.editing, ideas, closedRounds, names, phase, end]),
+      () => renderExperimentsConsole(store(), actions, { view: method.experiments, drafts: method.experimentDrafts, draft: method.newExperiment }));
+    kept.rebuild('reflection', regions.reflection, JSON.stringify([[...(s.reflections?.values() || [])], names, phase, end]),
+      () => renderReflectionConsole(store(), actions));
+    replace(regions.lessons, phase === 5 || regions.moreBody.contains(regions.lessons) ? renderLessons(s) : null);
   }
 
   function render() {
@@ -189,11 +252,22 @@ export function start(main, { code }) {
       rulesTally: h('div', {}),
       rules: h('div', {}),
       reports: h('div', {}),
+      tableWarning: h('div', {}),
+      work: h('div', { class: 'work', id: 'phase-work' }),
+      moreBody: h('div', {}),
+      workPhase: null,
+      readiness: h('div', {}),
+      table: h('div', {}),
+      criteria: h('div', {}),
+      experiments: h('div', {}),
+      reflection: h('div', {}),
+      lessons: h('div', {}),
     };
     roundShown = undefined;
     kept.reset();
     replace(main,
       regions.head,
+      regions.tableWarning,
       h('div', { class: 'console' },
         h('div', { class: 'console-col' },
           h('div', { class: 'floor-wrap' },
@@ -209,6 +283,7 @@ export function start(main, { code }) {
             regions.votingForm,
             regions.votingStatus)),
         h('div', { class: 'console-col' },
+          regions.work,
           regions.balance,
           regions.reports,
           h('section', { class: 'panel rules-panel', 'aria-labelledby': 'rules-edit-heading' },
@@ -218,6 +293,9 @@ export function start(main, { code }) {
           regions.people,
           regions.merge,
           regions.cards,
+          h('details', { class: 'panel more-method', id: 'more-method' },
+            h('summary', {}, t('moreMethod')),
+            regions.moreBody),
           regions.session)));
     renderMerge();
     update();

@@ -1,21 +1,26 @@
 // Participant (phone, 360 px, one hand): the floor first (who speaks, one's own hand and place
-// in the queue, one's own turn with its countdown), then the session, the current phase, its
-// cards, adding and changing one's own cards, voting with the remaining budget always in view,
+// in the queue, one's own turn with its countdown), then what the room asks now (the readiness
+// check, a consent round on a success criterion, a reflection), the session, the current phase
+// with its work (who is at the table and the success criteria early on, experiments later),
+// its cards (the previous phase's top cards carried over, earlier phases folded away),
+// adding, building on and changing cards, voting with the remaining budget always in view,
 // and the ground rules: agreeing to them, and reporting when one is broken.
 //
 // The parts are panels (web/panels/); this screen keeps what only this phone knows (drafts,
 // which card is being changed, closed warnings), puts the panels in their places, and tells
-// screen-reader users (and the hand, by vibrating) what changed.
+// screen-reader users (and the hand, by vibrating) what changed. The method's panels are
+// loaded only once the session needs them (lazyPanels), so a phone downloads little.
 
 import { h, replace } from '../dom.js';
 import { t, suggest } from '../i18n.js';
 import { forgetToken } from '../api.js';
 import {
   errorText, phaseBlock, announce, showError, showConnection, setTitle, markShown,
-  startFloorClock, stopFloorClock, vibrate, showAbsent,
+  startFloorClock, stopFloorClock, vibrate, showAbsent, keptRegions, lazyPanels,
 } from '../ui.js';
 import {
   openRound, myVotes, kindForPhase, isEnded, queuePlace, mustAnswerRules, warningKey, clock, NEAR_END_MS, serverNow,
+  all, openOne, criteriaByStatus, latestCheck, experimentFromCard,
 } from '../model.js';
 import { renderBoard } from '../panels/cards.js';
 import { renderAddForm, renderEditForm } from '../panels/card-forms.js';
@@ -26,8 +31,36 @@ import { renderWarnings, renderReportForm } from '../panels/reports.js';
 
 export const NAME = 'participant';
 
+/** The method's panels, loaded when the session first needs one. */
+const METHOD_PANELS = {
+  readiness: () => import('../panels/readiness.js'),
+  table: () => import('../panels/table.js'),
+  criteria: () => import('../panels/criteria.js'),
+  experiments: () => import('../panels/experiments.js'),
+  reflection: () => import('../panels/reflection.js'),
+};
+
 export function start(main, { conn, onForgotten }) {
-  const draft = { text: '', kind: null, editText: '' };
+  const draft = { text: '', kind: null, editText: '', buildsOn: null, source: '', lessonOf: null };
+  // The method's drafts, and what this phone opened or is changing.
+  const method = {
+    check: {},
+    reflection: {},
+    party: { name: '', perspective: 'client', stake: 'both' },
+    criterion: { text: '', target: '', unit: '' },
+    experiments: { editing: null },
+    experimentDrafts: new Map(),
+    opened: new Set(), // the folded parts (table, criteria) this person opened
+    loaded: 0, // panel modules arrived so far (the kept parts are built again when one arrives)
+    focusNext: null, // a selector to move focus to once it is on the screen
+  };
+  const panels = lazyPanels(METHOD_PANELS, () => {
+    method.loaded += 1;
+    update();
+  });
+  // Parts with form fields are built again only when what they show changed and nobody is
+  // typing in them.
+  const kept = keptRegions(() => update());
   // Which own card is being changed, and which waits for "yes, withdraw" (ids, or null).
   const view = { editing: null, confirmWithdraw: null };
   let final = null;
@@ -81,8 +114,9 @@ export function start(main, { conn, onForgotten }) {
 
   // What the panels may do (see ui.js).
   const base = { send: run, refresh: () => update(), latest: store, pending: () => conn.pending() };
-  const boardActions = { ...base, edit: startEdit };
-  const formActions = { ...base, stopEdit };
+  const boardActions = { ...base, edit: startEdit, buildOn, experiment: makeExperiment };
+  const formActions = { ...base, stopEdit, stopBuilding };
+  const experimentActions = { ...base, addLesson };
   const rulesActions = { ...base, openFlag };
   const warningActions = { closeWarning };
   const reportActions = { attempt: (cmd) => conn.send(cmd), latest: store, rebuild: renderFlag, close: closeFlag };
@@ -93,7 +127,6 @@ export function start(main, { conn, onForgotten }) {
     view.editing = card.id;
     view.confirmWithdraw = null;
     draft.editText = card.text || '';
-    renderForm();
     update();
     const textarea = document.getElementById('edit-text');
     textarea.focus();
@@ -103,18 +136,58 @@ export function start(main, { conn, onForgotten }) {
   function stopEdit() {
     const id = view.editing;
     view.editing = null;
-    renderForm();
     update();
     document.querySelector(`[data-key="edit-${CSS.escape(id)}"]`)?.focus();
   }
 
-  // The form is built only when needed (not on every change in the room), so typing — with a
+  // The form is built again only when what it shows changed (the phase, the card it builds
+  // on, what a lesson can be about) and not while someone types in it, so typing — with a
   // phone keyboard's word suggestions too — is never interrupted by someone else's card.
   function renderForm() {
     if (!regions) return;
-    replace(regions.form, view.editing
+    const s = store();
+    const parent = draft.buildsOn ? s.cards.get(draft.buildsOn) : null;
+    const key = JSON.stringify([view.editing, draft.buildsOn, parent?.text, parent?.status, draft.kind, draft.lessonOf, s.session.phase,
+      ended(), all(s, 'experiments').map((e) => e.title)]);
+    kept.rebuild('form', regions.form, key, () => (view.editing
       ? renderEditForm(store(), formActions, { card: view.editing, draft })
-      : renderAddForm(store(), formActions, { draft }));
+      : renderAddForm(store(), formActions, { draft })));
+  }
+
+  /** "Build on this": the add form opens on the card, its text field focused. */
+  function buildOn(card) {
+    if (view.editing) stopEdit();
+    draft.buildsOn = card.id;
+    openAddForm();
+  }
+
+  function stopBuilding() {
+    draft.buildsOn = null;
+    renderForm();
+    document.getElementById('card-text')?.focus();
+  }
+
+  /** A lesson about an experiment: the add form opens on a lesson about it. */
+  function addLesson(experiment) {
+    if (view.editing) stopEdit();
+    Object.assign(draft, { kind: 'lesson', lessonOf: `experiment:${experiment.id}`, buildsOn: null });
+    openAddForm();
+  }
+
+  function openAddForm() {
+    renderForm();
+    const textarea = document.getElementById('card-text');
+    textarea?.focus({ preventScroll: true });
+    regions.form.scrollIntoView({ block: 'start' });
+  }
+
+  /** One's own idea becomes an experiment; its form opens to fill in the plan. */
+  async function makeExperiment(card) {
+    const result = await run(experimentFromCard(card), t('experimentMade'));
+    if (!result?.experiment) return;
+    method.experiments.editing = result.experiment;
+    method.focusNext = `#x-${CSS.escape(result.experiment)}-prediction`;
+    update();
   }
 
   /**
@@ -199,7 +272,7 @@ export function start(main, { conn, onForgotten }) {
   function placeRules(top) {
     if (regions.rulesAtTop === top || regions.flag.contains(document.activeElement)) return;
     const active = regions.rulesWrap.contains(document.activeElement) ? document.activeElement : null;
-    if (top) regions.floor.after(regions.rulesWrap);
+    if (top) regions.ask.after(regions.rulesWrap);
     else regions.budget.before(regions.rulesWrap);
     regions.rulesAtTop = top;
     // Moving a part of the page drops its focus: give it back where it was.
@@ -251,8 +324,11 @@ export function start(main, { conn, onForgotten }) {
     const votes = round ? myVotes(s, round, conn.pending()) : null;
     if (shownPhase !== null && shownPhase !== s.session.phase) {
       announce(t('phaseChanged', { n: s.session.phase }));
+      // A new phase asks for its own kind of card, and starts with the parts folded away.
+      draft.kind = null;
+      method.opened.clear();
       const select = document.getElementById('card-kind');
-      if (select && !draft.kind) select.value = kindForPhase(s.session.phase);
+      if (select) select.value = kindForPhase(s.session.phase);
     }
     shownPhase = s.session.phase;
     const roundId = round ? round.id : null;
@@ -270,8 +346,9 @@ export function start(main, { conn, onForgotten }) {
     replace(regions.round, renderRound(s, base, { round }));
     replace(regions.cards, renderBoard(s, boardActions, { round, votes, pending: conn.pending(), view }));
     replace(regions.budget, renderBudget(s, base, { round, votes }));
+    renderForm();
     placeForm(Boolean(round && !ended()));
-    if (ended() && regions.form.firstChild) renderForm();
+    updateMethod(s);
     // The floor and the ground rules.
     noticeFloor();
     noticeWarnings();
@@ -288,6 +365,72 @@ export function start(main, { conn, onForgotten }) {
     }
   }
 
+  // --- the method's parts -----------------------------------------------------------------------
+
+  /**
+   * What the room asks of this person now (a readiness check, a consent round, a reflection)
+   * near the top; the phase's work (who is at the table, the criteria, experiments) above the
+   * cards. Each part's panel module is loaded when the part first shows.
+   */
+  function updateMethod(s) {
+    const end = ended();
+    const phase = s.session.phase;
+    const check = latestCheck(s);
+    const reflection = openOne(s, 'reflections');
+    const asked = criteriaByStatus(s, 'asked');
+    const you = s.you || {};
+    // Counts are shown only once one answered: until then they do not build the part again.
+    const answered = check && you.readiness?.some((a) => a.check === check.id) && !method.check.changing;
+    const askKey = [
+      reflection && [reflection.id, reflection.phase, you.reflections, method.reflection.changing],
+      check && (answered ? check : [check.id, check.stage, check.conclusion, check.note]), you.readiness, method.check.changing,
+      asked.map((c) => [c.id, c.text, c.target, c.unit]), you.consents, phase, method.loaded, end,
+    ];
+    kept.rebuild('ask', regions.ask, JSON.stringify(askKey), () => [
+      reflection ? panels('reflection')?.renderReflectionAsk(store(), base, { draft: method.reflection }) : null,
+      check && (check.stage === 'open' || phase === 0) ? panels('readiness')?.renderReadinessAsk(store(), base, { draft: method.check }) : null,
+      asked.length ? panels('criteria')?.renderConsentAsk(store(), base) : null,
+    ]);
+    const experiments = all(s, 'experiments');
+    const cards = [...s.cards.values()].map((c) => [c.id, c.status, c.text, c.kind, c.lesson_of]);
+    const names = [...s.participants.values()].map((p) => p.name);
+    kept.rebuild('work', regions.work, JSON.stringify([phase, all(s, 'parties'), all(s, 'criteria'), experiments, cards, names,
+      method.experiments.editing, [...method.opened], method.loaded, end]), () => [
+      phase <= 1 ? [
+        folded('table', t('tableHeading'), (m) => m.renderTablePhone(store(), base, { draft: method.party, titled: false })),
+        folded('criteria', t('criteriaHeading'), (m) => m.renderCriteriaPhone(store(), base, { draft: method.criterion, titled: false })),
+      ] : null,
+      phase === 5 ? panels('criteria')?.renderCriteriaPhone(store(), base, { draft: method.criterion }) : null,
+      experiments.length
+        ? panels('experiments')?.renderExperiments(store(), experimentActions, { view: method.experiments, drafts: method.experimentDrafts }) : null,
+    ]);
+    if (method.focusNext) {
+      const target = document.querySelector(method.focusNext);
+      if (target) {
+        method.focusNext = null;
+        target.focus({ preventScroll: true });
+        target.scrollIntoView({ block: 'center' });
+      }
+    }
+  }
+
+  /** A part folded away behind a button; its panel loads when the person opens it. */
+  function folded(name, label, draw) {
+    const open = method.opened.has(name);
+    const module = open ? panels(name) : null;
+    return h('div', { class: 'disclosure' },
+      h('button', {
+        type: 'button', class: 'disclosure-button', id: `open-${name}`, 'data-key': `open-${name}`,
+        'aria-expanded': String(open), 'aria-controls': `${name}-part`,
+        onclick: () => {
+          if (open) method.opened.delete(name);
+          else method.opened.add(name);
+          update();
+        },
+      }, label),
+      h('div', { id: `${name}-part`, hidden: !open }, open ? module ? draw(module) : h('p', { class: 'loading' }, t('loadingPart')) : null));
+  }
+
   function render() {
     if (final || !store().ready) {
       // The phone's bad_token never comes here: it goes back to the join form.
@@ -299,8 +442,10 @@ export function start(main, { conn, onForgotten }) {
       head: h('div', { class: 'session-head' }),
       warnings: h('div', {}),
       floor: h('div', {}),
+      ask: h('div', { class: 'ask-wrap' }),
       reminder: h('div', {}),
       phase: h('div', {}),
+      work: h('div', { class: 'work' }),
       round: h('div', {}),
       form: h('div', {}),
       cards: h('div', {}),
@@ -312,9 +457,9 @@ export function start(main, { conn, onForgotten }) {
       rulesAtTop: false,
     };
     regions.rulesWrap.append(regions.rules, regions.flag);
-    replace(main, regions.head, regions.warnings, regions.floor, regions.reminder, regions.phase, regions.round,
-      regions.form, regions.cards, regions.rulesWrap, regions.budget);
-    renderForm();
+    kept.reset();
+    replace(main, regions.head, regions.warnings, regions.floor, regions.ask, regions.reminder, regions.phase, regions.work,
+      regions.round, regions.form, regions.cards, regions.rulesWrap, regions.budget);
     renderFlag();
     update();
     if (!focusedTitle) {

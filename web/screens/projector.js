@@ -1,7 +1,10 @@
 // Projector (/p/CODE#token; the big screen, read-only): the code and QR while people join, who
 // has the floor with a big countdown and who comes next, the balance figure when the
-// facilitator shows it, the current phase, the cards in large type, voting progress without
-// totals (unless the round is live), and the ranked result after closing.
+// facilitator shows it, the current phase, the readiness counts while a check is open, an open
+// reflection, who is at the table and the success criteria when the facilitator shows them,
+// the experiments in phases 4 and 5 and the lessons in phase 5, the cards in large type (the
+// previous phase's top cards first), voting progress without totals (unless the round is
+// live), and the ranked result after closing.
 //
 // Every part is a panel (web/panels/) shown without actions: nothing here can be pressed.
 
@@ -15,6 +18,12 @@ import { renderBigCards } from '../panels/cards.js';
 import { renderRoundBoard } from '../panels/voting.js';
 import { renderFloorBoard } from '../panels/floor-board.js';
 import { renderJoin } from '../panels/session.js';
+import { renderReadinessBoard } from '../panels/readiness.js';
+import { renderReflectionBoard } from '../panels/reflection.js';
+import { renderTableBoard } from '../panels/table.js';
+import { renderCriteriaBoard } from '../panels/criteria.js';
+import { renderExperimentsBoard } from '../panels/experiments.js';
+import { renderLessons } from '../panels/lessons.js';
 
 export const NAME = 'projector';
 
@@ -66,8 +75,13 @@ export function start(main, { code }) {
         h('div', { class: 'projector-main' },
           renderFloorBoard(s),
           phaseBlock(session.phase),
+          renderReadinessBoard(s),
+          renderReflectionBoard(s),
           renderRoundBoard(s),
-          renderBigCards(s)),
+          h('div', { class: 'board-pair' }, renderTableBoard(s), renderCriteriaBoard(s)),
+          renderExperimentsBoard(s),
+          session.phase === 5 ? renderLessons(s, null, { big: true }) : null,
+          renderBigCards(s, null, { skipKinds: session.phase === 5 ? ['lesson'] : [] })),
         session.status === 'open' ? renderJoin(s, null, { large }) : null));
   }
 
