@@ -2,6 +2,8 @@
 // Dutch is the default; a phone set to English gets English; a person's own choice, made with
 // the switch on every screen, is remembered on the device.
 
+import { isolatedText } from './dom.js';
+
 const STORE_KEY = 'tafel:lang';
 
 const nl = {
@@ -47,6 +49,9 @@ const nl = {
   nameLabel: 'Je naam',
   nameHint: 'Zo zien anderen je. Je voornaam is genoeg.',
   nameMissing: 'Vul je naam in (hoogstens 40 tekens).',
+  nameInvisible: 'Je naam moet minstens één letter, cijfer of teken hebben dat je kunt zien.',
+  nameDirection: 'Je naam mag geen tekens hebben die de leesrichting omdraaien.',
+  nameControl: 'Je naam mag geen tabs, regeleinden of andere stuurtekens hebben.',
   perspectiveLegend: 'Ik doe mee als',
   perspectiveMissing: 'Kies hoe je meedoet.',
   joinSubmit: 'Meedoen',
@@ -698,6 +703,9 @@ const en = {
   nameLabel: 'Your name',
   nameHint: 'This is how others see you. Your first name is enough.',
   nameMissing: 'Fill in your name (40 characters at most).',
+  nameInvisible: 'Your name needs at least one letter, digit or sign that can be seen.',
+  nameDirection: 'Your name cannot hold characters that turn the reading direction around.',
+  nameControl: 'Your name cannot hold tabs, line breaks or other control characters.',
   perspectiveLegend: 'I take part as',
   perspectiveMissing: 'Choose how you take part.',
   joinSubmit: 'Join',
@@ -1323,7 +1331,11 @@ export function lang() {
 /** A string in the current language, with {placeholders} filled in from vars. */
 export function t(key, vars) {
   let text = strings[current][key] ?? strings.nl[key] ?? key;
-  for (const [name, value] of Object.entries(vars || {})) text = text.replaceAll(`{${name}}`, String(value));
+  // Each value (often a name or a card someone typed) sits between isolate marks, so it cannot
+  // reorder the sentence around it.
+  for (const [name, value] of Object.entries(vars || {})) {
+    text = text.replaceAll(`{${name}}`, isolatedText(String(value)));
+  }
   return text;
 }
 

@@ -108,6 +108,22 @@ export function charCount(text) {
   return [...text].length;
 }
 
+
+/** Letters, digits, punctuation and symbols show something; Hangul fillers and the blank braille cell do not. */
+const VISIBLE = /[\p{L}\p{N}\p{P}\p{S}]/u;
+const SHOWS_NOTHING = /[\u115f\u1160\u3164\uffa0\u2800]/gu;
+const DIRECTION = /[\u202a-\u202e\u2066-\u2069]/u;
+
+/** What is wrong with a name by the server's rules (see docs/protocol.md), as an i18n key; null if nothing. */
+export function nameProblem(name, max) {
+  const trimmed = name.trim();
+  if (!trimmed || charCount(trimmed) > max) return 'nameMissing';
+  if (/\p{Cc}/u.test(trimmed)) return 'nameControl';
+  if (DIRECTION.test(trimmed)) return 'nameDirection';
+  if (!VISIBLE.test(trimmed.replace(SHOWS_NOTHING, ''))) return 'nameInvisible';
+  return null;
+}
+
 /** A text cut to 60 characters, for a drop-down list. */
 export function shorten(text) {
   const chars = [...text];

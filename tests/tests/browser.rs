@@ -16,6 +16,7 @@ use anyhow::{Context, Result, ensure};
 use fantoccini::Locator;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
+use tafel_protocol::Command;
 use tafel_tests::Server;
 use tafel_tests::browser::*;
 
@@ -402,9 +403,124 @@ async fn typed_text_is_text(server: &Server, driver: &mut Driver) -> Result<()> 
         ))
         .await?;
     facilitator.axe("facilitator (phone)").await?;
+
+    // A name that would turn the text after it around is refused on the phone, in words.
+    let mallory = driver.open("phone-mallory", PHONE, "nl").await?;
+    mallory.goto(&created.join_url).await?;
+    mallory.wait_for("#join-form #name").await?;
+    mallory.type_into("#name", "Mal\u{202E}lory").await?;
+    mallory.click("label[for='perspective-anders']").await?;
+    mallory.click("#join-form button[type=submit]").await?;
+    mallory
+        .wait_js(
+            "return document.getElementById('name-error')?.textContent.includes('leesrichting')",
+        )
+        .await?;
+    ensure!(
+        mallory.count("#add-card-form").await? == 0,
+        "a name with a direction override got in"
+    );
+
+    // A card may hold a right-to-left override, but it cannot turn around what follows it: in
+    // the ranking, the vote count after the card's text still reads left to right.
+    const OVERRIDE: &str = "Zie \u{202E}hier";
+    let card = add_card(&phone, OVERRIDE).await?;
+    let mut fac = server.client().await?;
+    fac.resume(&created.code, &created.facilitator_token)
+        .await?;
+    let round = fac
+        .ok(Command::OpenRound {
+            phase: None,
+            budget: 1,
+            max_per_card: 1,
+            live: false,
+        })
+        .await?
+        .round
+        .context("round")?;
+    vote(&phone, &card, "vote").await?;
+    fac.ok(Command::CloseRound { round }).await?;
+    let reads_in_order = format!(
+        "const row = document.querySelector('#ranking li[data-card={card}]'); \
+         if (!row) return null; \
+         const node = row.querySelector('.ranking-votes').firstChild; \
+         const text = node.nodeType === 3 ? node : node.firstChild; \
+         const at = (i) => {{ const r = document.createRange(); r.setStart(text, i); r.setEnd(text, i + 1); return r.getBoundingClientRect().left; }}; \
+         const last = text.data.length - 1; \
+         const card = row.querySelector('.ranking-text').getBoundingClientRect(); \
+         return text.data.trim().length > 1 && at(0) < at(last) && row.querySelector('.ranking-votes').getBoundingClientRect().left >= card.left"
+    );
+    for page in [&phone, &projector] {
+        ensure!(
+            page.wait_js(&reads_in_order).await? == json!(true),
+            "{}: the card's override turned the vote count around",
+            page.name
+        );
+    }
+
+    // A ground rule with an override, quoted in a sentence on Eve's phone: the closing quote
+    // stays after the rule's text.
+    let rule = fac
+        .ok(Command::SetRule {
+            rule: None,
+            text: "Laat \u{202E}elkaar uitpraten".into(),
+        })
+        .await?
+        .rule
+        .context("rule")?;
+    let eve = fac
+        .view()
+        .participants
+        .iter()
+        .find(|p| p.name == NAME)
+        .context("Eve")?
+        .id
+        .clone();
+    let mut bob = server.client().await?;
+    bob.join(
+        &created.code,
+        "Bob",
+        tafel_protocol::Perspective::Medewerker,
+    )
+    .await?;
+    let report = bob
+        .ok(Command::Flag {
+            rule: rule.clone(),
+            about: Some(eve),
+            note: None,
+            anonymous: false,
+        })
+        .await?
+        .report
+        .context("report")?;
+    fac.ok(Command::ConfirmFlag {
+        report,
+        consequence: Some(tafel_protocol::Consequence::Warning),
+    })
+    .await?;
+    let quote_closes_last = format!(
+        "const p = document.querySelector('#warnings .warning[data-rule={rule}] p'); \
+         if (!p) return null; \
+         const walker = document.createTreeWalker(p, NodeFilter.SHOW_TEXT); const nodes = []; \
+         while (walker.nextNode()) nodes.push(walker.currentNode); \
+         const text = nodes.find(n => n.data.includes('\\u201D')); \
+         const at = (i) => {{ const r = document.createRange(); r.setStart(text, i); r.setEnd(text, i + 1); return r.getBoundingClientRect(); }}; \
+         const close = text.data.indexOf('\\u201D'); \
+         const others = [...text.data].map((c, i) => i).filter(i => i !== close && text.data[i].trim() && !/[\\u2066-\\u2069\\u202A-\\u202E]/.test(text.data[i])); \
+         const end = at(close); \
+         return others.every(i => {{ const r = at(i); return r.top < end.top - 2 || r.right <= end.right + 0.5; }}) && others.every(i => at(i).top <= end.top + 2)"
+    );
+    phone
+        .wait_for(&format!("#warnings .warning[data-rule={rule}] p"))
+        .await?;
+    ensure!(
+        phone.wait_js(&quote_closes_last).await? == json!(true),
+        "the rule's override moved the closing quote"
+    );
     facilitator.shot("escaping-facilitator-phone").await?;
     projector.shot("escaping-projector").await?;
     phone.shot("escaping-participant").await?;
+    mallory.shot("escaping-refused-name").await?;
     Ok(())
 }
 
@@ -804,10 +920,14 @@ async fn a_session_produces_readiness_criteria_experiments_and_lessons() -> Resu
 }
 
 async fn session_produces(server: &Server, driver: &mut Driver) -> Result<()> {
-    let created = server.create_session("Samen de avond anders", false).await?;
+    let created = server
+        .create_session("Samen de avond anders", false)
+        .await?;
     let facilitator = driver.open("facilitator-method", LAPTOP, "nl").await?;
     facilitator.goto(&created.facilitator_url).await?;
-    facilitator.wait_for("#readiness-console #open-check").await?;
+    facilitator
+        .wait_for("#readiness-console #open-check")
+        .await?;
     let projector = driver.open("projector-method", BIG_SCREEN, "nl").await?;
     projector.goto(&created.projector_url).await?;
     projector.wait_for("#join-code").await?;
@@ -820,14 +940,21 @@ async fn session_produces(server: &Server, driver: &mut Driver) -> Result<()> {
     let phones = [&anna, &bram];
 
     // --- Who is at the table: a client party listed, no client present: the console warns.
-    facilitator.click("#table-console .form-fold summary").await?;
-    facilitator.type_into("#fparty-name", "Cliënten van de dagbesteding").await?;
+    facilitator
+        .click("#table-console .form-fold summary")
+        .await?;
+    facilitator
+        .type_into("#fparty-name", "Cliënten van de dagbesteding")
+        .await?;
     select(&facilitator, "#fparty-perspective", "client").await?;
     select(&facilitator, "#fparty-stake", "both").await?;
     facilitator.click("#fparty-add").await?;
     facilitator.wait_for("#table-warning").await?;
     let warning = facilitator.text("#table-warning").await?;
-    ensure!(warning.contains("Geen cliënt aan tafel"), "the warning: {warning:?}");
+    ensure!(
+        warning.contains("Geen cliënt aan tafel"),
+        "the warning: {warning:?}"
+    );
     // A phone proposes a party; the facilitator puts it on the list.
     anna.click("#open-table").await?;
     anna.wait_for("#party-form").await?;
@@ -840,9 +967,13 @@ async fn session_produces(server: &Server, driver: &mut Driver) -> Result<()> {
     settled(&anna).await?;
     facilitator.wait_for("[data-key='list-s2']").await?;
     facilitator.click("[data-key='list-s2']").await?;
-    facilitator.wait_for("#table-console [data-party='s2'][data-status='listed']").await?;
+    facilitator
+        .wait_for("#table-console [data-party='s2'][data-status='listed']")
+        .await?;
     facilitator.click("#display-table").await?;
-    projector.wait_for("#table-board #board-coverage li[data-perspective='client'][data-present='0']").await?;
+    projector
+        .wait_for("#table-board #board-coverage li[data-perspective='client'][data-present='0']")
+        .await?;
     facilitator.axe("facilitator (table warning)").await?;
     facilitator.shot("method-0-console-table-warning").await?;
     projector.axe("projector (table)").await?;
@@ -852,8 +983,12 @@ async fn session_produces(server: &Server, driver: &mut Driver) -> Result<()> {
     let chris = driver.open("phone-method-chris", PHONE, "nl").await?;
     chris.goto(&created.join_url).await?;
     join_through_form(&chris, "Chris", "client").await?;
-    facilitator.wait_js("return !document.getElementById('table-warning')").await?;
-    projector.wait_for("#board-coverage li[data-perspective='client'][data-present='1']").await?;
+    facilitator
+        .wait_js("return !document.getElementById('table-warning')")
+        .await?;
+    projector
+        .wait_for("#board-coverage li[data-perspective='client'][data-present='1']")
+        .await?;
     let phones3 = [&anna, &bram, &chris];
 
     // --- Readiness: the facilitator opens the check; the phones answer.
@@ -865,13 +1000,23 @@ async fn session_produces(server: &Server, driver: &mut Driver) -> Result<()> {
     chris.shot("method-0-phone-readiness").await?;
     let answers = [
         (&anna, ["yes", "yes", "yes"], ""),
-        (&bram, ["yes", "not_sure", "yes"], "Ik twijfel of het echt ingewikkeld is"),
+        (
+            &bram,
+            ["yes", "not_sure", "yes"],
+            "Ik twijfel of het echt ingewikkeld is",
+        ),
         (&chris, ["yes", "yes", "no"], ""),
     ];
     for (phone, [urgent, complex, willing], comment) in answers {
-        phone.click(&format!("label[for='ready-urgent-{urgent}']")).await?;
-        phone.click(&format!("label[for='ready-complex-{complex}']")).await?;
-        phone.click(&format!("label[for='ready-willing-{willing}']")).await?;
+        phone
+            .click(&format!("label[for='ready-urgent-{urgent}']"))
+            .await?;
+        phone
+            .click(&format!("label[for='ready-complex-{complex}']"))
+            .await?;
+        phone
+            .click(&format!("label[for='ready-willing-{willing}']"))
+            .await?;
         if !comment.is_empty() {
             phone.type_into("#ready-comment", comment).await?;
         }
@@ -879,8 +1024,13 @@ async fn session_produces(server: &Server, driver: &mut Driver) -> Result<()> {
         settled(phone).await?;
         phone.wait_for("#readiness-done").await?;
     }
-    for (page, counts) in [(&facilitator, "#fac-counts"), (&projector, "#board-counts"), (&chris, "#phone-counts")] {
-        page.wait_for(&format!("{counts}[data-answered='3']")).await?;
+    for (page, counts) in [
+        (&facilitator, "#fac-counts"),
+        (&projector, "#board-counts"),
+        (&chris, "#phone-counts"),
+    ] {
+        page.wait_for(&format!("{counts}[data-answered='3']"))
+            .await?;
         let bars = page
             .js(&format!(
                 "return [...document.querySelectorAll('{counts} .answer-bars')].map(q => q.dataset.question + ':' + [...q.querySelectorAll('li')].map(li => li.dataset.count).join('/'))"
@@ -894,7 +1044,10 @@ async fn session_produces(server: &Server, driver: &mut Driver) -> Result<()> {
     }
     let console_check = facilitator.text("#readiness-console").await?;
     ensure!(
-        console_check.contains("Ik twijfel") && !["Anna", "Bram", "Chris"].iter().any(|n| console_check.contains(n)),
+        console_check.contains("Ik twijfel")
+            && !["Anna", "Bram", "Chris"]
+                .iter()
+                .any(|n| console_check.contains(n)),
         "the comment is shown without a name: {console_check:?}"
     );
     chris.axe("participant (readiness answered)").await?;
@@ -904,60 +1057,98 @@ async fn session_produces(server: &Server, driver: &mut Driver) -> Result<()> {
     facilitator.axe("facilitator (readiness)").await?;
     facilitator.shot("method-0-console-readiness").await?;
     facilitator.click("label[for='conclusion-start']").await?;
-    facilitator.type_into("#conclusion-note", "Dringend en samen: we gaan aan de slag.").await?;
+    facilitator
+        .type_into(
+            "#conclusion-note",
+            "Dringend en samen: we gaan aan de slag.",
+        )
+        .await?;
     facilitator.click("#conclude-check").await?;
     for page in [&facilitator, &projector, &anna] {
-        page.wait_for("#conclusion[data-conclusion='start']").await?;
+        page.wait_for("#conclusion[data-conclusion='start']")
+            .await?;
     }
     anna.shot("method-0-phone-concluded").await?;
 
     // --- Success criteria: one plain from a phone, one measurable from the console.
     bram.click("#open-criteria").await?;
     bram.wait_for("#criterion-form").await?;
-    bram.type_into("#criterion-text", "We hebben 2 of 3 plannen die we echt kunnen uitvoeren").await?;
+    bram.type_into(
+        "#criterion-text",
+        "We hebben 2 of 3 plannen die we echt kunnen uitvoeren",
+    )
+    .await?;
     bram.click("#criterion-add").await?;
     settled(&bram).await?;
-    facilitator.click("#criteria-console .form-fold summary").await?;
-    facilitator.type_into("#fcriterion-text", "Minder avonden waarop cliënten alleen zitten").await?;
+    facilitator
+        .click("#criteria-console .form-fold summary")
+        .await?;
+    facilitator
+        .type_into(
+            "#fcriterion-text",
+            "Minder avonden waarop cliënten alleen zitten",
+        )
+        .await?;
     facilitator.type_into("#fcriterion-target", "30").await?;
-    facilitator.type_into("#fcriterion-unit", "% minder").await?;
+    facilitator
+        .type_into("#fcriterion-unit", "% minder")
+        .await?;
     facilitator.click("#fcriterion-add").await?;
-    facilitator.wait_for("#criteria-console [data-criterion='c2']").await?;
+    facilitator
+        .wait_for("#criteria-console [data-criterion='c2']")
+        .await?;
     // Consent rounds: everyone agrees to c1; on c2 Bram objects first, then agrees.
     facilitator.click("[data-key='ask-c1']").await?;
     for phone in phones3 {
         phone.click("[data-key='agree-c1']").await?;
         settled(phone).await?;
     }
-    facilitator.wait_for("[data-criterion='c1'] .consent-counts[data-agree='3'][data-object='0']").await?;
+    facilitator
+        .wait_for("[data-criterion='c1'] .consent-counts[data-agree='3'][data-object='0']")
+        .await?;
     facilitator.click("[data-key='agreed-c1']").await?;
-    facilitator.wait_for("#criteria-console [data-criterion='c1'][data-status='agreed']").await?;
+    facilitator
+        .wait_for("#criteria-console [data-criterion='c1'][data-status='agreed']")
+        .await?;
     facilitator.click("[data-key='ask-c2']").await?;
     bram.click("[data-key='object-c2']").await?;
     settled(&bram).await?;
-    bram.wait_for("[data-key='object-c2'][aria-pressed='true']").await?;
+    bram.wait_for("[data-key='object-c2'][aria-pressed='true']")
+        .await?;
     bram.axe("participant (consent)").await?;
     bram.shot("method-0-phone-consent").await?;
-    facilitator.wait_for("[data-criterion='c2'] .consent-counts[data-object='1']").await?;
+    facilitator
+        .wait_for("[data-criterion='c2'] .consent-counts[data-object='1']")
+        .await?;
     for phone in phones3 {
         phone.click("[data-key='agree-c2']").await?;
         settled(phone).await?;
     }
-    facilitator.wait_for("[data-criterion='c2'] .consent-counts[data-agree='3'][data-object='0']").await?;
+    facilitator
+        .wait_for("[data-criterion='c2'] .consent-counts[data-agree='3'][data-object='0']")
+        .await?;
     facilitator.axe("facilitator (consent)").await?;
     facilitator.shot("method-0-console-consent").await?;
     facilitator.click("[data-key='agreed-c2']").await?;
-    facilitator.wait_for("#criteria-console [data-criterion='c2'][data-status='agreed']").await?;
+    facilitator
+        .wait_for("#criteria-console [data-criterion='c2'][data-status='agreed']")
+        .await?;
     facilitator.click("#display-criteria").await?;
     projector.wait_js("return document.querySelectorAll('#criteria-board [data-status=\"agreed\"]').length === 2").await?;
     projector.axe("projector (criteria)").await?;
     projector.shot("method-0-projector-criteria").await?;
-    bram.wait_js("return document.querySelectorAll('#criteria-agreed [data-criterion]').length === 2").await?;
+    bram.wait_js(
+        "return document.querySelectorAll('#criteria-agreed [data-criterion]').length === 2",
+    )
+    .await?;
     bram.shot("method-0-phone-criteria").await?;
 
     // --- Phase 1: problems and questions, the phase's kind by default.
     set_phase(&facilitator, &[&anna, &bram, &chris, &projector], 1).await?;
-    ensure!(anna.value("#card-kind").await? == "problem", "phase 1 asks for problems");
+    ensure!(
+        anna.value("#card-kind").await? == "problem",
+        "phase 1 asks for problems"
+    );
     add_card(&anna, "Cliënten zitten 's avonds vaak alleen op hun kamer").await?;
     choose_kind(&bram, "question").await?;
     add_card(&bram, "Voor wie is de avond het langst?").await?;
@@ -966,11 +1157,16 @@ async fn session_produces(server: &Server, driver: &mut Driver) -> Result<()> {
 
     // --- Phase 2: ideas and an example with its source; a vote.
     set_phase(&facilitator, &[&anna, &bram, &chris, &projector], 2).await?;
-    ensure!(anna.value("#card-kind").await? == "idea", "phase 2 asks for ideas");
+    ensure!(
+        anna.value("#card-kind").await? == "idea",
+        "phase 2 asks for ideas"
+    );
     let walk = add_card(&anna, "Een vaste avondwandeling met vrijwilligers").await?;
     choose_kind(&bram, "example").await?;
-    bram.wait_js("return !document.getElementById('card-source').closest('.field-wrap').hidden").await?;
-    bram.type_into("#card-source", "Zorggroep Noord, locatie De Es").await?;
+    bram.wait_js("return !document.getElementById('card-source').closest('.field-wrap').hidden")
+        .await?;
+    bram.type_into("#card-source", "Zorggroep Noord, locatie De Es")
+        .await?;
     let example = add_card(&bram, "Een buurtrestaurant waar cliënten mee-eten").await?;
     bram.wait_js(&format!("return document.querySelector('[data-card=\"{example}\"] .card-source')?.textContent.includes('Zorggroep Noord')")).await?;
     let games = add_card(&chris, "Een spelletjesavond in de huiskamer").await?;
@@ -979,7 +1175,11 @@ async fn session_produces(server: &Server, driver: &mut Driver) -> Result<()> {
     facilitator.wait_for("#open-round").await?;
     facilitator.click("#open-round").await?;
     facilitator.wait_for("#close-round").await?;
-    for (phone, votes) in [(&anna, [&walk, &walk, &example]), (&bram, [&walk, &example, &games]), (&chris, [&walk, &games, &games])] {
+    for (phone, votes) in [
+        (&anna, [&walk, &walk, &example]),
+        (&bram, [&walk, &example, &games]),
+        (&chris, [&walk, &games, &games]),
+    ] {
         phone.wait_for("#budget").await?;
         for card in votes {
             vote(phone, card, "vote").await?;
@@ -992,29 +1192,43 @@ async fn session_produces(server: &Server, driver: &mut Driver) -> Result<()> {
     // idea's author makes it an experiment.
     set_phase(&facilitator, &[&anna, &bram, &chris, &projector], 3).await?;
     for page in [&anna, &bram, &projector] {
-        page.wait_for(&format!("#carried [data-card='{walk}']")).await?;
+        page.wait_for(&format!("#carried [data-card='{walk}']"))
+            .await?;
     }
     bram.click(&format!("[data-key='build-{walk}']")).await?;
-    bram.wait_for(&format!("#building-on[data-card='{walk}']")).await?;
-    ensure!(bram.value("#card-kind").await? == "condition", "phase 3 builds conditions");
+    bram.wait_for(&format!("#building-on[data-card='{walk}']"))
+        .await?;
+    ensure!(
+        bram.value("#card-kind").await? == "condition",
+        "phase 3 builds conditions"
+    );
     bram.axe("participant (building on a card)").await?;
     bram.shot("method-3-phone-build-on").await?;
-    bram.type_into("#card-text", "Er moeten genoeg vrijwilligers zijn, ook in de winter").await?;
+    bram.type_into(
+        "#card-text",
+        "Er moeten genoeg vrijwilligers zijn, ook in de winter",
+    )
+    .await?;
     bram.click("#add-card-button").await?;
     settled(&bram).await?;
-    let condition_under_walk = format!("#carried [data-card='{walk}'] .conditions [data-kind='condition']");
+    let condition_under_walk =
+        format!("#carried [data-card='{walk}'] .conditions [data-kind='condition']");
     for page in [&anna, &bram, &chris, &projector] {
         page.wait_for(&condition_under_walk).await?;
     }
     let condition = bram
-        .js(&format!("return document.querySelector(\"{condition_under_walk}\").dataset.card"))
+        .js(&format!(
+            "return document.querySelector(\"{condition_under_walk}\").dataset.card"
+        ))
         .await?
         .as_str()
         .context("the condition's id")?
         .to_owned();
     // The console lists it with this phase's cards, with the idea it builds on.
     facilitator
-        .wait_for(&format!("#cards [data-card='{condition}'] .thread[data-builds-on='{walk}']"))
+        .wait_for(&format!(
+            "#cards [data-card='{condition}'] .thread[data-builds-on='{walk}']"
+        ))
         .await?;
     // Chris builds on the walk with an idea of his own: the phone shows the thread.
     chris.click(&format!("[data-key='build-{walk}']")).await?;
@@ -1022,7 +1236,11 @@ async fn session_produces(server: &Server, driver: &mut Driver) -> Result<()> {
     choose_kind(&chris, "idea").await?;
     let group_walk = add_card(&chris, "Wandelen met de hele groep, ook met rolstoel").await?;
     for phone in phones {
-        phone.wait_for(&format!("[data-card='{group_walk}'] .thread[data-builds-on='{walk}']")).await?;
+        phone
+            .wait_for(&format!(
+                "[data-card='{group_walk}'] .thread[data-builds-on='{walk}']"
+            ))
+            .await?;
     }
     chris.axe("participant (phase 3, a thread)").await?;
     chris.shot("method-3-phone-thread").await?;
@@ -1030,9 +1248,21 @@ async fn session_produces(server: &Server, driver: &mut Driver) -> Result<()> {
     projector.shot("method-3-projector").await?;
     anna.click(&format!("[data-key='try-{walk}']")).await?;
     anna.wait_for("#x-form-e1").await?;
-    anna.type_into("#x-e1-prediction", "Als we elke avond om 19 uur wandelen, dan zit de helft minder vaak alleen").await?;
-    anna.type_into("#x-e1-measure", "We tellen per week hoeveel cliënten meelopen").await?;
-    anna.type_into("#x-e1-stop_criterion", "Na twee weken lopen er minder dan drie mensen mee").await?;
+    anna.type_into(
+        "#x-e1-prediction",
+        "Als we elke avond om 19 uur wandelen, dan zit de helft minder vaak alleen",
+    )
+    .await?;
+    anna.type_into(
+        "#x-e1-measure",
+        "We tellen per week hoeveel cliënten meelopen",
+    )
+    .await?;
+    anna.type_into(
+        "#x-e1-stop_criterion",
+        "Na twee weken lopen er minder dan drie mensen mee",
+    )
+    .await?;
     anna.type_into("#x-e1-owner_party", "Team De Linde").await?;
     anna.click("label[for='x-e1-owner-p2']").await?;
     set_value(&anna, "#x-e1-start", "2025-11-03").await?;
@@ -1042,18 +1272,26 @@ async fn session_produces(server: &Server, driver: &mut Driver) -> Result<()> {
     anna.shot("method-3-phone-experiment-plan").await?;
     anna.click("[data-key='x-save-e1']").await?;
     settled(&anna).await?;
-    facilitator.wait_for("#experiments [data-experiment='e1'][data-status='running']").await?;
+    facilitator
+        .wait_for("#experiments [data-experiment='e1'][data-status='running']")
+        .await?;
     facilitator.axe("facilitator (phase 3)").await?;
     facilitator.shot("method-3-console").await?;
 
     // --- Phase 4: the experiment runs, fails, and is stopped; shown like any other.
     set_phase(&facilitator, &[&anna, &bram, &chris, &projector], 4).await?;
-    projector.wait_for("#experiments-board [data-experiment='e1']").await?;
+    projector
+        .wait_for("#experiments-board [data-experiment='e1']")
+        .await?;
     anna.click("[data-key='x-edit-e1']").await?;
     anna.wait_for("#x-form-e1").await?;
     select(&anna, "#x-e1-status", "stopped").await?;
     select(&anna, "#x-e1-outcome", "did_not_work").await?;
-    anna.type_into("#x-e1-observed", "Na twee weken liepen er nog twee mensen mee: te koud en te donker").await?;
+    anna.type_into(
+        "#x-e1-observed",
+        "Na twee weken liepen er nog twee mensen mee: te koud en te donker",
+    )
+    .await?;
     select(&anna, "#x-e1-decision", "abandon").await?;
     anna.click("[data-key='x-save-e1']").await?;
     settled(&anna).await?;
@@ -1067,7 +1305,12 @@ async fn session_produces(server: &Server, driver: &mut Driver) -> Result<()> {
             ))
             .await?;
         ensure!(
-            look == json!([true, "rgb(11, 92, 173)", "rgb(8, 74, 140)", "rgb(230, 240, 250)"]),
+            look == json!([
+                true,
+                "rgb(11, 92, 173)",
+                "rgb(8, 74, 140)",
+                "rgb(230, 240, 250)"
+            ]),
             "{}: a failed experiment looks like any other: {look}",
             page.name
         );
@@ -1075,7 +1318,9 @@ async fn session_produces(server: &Server, driver: &mut Driver) -> Result<()> {
     anna.axe("participant (a failed experiment)").await?;
     anna.shot("method-4-phone-experiment-failed").await?;
     projector.axe("projector (a failed experiment)").await?;
-    projector.shot("method-4-projector-experiment-failed").await?;
+    projector
+        .shot("method-4-projector-experiment-failed")
+        .await?;
 
     // --- A reflection on phase 4.
     facilitator.click("#open-reflection").await?;
@@ -1083,43 +1328,93 @@ async fn session_produces(server: &Server, driver: &mut Driver) -> Result<()> {
         phone.wait_for("#reflect-form").await?;
     }
     projector.wait_for("#reflection-board").await?;
-    anna.type_into("#reflect-worked", "We durfden te stoppen toen het niet werkte").await?;
+    anna.type_into(
+        "#reflect-worked",
+        "We durfden te stoppen toen het niet werkte",
+    )
+    .await?;
     anna.click("#reflect-send").await?;
     settled(&anna).await?;
     anna.wait_for("#reflection-done").await?;
-    bram.type_into("#reflect-not-worked", "We hebben het weer te weinig meegenomen").await?;
+    bram.type_into(
+        "#reflect-not-worked",
+        "We hebben het weer te weinig meegenomen",
+    )
+    .await?;
     bram.axe("participant (reflection)").await?;
     bram.shot("method-4-phone-reflection").await?;
     bram.click("#reflect-send").await?;
     settled(&bram).await?;
-    facilitator.wait_for("#reflection-count[data-entries='2']").await?;
+    facilitator
+        .wait_for("#reflection-count[data-entries='2']")
+        .await?;
     let entries = facilitator.text("#reflection-console").await?;
-    ensure!(entries.contains("We durfden te stoppen") && entries.contains("Anna"), "the reflection: {entries:?}");
-    projector.wait_for("#reflection-board [data-entries='2']").await?;
+    ensure!(
+        entries.contains("We durfden te stoppen") && entries.contains("Anna"),
+        "the reflection: {entries:?}"
+    );
+    projector
+        .wait_for("#reflection-board [data-entries='2']")
+        .await?;
     projector.shot("method-4-projector-reflection").await?;
     facilitator.axe("facilitator (reflection)").await?;
     facilitator.shot("method-4-console-reflection").await?;
     facilitator.click("#close-reflection").await?;
-    anna.wait_js("return !document.getElementById('reflection')").await?;
+    anna.wait_js("return !document.getElementById('reflection')")
+        .await?;
 
     // --- Phase 5: the lesson of the failed experiment; the criteria assessed.
     set_phase(&facilitator, &[&anna, &bram, &chris, &projector], 5).await?;
     anna.click("[data-key='x-lesson-e1']").await?;
     anna.wait_js("return document.getElementById('card-kind').value === 'lesson' && document.getElementById('card-lesson-of').value === 'experiment:e1'").await?;
-    let lesson = add_card(&anna, "Buiten in de winter werkt niet: vraag cliënten eerst wat zij willen").await?;
-    facilitator.wait_for(&format!("#lessons [data-about='experiment:e1'] [data-card='{lesson}']")).await?;
-    projector.wait_for(&format!("#lessons [data-about='experiment:e1'] [data-card='{lesson}']")).await?;
-    anna.wait_for(&format!("[data-experiment='e1'] .x-lessons [data-card='{lesson}']")).await?;
-    for (criterion, assessment, note) in [("c1", "met", "Drie plannen, twee al gestart"), ("c2", "not_met", "We kwamen op 10% minder")] {
-        facilitator.click(&format!("label[for='assess-{criterion}-{assessment}']")).await?;
-        facilitator.type_into(&format!("#assess-note-{criterion}"), note).await?;
-        facilitator.click(&format!("[data-key='assess-save-{criterion}']")).await?;
-        facilitator.wait_for(&format!("#criteria-console [data-criterion='{criterion}'][data-assessment='{assessment}']")).await?;
+    let lesson = add_card(
+        &anna,
+        "Buiten in de winter werkt niet: vraag cliënten eerst wat zij willen",
+    )
+    .await?;
+    facilitator
+        .wait_for(&format!(
+            "#lessons [data-about='experiment:e1'] [data-card='{lesson}']"
+        ))
+        .await?;
+    projector
+        .wait_for(&format!(
+            "#lessons [data-about='experiment:e1'] [data-card='{lesson}']"
+        ))
+        .await?;
+    anna.wait_for(&format!(
+        "[data-experiment='e1'] .x-lessons [data-card='{lesson}']"
+    ))
+    .await?;
+    for (criterion, assessment, note) in [
+        ("c1", "met", "Drie plannen, twee al gestart"),
+        ("c2", "not_met", "We kwamen op 10% minder"),
+    ] {
+        facilitator
+            .click(&format!("label[for='assess-{criterion}-{assessment}']"))
+            .await?;
+        facilitator
+            .type_into(&format!("#assess-note-{criterion}"), note)
+            .await?;
+        facilitator
+            .click(&format!("[data-key='assess-save-{criterion}']"))
+            .await?;
+        facilitator
+            .wait_for(&format!(
+                "#criteria-console [data-criterion='{criterion}'][data-assessment='{assessment}']"
+            ))
+            .await?;
     }
     for page in [&projector, &bram] {
-        page.wait_for("[data-criterion='c2'][data-assessment='not_met']").await?;
+        page.wait_for("[data-criterion='c2'][data-assessment='not_met']")
+            .await?;
     }
-    for (page, screen) in [(&anna, "participant"), (&bram, "participant"), (&facilitator, "facilitator"), (&projector, "projector")] {
+    for (page, screen) in [
+        (&anna, "participant"),
+        (&bram, "participant"),
+        (&facilitator, "facilitator"),
+        (&projector, "projector"),
+    ] {
         page.axe(&format!("{screen} (phase 5)")).await?;
     }
     anna.shot("method-5-phone-lesson").await?;
@@ -1129,7 +1424,8 @@ async fn session_produces(server: &Server, driver: &mut Driver) -> Result<()> {
 
     // Earlier phases stay in reach on the phone.
     anna.click("#earlier [data-phase='1'] summary").await?;
-    anna.wait_js("return document.querySelector('#earlier [data-phase=\"1\"]').open").await?;
+    anna.wait_js("return document.querySelector('#earlier [data-phase=\"1\"]').open")
+        .await?;
     anna.axe("participant (earlier phases)").await?;
     anna.shot("method-5-phone-earlier").await?;
     Ok(())
@@ -1137,10 +1433,14 @@ async fn session_produces(server: &Server, driver: &mut Driver) -> Result<()> {
 
 /// Moves the session to a phase from the console and waits until every page shows it.
 async fn set_phase(facilitator: &Page, pages: &[&Page], phase: u8) -> Result<()> {
-    facilitator.click(&format!("[data-key='phase-{phase}']")).await?;
+    facilitator
+        .click(&format!("[data-key='phase-{phase}']"))
+        .await?;
     for page in pages.iter().copied().chain([facilitator]) {
-        page.wait_js(&format!("return document.querySelector('.phase-number')?.textContent === 'Fase {phase}'"))
-            .await?;
+        page.wait_js(&format!(
+            "return document.querySelector('.phase-number')?.textContent === 'Fase {phase}'"
+        ))
+        .await?;
     }
     Ok(())
 }

@@ -4,7 +4,7 @@ import { h, replace } from '../dom.js';
 import { t, lang } from '../i18n.js';
 import { cleanCode, createSession, setToken } from '../api.js';
 import { field, errorText, setTitle } from '../ui.js';
-import { TITLE_MAX, PROBLEM_MAX, NAME_MAX } from '../model.js';
+import { TITLE_MAX, PROBLEM_MAX, NAME_MAX, nameProblem } from '../model.js';
 
 export const NAME = 'home';
 
@@ -36,6 +36,13 @@ export function start(main) {
       errors = { title: t('titleMissing') };
       render();
       document.getElementById('title').focus();
+      return;
+    }
+    const nameIssue = draft.name.trim() ? nameProblem(draft.name, NAME_MAX) : null;
+    if (nameIssue) {
+      errors = { name: t(nameIssue) };
+      render();
+      document.getElementById('facilitator-name').focus();
       return;
     }
     busy = true;
@@ -99,7 +106,7 @@ export function start(main) {
           control: h('textarea', { name: 'problem', rows: 4, maxlength: PROBLEM_MAX, value: draft.problem, oninput: bind('problem') }),
         }),
         field({
-          id: 'facilitator-name', label: t('facilitatorNameLabel'),
+          id: 'facilitator-name', label: t('facilitatorNameLabel'), error: errors.name,
           control: h('input', { type: 'text', name: 'facilitator_name', value: draft.name, maxlength: NAME_MAX, autocomplete: 'name', oninput: bind('name') }),
         }),
         h('fieldset', { class: 'choices' },

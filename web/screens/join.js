@@ -6,7 +6,7 @@ import { t, suggest } from '../i18n.js';
 import { getToken, sessionInfo } from '../api.js';
 import { connect } from '../conn.js';
 import { field, errorText, messagePage, setTitle, markShown } from '../ui.js';
-import { PERSPECTIVES, NAME_MAX, charCount } from '../model.js';
+import { PERSPECTIVES, NAME_MAX, nameProblem } from '../model.js';
 import * as participant from './participant.js';
 
 export const NAME = 'join';
@@ -55,7 +55,8 @@ function joinForm(main, code, notice, onJoined) {
     const name = draft.name.trim();
     errors = {};
     joinError = null;
-    if (!name || charCount(name) > NAME_MAX) errors.name = t('nameMissing');
+    const problem = nameProblem(name, NAME_MAX);
+    if (problem) errors.name = t(problem, { max: NAME_MAX });
     if (!draft.perspective) errors.perspective = t('perspectiveMissing');
     if (errors.name || errors.perspective) {
       render();

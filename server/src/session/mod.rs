@@ -19,6 +19,7 @@
 //! - [`conduct`] — ground rules and reported violations.
 //! - [`method`] — what a session produces: readiness, the table, criteria, experiments,
 //!   reflections.
+//! - [`text`] — the character rules for every text a person types.
 //! - [`cmd`] — one file per command: who may give it, the rules, its change.
 //!
 //! **Invariant:** nothing in here uses an async runtime, the web framework, storage or metrics (a test checks the
@@ -37,6 +38,7 @@ pub mod record;
 pub mod replay;
 pub mod report;
 pub mod state;
+pub mod text;
 pub mod views;
 
 pub use changes::{Changed, Part};

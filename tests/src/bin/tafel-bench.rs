@@ -363,7 +363,10 @@ async fn replay_speed(server: &Server, changes: usize) -> Result<()> {
         let moment = (i * 7919 % 200 + 1) * n / 200;
         let started = Instant::now();
         let res = server
-            .get_with_token(&format!("/api/sessions/{}/replay/{moment}", room.code), token)
+            .get_with_token(
+                &format!("/api/sessions/{}/replay/{moment}", room.code),
+                token,
+            )
             .await?;
         times.push(started.elapsed());
         anyhow::ensure!(res.status == 200, "moment {moment}: {}", res.status);

@@ -3,7 +3,7 @@
 //! prediction and measure up front, owners and dates, when to stop, and afterwards the outcome
 //! against the prediction and the decision. A failed experiment is kept like any other.
 
-use super::{Actor, CmdError, Ctx, Outcome, card, existing, person, text_of};
+use super::{Actor, CmdError, Ctx, Outcome, card, existing, name_of, person, text_of};
 use crate::error::{Refusal, refuse};
 use crate::session::changes::Part;
 use crate::session::doc::{self, Field};
@@ -206,7 +206,7 @@ pub(super) fn update(
         e.owners = indexes;
     }
     if let Some(party) = &change.owner_party {
-        let party = text_of(party, method_limits::OWNER_PARTY_CHARS, "an owner's name")?;
+        let party = name_of(party, method_limits::OWNER_PARTY_CHARS, "an owner's name")?;
         e.owner_party = Some(party).filter(|p| !p.is_empty());
     }
     if let Some(start) = &change.start {

@@ -23,6 +23,7 @@ mod vote;
 use super::changes::Changed;
 use super::doc::{DocError, Objs};
 use super::state::{Session, parse_id};
+use super::text::{self, Kind, Problem};
 use crate::error::{Refusal, refuse};
 use automerge::AutomergeError;
 use automerge::transaction::Transaction;
@@ -321,38 +322,51 @@ fn card_in(s: &Session, card: usize, states: &[CardStatus]) -> Result<(), Refusa
     }
 }
 
-/// Trims `text` and checks its length in characters.
+/// Checks a free text against the character rules (`session::text`); returns it trimmed.
 pub(crate) fn text_of(
     text: &str,
     limits: std::ops::RangeInclusive<usize>,
     what: &str,
 ) -> Result<String, Refusal> {
-    let trimmed = text.trim();
-    let n = trimmed.chars().count();
-    if limits.contains(&n) {
-        Ok(trimmed.to_owned())
-    } else {
-        Err(refuse(
-            ErrorCode::Invalid,
-            format!(
-                "{what} must be {} to {} characters, not {n}",
-                limits.start(),
-                limits.end()
+    checked(text, Kind::Text, limits, what)
+}
+
+/// Checks a name (of a person, a party, an owner) against the character rules.
+pub(crate) fn name_of(
+    name: &str,
+    limits: std::ops::RangeInclusive<usize>,
+    what: &str,
+) -> Result<String, Refusal> {
+    checked(name, Kind::Name, limits, what)
+}
+
+fn checked(
+    text: &str,
+    kind: Kind,
+    limits: std::ops::RangeInclusive<usize>,
+    what: &str,
+) -> Result<String, Refusal> {
+    let (lo, hi) = (*limits.start(), *limits.end());
+    text::check(text, kind, limits).map_err(|problem| {
+        let why = match problem {
+            Problem::Control if kind == Kind::Name => {
+                format!("{what} cannot hold control characters, tabs or line breaks")
+            }
+            Problem::Control => format!("{what} cannot hold control characters"),
+            Problem::Direction => format!(
+                "{what} cannot hold characters that change the direction of the text \
+                 (U+202A to U+202E, U+2066 to U+2069)"
             ),
-        ))
-    }
+            Problem::Invisible => format!("{what} must hold at least one visible character"),
+            Problem::Length { n } => format!("{what} must be {lo} to {hi} characters, not {n}"),
+        };
+        refuse(ErrorCode::Invalid, why)
+    })
 }
 
 /// Trims and checks a display name; used by joins too.
 pub fn display_name(name: &str) -> Result<String, Refusal> {
-    let name = text_of(name, tafel_protocol::limits::NAME_CHARS, "a name")?;
-    if name.chars().any(char::is_control) {
-        return Err(refuse(
-            ErrorCode::Invalid,
-            "a name cannot hold control characters",
-        ));
-    }
-    Ok(name)
+    name_of(name, tafel_protocol::limits::NAME_CHARS, "a name")
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! party (a group or role needed for the change or affected by it); the facilitator keeps the
 //! list, and chooses what the big screen shows.
 
-use super::{Actor, Ctx, Outcome, existing, facilitator, person, text_of};
+use super::{Actor, Ctx, Outcome, existing, facilitator, name_of, person};
 use crate::error::{Refusal, refuse};
 use crate::session::changes::Part;
 use crate::session::doc::{self, Field};
@@ -10,16 +10,9 @@ use crate::session::method::Party;
 use crate::session::state::id;
 use tafel_protocol::{AckResult, ErrorCode, PartyStatus, Perspective, Role, Stake, method_limits};
 
-/// A party's name: trimmed, within its length, no control characters.
-fn name_of(name: &str) -> Result<String, Refusal> {
-    let name = text_of(name, method_limits::PARTY_CHARS, "a party's name")?;
-    if name.chars().any(char::is_control) {
-        return Err(refuse(
-            ErrorCode::Invalid,
-            "a party's name cannot hold control characters",
-        ));
-    }
-    Ok(name)
+/// A party's name, by the rules for names.
+fn party_name(name: &str) -> Result<String, Refusal> {
+    name_of(name, method_limits::PARTY_CHARS, "a party's name")
 }
 
 pub(super) fn propose(
@@ -30,7 +23,7 @@ pub(super) fn propose(
     stake: Stake,
 ) -> Outcome {
     let me = person(actor)?;
-    let name = name_of(name)?;
+    let name = party_name(name)?;
     let index = cx.s.method.parties.len();
     if index >= method_limits::MAX_PARTIES {
         let why = format!("at most {} parties", method_limits::MAX_PARTIES);
@@ -84,7 +77,7 @@ pub(super) fn update(
     facilitator(actor)?;
     let len = cx.s.method.parties.len();
     let s = existing('s', party, len, ErrorCode::UnknownParty, "party")?;
-    let name = change.name.map(name_of).transpose()?;
+    let name = change.name.map(party_name).transpose()?;
     let nothing = change.perspective.is_none() && change.stake.is_none() && change.status.is_none();
     if name.is_none() && nothing {
         return Err(refuse(ErrorCode::Invalid, "nothing to change"));

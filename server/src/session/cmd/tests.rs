@@ -5,7 +5,7 @@ use crate::session::changes::Changed;
 use crate::session::doc;
 use crate::session::record::Record;
 use crate::session::state::Moment;
-use tafel_protocol::{CardKind, Command as C, CreateSession, Language, Perspective};
+use tafel_protocol::{CardKind, Command as C, CreateSession, Language, Perspective, Stake};
 
 mod floor;
 pub(crate) mod fuzz;
@@ -406,6 +406,52 @@ fn text_lengths_are_counted_in_characters_after_trimming() {
     );
     r.ok(participant(1), add("ë".repeat(500)));
     r.ok(participant(1), add(format!("  {}  ", "y".repeat(500))));
+}
+
+#[test]
+fn names_must_show_and_keep_their_direction_while_cards_may_mix_directions() {
+    let mut r = Room::new(false);
+    for name in [
+        "\u{200b}",
+        "\u{200d}\u{200c}",
+        "Anna\u{202e}",
+        "\u{2067}Jan",
+    ] {
+        let refused = r.join(name, Perspective::Client).unwrap_err();
+        assert!(
+            matches!(refused, CmdError::Refused(ref e) if e.code == ErrorCode::Invalid),
+            "{name:?}: {refused:?}"
+        );
+    }
+    assert_eq!(
+        r.refused(
+            participant(1),
+            C::ProposeParty {
+                name: "Cliënt\u{202e}enraad".into(),
+                perspective: Perspective::Client,
+                stake: Stake::Both,
+            }
+        ),
+        ErrorCode::Invalid
+    );
+    let add = |text: &str| C::AddCard {
+        text: text.into(),
+        kind: CardKind::Problem,
+        builds_on: None,
+        source: None,
+        lesson_of: None,
+    };
+    assert_eq!(
+        r.refused(participant(1), add("\u{200b}\u{feff}")),
+        ErrorCode::Invalid
+    );
+    assert_eq!(
+        r.refused(participant(1), add("a\u{1b}[2J")),
+        ErrorCode::Invalid
+    );
+    // A card may hold a direction control: every screen shows it isolated.
+    let card = r.add(participant(1), "zie \u{202e}hier");
+    assert!(card.starts_with('k'));
 }
 
 #[test]

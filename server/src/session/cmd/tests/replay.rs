@@ -16,7 +16,7 @@ fn the_replayed_state_at_any_change_is_the_live_one_across_checkpoints() {
         let n = r.record.state.cards.len();
         let k = r.add(participant(1 + n % 3), &format!("kaart {n}"));
         states.push((r.record.state.clone(), r.now));
-        if n % 7 == 0 {
+        if n.is_multiple_of(7) {
             r.ok(
                 participant(1 + n % 3),
                 C::EditCard {
@@ -26,7 +26,7 @@ fn the_replayed_state_at_any_change_is_the_live_one_across_checkpoints() {
             );
             states.push((r.record.state.clone(), r.now));
         }
-        if n % 11 == 0 {
+        if n.is_multiple_of(11) {
             r.ok(participant(1 + n % 3), C::WithdrawCard { card: k });
             states.push((r.record.state.clone(), r.now));
         }
