@@ -54,7 +54,7 @@ export function start(main, { code }) {
   let timeline = null;
   let failed = null;
   const state = { n: 1, speed: 1, playing: false };
-  const moments = new Map(); // n → ReplayMoment
+  const moments = new Map(); // n → the ReplayMoment, as a promise (kept, or on its way)
   let shown = null; // the moment on the screen
   let wanted = 1; // the change asked for last
   let fetching = false;
@@ -119,16 +119,13 @@ export function start(main, { code }) {
     fetching = true;
     while (shown?.seq !== wanted) {
       const n = wanted;
-      let moment = moments.get(n);
-      if (!moment) {
-        try {
-          moment = await getMoment(code, who.token, n);
-        } catch (err) {
-          showError(historyErrorText(err, { kind: who.kind }));
-          pause();
-          break;
-        }
-        keep(moment);
+      let moment;
+      try {
+        moment = await momentOf(n);
+      } catch (err) {
+        showError(historyErrorText(err, { kind: who.kind }));
+        pause();
+        break;
       }
       if (wanted === n) show(moment);
     }
@@ -136,15 +133,15 @@ export function start(main, { code }) {
     if (state.playing) schedule();
   }
 
-  function keep(moment) {
-    moments.set(moment.seq, moment);
-    if (moments.size > KEPT) moments.delete(moments.keys().next().value);
-  }
-
-  /** Fetches a moment ahead, to have it when playing comes there. */
-  function fetchAhead(n) {
-    if (n > timeline.times.length || moments.has(n)) return;
-    getMoment(code, who.token, n).then(keep, () => {});
+  /** Moment n: kept, on its way, or asked for now (one that did not come is asked again). */
+  function momentOf(n) {
+    if (!moments.has(n)) {
+      const moment = getMoment(code, who.token, n);
+      moments.set(n, moment);
+      moment.catch(() => moments.delete(n));
+      if (moments.size > KEPT) moments.delete(moments.keys().next().value);
+    }
+    return moments.get(n);
   }
 
   function show(moment) {
@@ -188,7 +185,8 @@ export function start(main, { code }) {
       announce(t('replayAtEnd'));
       return;
     }
-    fetchAhead(state.n + 1);
+    // Ask for the next one now, to have it when its time comes.
+    momentOf(state.n + 1).catch(() => {});
     timer = setTimeout(() => go(state.n + 1), playWait(timeline.times, state.n, state.speed));
   }
 
