@@ -1,5 +1,5 @@
 // The HTTP part of the API: create a session, look one up before joining, and where the
-// tokens are kept on this device.
+// tokens are kept on this device. (The replay and the report are read in history.js.)
 
 /** An error answer: `code` is the protocol's ErrorCode ("network" when the server was not reached). */
 export class ApiError extends Error {
@@ -10,23 +10,35 @@ export class ApiError extends Error {
   }
 }
 
-async function request(method, path, body) {
+/**
+ * A request to the API; with `token`, sent as `Authorization: Bearer` (never in the address).
+ * Resolves to the response once it is ok; an error answer rejects with an ApiError.
+ */
+export async function fetchOk(method, path, body, token) {
   let response;
+  const headers = body ? { 'content-type': 'application/json' } : {};
+  if (token) headers.authorization = `Bearer ${token}`;
   try {
     response = await fetch(path, {
       method,
-      headers: body ? { 'content-type': 'application/json' } : {},
+      headers,
       body: body ? JSON.stringify(body) : undefined,
       cache: 'no-store',
     });
   } catch (err) {
     throw new ApiError('network', String(err), 0);
   }
-  const data = await response.json().catch(() => null);
   if (!response.ok) {
+    const data = await response.json().catch(() => null);
     throw new ApiError(data?.code || 'unknown', data?.message || response.statusText, response.status);
   }
-  return data;
+  return response;
+}
+
+/** The same, resolving to the answer's JSON. */
+export async function request(method, path, body, token) {
+  const response = await fetchOk(method, path, body, token);
+  return response.json().catch(() => null);
 }
 
 /** POST /api/sessions with a CreateSession body; resolves to SessionCreated. */
@@ -55,6 +67,7 @@ const KEYS = {
   participant: (code) => `tafel:token:${code}`,
   facilitator: (code) => `tafel:facilitator:${code}`,
   projector: (code) => `tafel:projector:${code}`,
+  replay: (code) => `tafel:replay:${code}`,
 };
 
 export function getToken(kind, code) {
@@ -82,7 +95,7 @@ export function forgetToken(kind, code) {
 }
 
 /**
- * A facilitator or projector link carries its token after `#`. Keep it on this device and
+ * A facilitator, projector or replay link carries its token after `#`. Keep it on this device and
  * take it out of the address bar, so it is not shown on a projected screen or in history.
  */
 export function takeTokenFromFragment(kind, code) {

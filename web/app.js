@@ -3,6 +3,8 @@
 //   /j/CODE    join, then the participant screen (phone)
 //   /f/CODE    facilitator console (token after # the first time)
 //   /p/CODE    projector (token after # the first time)
+//   /r/CODE    replay (a replay link's token after # the first time, or the facilitator's);
+//              /r/CODE?report the report
 
 import { h } from './dom.js';
 import { onChange, t } from './i18n.js';
@@ -17,6 +19,8 @@ const ROUTES = [
   [/^\/j\/([A-Za-z0-9-]+)\/?$/, () => import('./screens/join.js')],
   [/^\/f\/([A-Za-z0-9-]+)\/?$/, () => import('./screens/facilitator.js')],
   [/^\/p\/([A-Za-z0-9-]+)\/?$/, () => import('./screens/projector.js')],
+  [/^\/r\/([A-Za-z0-9-]+)\/?$/, () => (new URLSearchParams(location.search).has('report')
+    ? import('./screens/report.js') : import('./screens/replay.js'))],
 ];
 
 const notFound = {

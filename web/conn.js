@@ -73,6 +73,18 @@ function emptyStore() {
 }
 
 /**
+ * A store made from a whole view, as a welcome makes it: `role`, the view's parts (lists as
+ * Maps by id), `you` and `seq`. With `past`, the view is a moment gone by (a replay): the
+ * floor's clock stands still there, so a countdown shows what it showed then.
+ */
+export function viewStore(role, view, { you = null, seq = 0, past = false } = {}) {
+  const store = { ...emptyStore(), ready: true, role, you, seq };
+  applyParts(store, view);
+  if (past) store.floorAt = Number.POSITIVE_INFINITY;
+  return store;
+}
+
+/**
  * Applies a welcome's view or a delta's patch to the store, the same way for every part: a
  * list holds entities by id (each replaces the one with its id, or is added), anything else
  * comes whole. A part the server did not send stays as it was.
@@ -304,8 +316,7 @@ class Connection {
 
   onWelcome(msg) {
     if (msg.token && this.kind === 'participant') setToken('participant', this.code, msg.token);
-    this.store = { ...emptyStore(), ready: true, role: msg.role, you: msg.you, seq: msg.seq };
-    applyParts(this.store, msg.view);
+    this.store = viewStore(msg.role, msg.view, { you: msg.you, seq: msg.seq });
     this.welcomed = true;
     this.everWelcomed = true;
     this.welcomes += 1;

@@ -118,13 +118,18 @@ export function cardLabel(store, cardId) {
   return card?.text ?? t('hiddenCard');
 }
 
-/** The ranked result of a round, highest first, as the server ordered it. */
+/**
+ * The ranked result of a round, highest first, as the server ordered it. Tied cards share a
+ * rank (1, 2, 2, 4): the report's rows carry it (`rank`, and their own `text`), live rows get
+ * it counted the same way.
+ */
 export function ranking(store, round, { id = 'ranking' } = {}) {
   const rows = round.results || [];
+  const rankOf = (row) => row.rank ?? 1 + rows.filter((r) => r.votes > row.votes).length;
   return h('ol', { class: 'ranking', id, 'data-round': round.id },
-    rows.map((row, i) => h('li', { class: 'ranking-row', 'data-card': row.card, 'data-votes': row.votes },
-      h('span', { class: 'rank', 'aria-hidden': 'true' }, String(i + 1)),
-      h('span', { class: 'ranking-text' }, cardLabel(store, row.card)),
+    rows.map((row) => h('li', { class: 'ranking-row', 'data-card': row.card, 'data-votes': row.votes, 'data-rank': rankOf(row), value: rankOf(row) },
+      h('span', { class: 'rank', 'aria-hidden': 'true' }, String(rankOf(row))),
+      h('span', { class: 'ranking-text' }, row.text ?? cardLabel(store, row.card)),
       h('span', { class: 'ranking-votes' }, voteCount(row.votes)))));
 }
 

@@ -1,11 +1,13 @@
 //! The browser harness: Debian's Chromium driven through chromedriver with fantoccini, each
-//! browser with a fresh profile (a device of its own), axe-core injected for accessibility
-//! checks, screenshots into `tests/artifacts/`.
+//! browser with a fresh profile (a device of its own) and its own downloads folder, axe-core
+//! injected for accessibility checks, screenshots into `tests/artifacts/`, pages printed to
+//! PDF (WebDriver's print, A4) and the PDF's pages turned into PNGs with poppler's `pdftoppm`.
 //!
 //! Without /usr/bin/chromium or /usr/bin/chromedriver, [`browser_turn`] says so loudly and the
 //! tests pass, except in CI (env CI set), where they fail.
 
 use anyhow::{Context, Result, anyhow, bail};
+use fantoccini::wd::PrintConfiguration;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Value, json};
@@ -125,6 +127,8 @@ impl Driver {
         lang: &str,
     ) -> Result<Page> {
         let profile = tempfile::tempdir()?;
+        let downloads = profile.path().join("downloads");
+        std::fs::create_dir_all(&downloads)?;
         let args = [
             "--headless",
             "--no-sandbox",
@@ -148,7 +152,11 @@ impl Driver {
         caps.insert("browserName".into(), json!("chrome"));
         caps.insert(
             "goog:chromeOptions".into(),
-            json!({ "binary": CHROMIUM, "args": args, "prefs": { "intl.accept_languages": lang } }),
+            json!({ "binary": CHROMIUM, "args": args, "prefs": {
+                "intl.accept_languages": lang,
+                "download.default_directory": downloads,
+                "download.prompt_for_download": false,
+            } }),
         );
         let client = ClientBuilder::new(HttpConnector::new())
             .capabilities(caps)
@@ -162,6 +170,7 @@ impl Driver {
             name: name.to_owned(),
             size: (width, height),
             axe: self.axe.clone(),
+            downloads,
         };
         page.set_viewport(width, height).await?;
         Ok(page)
@@ -192,6 +201,8 @@ pub struct Page {
     pub name: String,
     size: (u32, u32),
     axe: Option<String>,
+    /// Where this browser saves what it downloads.
+    pub downloads: PathBuf,
 }
 
 impl Page {
@@ -386,6 +397,38 @@ impl Page {
         Ok(())
     }
 
+    /// Waits until the browser saved a download called `name`, and returns its bytes.
+    pub async fn downloaded(&self, name: &str) -> Result<Vec<u8>> {
+        let file = self.downloads.join(name);
+        let deadline = Instant::now() + WAIT;
+        loop {
+            // Chromium writes to `name.crdownload` and renames it once complete.
+            if file.exists() {
+                return Ok(std::fs::read(&file)?);
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "{}: no download {name} in {}",
+                    self.name,
+                    self.downloads.display()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Prints the page as Chromium does (WebDriver print: A4, the page's print stylesheet) to
+    /// tests/artifacts/{file}.pdf, and returns the PDF.
+    pub async fn print_pdf(&self, file: &str) -> Result<Vec<u8>> {
+        let pdf = self
+            .client
+            .print(PrintConfiguration::default())
+            .await
+            .with_context(|| format!("{}: print", self.name))?;
+        std::fs::write(artifacts()?.join(format!("{file}.pdf")), &pdf)?;
+        Ok(pdf)
+    }
+
     /// Saves a screenshot of the whole page to tests/artifacts/{file}.png.
     pub async fn shot(&self, file: &str) -> Result<()> {
         let (width, height) = self.size;
@@ -405,4 +448,50 @@ impl Page {
         std::fs::write(artifacts()?.join(format!("{file}.png")), png?)?;
         Ok(())
     }
+}
+
+/// The pages of tests/artifacts/{file}.pdf as PNGs, tests/artifacts/{file}-1.png and on (poppler's
+/// pdftoppm, at 100 dpi), to look at. Without pdftoppm this says so loudly and returns none,
+/// except in CI, where it fails.
+pub fn pdf_pages(file: &str) -> Result<Vec<PathBuf>> {
+    let dir = artifacts()?;
+    let pdf = dir.join(format!("{file}.pdf"));
+    let page_of = |p: &Path| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_prefix(&format!("{file}-")))
+            .and_then(|n| n.strip_suffix(".png"))
+            .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+            .and_then(|n| n.parse::<u32>().ok())
+    };
+    // Pages of an earlier run go first.
+    for old in std::fs::read_dir(&dir)?.filter_map(|e| e.ok().map(|e| e.path())) {
+        if page_of(&old).is_some() {
+            std::fs::remove_file(old)?;
+        }
+    }
+    let status = Command::new("pdftoppm")
+        .args(["-png", "-r", "100"])
+        .arg(&pdf)
+        .arg(dir.join(file))
+        .status();
+    match status {
+        Ok(s) if s.success() => {}
+        Ok(s) => bail!("pdftoppm {}: {s}", pdf.display()),
+        Err(e) => {
+            if std::env::var_os("CI").is_some() {
+                bail!("pdftoppm is missing ({e}): apt-get install poppler-utils");
+            }
+            eprintln!(
+                "!! pdftoppm is missing (apt-get install poppler-utils): the PDF's pages are not turned into images"
+            );
+            return Ok(Vec::new());
+        }
+    }
+    let mut pages: Vec<PathBuf> = std::fs::read_dir(&dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| page_of(p).is_some())
+        .collect();
+    pages.sort_by_key(|p| page_of(p));
+    Ok(pages)
 }

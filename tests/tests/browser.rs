@@ -250,6 +250,19 @@ async fn session_from_start_to_ranking(server: &Server, driver: &mut Driver) -> 
     );
     print!("{report}");
     std::fs::write(artifacts()?.join("measurements.txt"), report)?;
+    for later in [
+        "/app/history",
+        "/app/screens/replay",
+        "/app/screens/report",
+        "/app/panels/timeline",
+        "/app/panels/speakers",
+        "/app/panels/report.js",
+    ] {
+        ensure!(
+            !join_resources.contains(later),
+            "the join link loaded the replay's or the report's code ({later}):\n{join_resources}"
+        );
+    }
     Ok(())
 }
 
@@ -931,12 +944,8 @@ async fn session_produces(server: &Server, driver: &mut Driver) -> Result<()> {
     let projector = driver.open("projector-method", BIG_SCREEN, "nl").await?;
     projector.goto(&created.projector_url).await?;
     projector.wait_for("#join-code").await?;
-    let anna = driver.open("phone-method-anna", PHONE, "nl").await?;
-    anna.goto(&created.join_url).await?;
-    join_through_form(&anna, "Anna", "medewerker").await?;
-    let bram = driver.open("phone-method-bram", PHONE, "nl").await?;
-    bram.goto(&created.join_url).await?;
-    join_through_form(&bram, "Bram", "naaste").await?;
+    let anna = phone(driver, "phone-method-anna", &created.join_url, "Anna", "medewerker").await?;
+    let bram = phone(driver, "phone-method-bram", &created.join_url, "Bram", "naaste").await?;
     let phones = [&anna, &bram];
 
     // --- Who is at the table: a client party listed, no client present: the console warns.
@@ -1431,6 +1440,500 @@ async fn session_produces(server: &Server, driver: &mut Driver) -> Result<()> {
     Ok(())
 }
 
+/// A short session — cards, a hidden round with a tie, two turns, phase changes, an experiment
+/// that fails and its lesson — then its replay and report. A fresh browser opens the replay
+/// link: it scrubs to the middle, steps by change and by phase, plays at 16× to the end, and
+/// opens `?at=` addresses that show the board as it was (a card added later absent, the
+/// hidden round's totals absent while it was open); its lanes are per perspective, the
+/// facilitator's per person. The report ranks the tie on one place, downloads, and prints
+/// on A4; a phone reads it once the session ended and the facilitator shares it.
+#[tokio::test]
+async fn a_session_is_replayed_and_its_report_printed() -> Result<()> {
+    let Some(_turn) = browser_turn().await else {
+        return Ok(());
+    };
+    let server = Server::start()?;
+    let mut driver = Driver::start().await?;
+    let outcome = replay_and_report(&server, &mut driver).await;
+    driver.stop().await;
+    outcome
+}
+
+/// The number of changes made at or before `at` (at least 1), as `?at=` opens it.
+fn changes_until(times: &[i64], at: i64) -> usize {
+    times.iter().filter(|t| **t <= at).count().max(1)
+}
+
+async fn replay_and_report(server: &Server, driver: &mut Driver) -> Result<()> {
+    let created = server.create_session("Een andere avond", false).await?;
+    let code = created.code.clone();
+    let base = &server.base;
+    let facilitator = driver.open("facilitator-replay", LAPTOP, "nl").await?;
+    facilitator.goto(&created.facilitator_url).await?;
+    facilitator
+        .wait_for("#afterwards #make-replay-link")
+        .await?;
+    let anna = phone(
+        driver,
+        "phone-replay-anna",
+        &created.join_url,
+        "Anna",
+        "medewerker",
+    )
+    .await?;
+    let bram = phone(
+        driver,
+        "phone-replay-bram",
+        &created.join_url,
+        "Bram",
+        "naaste",
+    )
+    .await?;
+    let phones = [&anna, &bram];
+
+    // Phase 2: three ideas, a hidden round with a tie (2, 2, 1).
+    set_phase(&facilitator, &phones, 2).await?;
+    let walk = add_card(&anna, "Een vaste avondwandeling").await?;
+    let cook = add_card(&bram, "Samen koken op dinsdag").await?;
+    let games = add_card(&anna, "Een spelletjesavond").await?;
+    facilitator.wait_for("#open-round").await?;
+    facilitator.click("#open-round").await?;
+    facilitator.wait_for("#close-round").await?;
+    for (phone, votes) in [
+        (&anna, vec![&walk, &cook]),
+        (&bram, vec![&walk, &cook, &games]),
+    ] {
+        phone.wait_for("#budget").await?;
+        for card in votes {
+            vote(phone, card, "vote").await?;
+        }
+    }
+    facilitator
+        .wait_js("return document.getElementById('voters')?.dataset.voters === '2'")
+        .await?;
+    facilitator.click("#close-round").await?;
+    facilitator.wait_for("#ranking li").await?;
+
+    // Two turns: Anna, then Bram.
+    for phone in phones {
+        phone.click("#raise-hand").await?;
+        settled(phone).await?;
+        facilitator.click("#give-next").await?;
+        phone.wait_for("#end-turn").await?;
+        phone.click("#end-turn").await?;
+        settled(phone).await?;
+        phone
+            .wait_js("return !document.getElementById('end-turn')")
+            .await?;
+    }
+
+    // Phase 3: Anna's idea becomes an experiment; phase 4: it fails, and its lesson.
+    set_phase(&facilitator, &phones, 3).await?;
+    anna.click(&format!("[data-key='try-{walk}']")).await?;
+    anna.wait_for("#x-form-e1").await?;
+    anna.type_into(
+        "#x-e1-prediction",
+        "Als we elke avond wandelen, zit de helft minder vaak alleen",
+    )
+    .await?;
+    select(&anna, "#x-e1-status", "running").await?;
+    anna.click("[data-key='x-save-e1']").await?;
+    settled(&anna).await?;
+    set_phase(&facilitator, &phones, 4).await?;
+    anna.click("[data-key='x-edit-e1']").await?;
+    anna.wait_for("#x-form-e1").await?;
+    select(&anna, "#x-e1-status", "stopped").await?;
+    select(&anna, "#x-e1-outcome", "did_not_work").await?;
+    anna.type_into("#x-e1-observed", "Na een week liep er niemand meer mee")
+        .await?;
+    select(&anna, "#x-e1-decision", "abandon").await?;
+    anna.click("[data-key='x-save-e1']").await?;
+    settled(&anna).await?;
+    anna.click("[data-key='x-lesson-e1']").await?;
+    anna.wait_js("return document.getElementById('card-lesson-of')?.value === 'experiment:e1'")
+        .await?;
+    let lesson = add_card(&anna, "Vraag eerst wat cliënten zelf willen").await?;
+    let later = add_card(&bram, "Muziek bij het eten").await?;
+
+    // The facilitator makes a replay link and shares the report, then ends the session.
+    facilitator.click("#make-replay-link").await?;
+    facilitator
+        .wait_for("#replay-links [data-link='l1'] #replay-url-l1")
+        .await?;
+    let replay_link = facilitator.value("#replay-url-l1").await?;
+    ensure!(
+        replay_link.starts_with(&format!("{base}/r/{code}#")),
+        "the replay link: {replay_link}"
+    );
+    let link_token = replay_link
+        .split_once('#')
+        .context("a token after #")?
+        .1
+        .to_owned();
+    // A second link, revoked: it opens nothing any more.
+    facilitator.click("#make-replay-link").await?;
+    facilitator.wait_for("#replay-url-l2").await?;
+    let revoked_link = facilitator.value("#replay-url-l2").await?;
+    facilitator.click("[data-key='revoke-l2']").await?;
+    facilitator
+        .wait_for("#replay-links [data-link='l2'][data-revoked='true']")
+        .await?;
+    ensure!(
+        facilitator.count("#replay-url-l2").await? == 0,
+        "a revoked link is still offered to copy"
+    );
+    facilitator.click("label[for='share-report']").await?;
+    facilitator
+        .wait_js("return document.getElementById('share-report').checked")
+        .await?;
+    facilitator.axe("facilitator (a replay link)").await?;
+    facilitator.shot("replay-console-links").await?;
+    facilitator.click("[data-key='end']").await?;
+    facilitator.click("[data-key='end-yes']").await?;
+    for phone in phones {
+        phone.wait_for("#report-link").await?;
+    }
+    anna.axe("participant (ended, report shared)").await?;
+    anna.shot("replay-phone-ended").await?;
+
+    // What the link's replay holds, to check the screen against.
+    let res = server
+        .get_with_token(&format!("/api/sessions/{code}/replay"), &link_token)
+        .await?;
+    ensure!(
+        res.status == 200,
+        "the timeline: {} {}",
+        res.status,
+        res.body
+    );
+    let timeline: Value = serde_json::from_str(&res.body)?;
+    let times: Vec<i64> = serde_json::from_value(timeline["times"].clone())?;
+    let marks: Vec<(usize, i64, String)> = timeline["marks"]
+        .as_array()
+        .context("marks")?
+        .iter()
+        .map(|m| {
+            (
+                m["seq"].as_u64().unwrap_or(0) as usize,
+                m["at"].as_i64().unwrap_or(0),
+                m["cmd"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    let mark = |cmd: &str| {
+        marks
+            .iter()
+            .find(|m| m.2 == cmd)
+            .cloned()
+            .context(cmd.to_owned())
+    };
+    let phase_seqs: Vec<usize> = marks
+        .iter()
+        .filter(|m| m.2 == "set_phase")
+        .map(|m| m.0)
+        .collect();
+    let len = times.len();
+
+    // --- A fresh browser opens the replay link: the first change, per-perspective lanes.
+    let viewer = driver.open("replay-viewer", LAPTOP, "nl").await?;
+    viewer.goto(&replay_link).await?;
+    viewer.wait_for("#replay-moment[data-seq='1']").await?;
+    ensure!(
+        viewer.js("return location.hash").await? == json!(""),
+        "the token stays in the address bar"
+    );
+    let lanes = viewer
+        .js("return [...document.querySelectorAll('#lanes .lane')].map(l => l.dataset.lane + ':' + l.dataset.turns)")
+        .await?;
+    ensure!(
+        lanes == json!(["medewerker:1", "naaste:1"]),
+        "the link's lanes: {lanes}"
+    );
+    let speakers = viewer.text("#speakers").await?;
+    ensure!(
+        !speakers.contains("Anna") && !speakers.contains("Bram"),
+        "the link's lanes name nobody: {speakers:?}"
+    );
+    viewer.axe("replay (link, first change)").await?;
+    viewer.shot("replay-link-start").await?;
+
+    // Scrub to the middle.
+    let max = viewer
+        .js("const r = document.getElementById('moment'); r.value = Math.floor(r.max / 2); r.dispatchEvent(new Event('input', { bubbles: true })); return Number(r.max)")
+        .await?
+        .as_i64()
+        .context("the slider's end")?;
+    let middle = changes_until(&times, times[0] + (max / 2) * 1000 + 999);
+    viewer
+        .wait_for(&format!("#replay-moment[data-seq='{middle}']"))
+        .await?;
+    viewer
+        .wait_js(&format!(
+            "return location.search === '?at={}'",
+            times[middle - 1]
+        ))
+        .await?;
+    viewer.axe("replay (link, the middle)").await?;
+    viewer.shot("replay-link-middle").await?;
+    // Step by change, on and back.
+    if middle < len {
+        viewer.click("#step-on-change").await?;
+        viewer
+            .wait_for(&format!("#replay-moment[data-seq='{}']", middle + 1))
+            .await?;
+        viewer.click("#step-back-change").await?;
+        viewer
+            .wait_for(&format!("#replay-moment[data-seq='{middle}']"))
+            .await?;
+    }
+    // Step by phase: from the start to each phase, its number on the board.
+    viewer
+        .goto(&format!("{base}/r/{code}?at={}", times[0]))
+        .await?;
+    viewer.wait_for("#replay-moment[data-seq='1']").await?;
+    for (seq, phase) in phase_seqs.iter().zip([2, 3, 4]) {
+        viewer.click("#step-on-phase").await?;
+        viewer
+            .wait_for(&format!("#replay-moment[data-seq='{seq}']"))
+            .await?;
+        viewer
+            .wait_js(&format!("return document.querySelector('#replay-moment .phase-number')?.textContent === 'Fase {phase}'"))
+            .await?;
+    }
+    viewer
+        .wait_for("#step-on-phase[aria-disabled='true']")
+        .await?;
+    // Back: to the start of the phase before (one is at the start of this one).
+    viewer.click("#step-back-phase").await?;
+    viewer
+        .wait_for(&format!("#replay-moment[data-seq='{}']", phase_seqs[1]))
+        .await?;
+    // Step by turn: the first turn on the big screen, with its speaker named.
+    viewer
+        .goto(&format!("{base}/r/{code}?at={}", times[0]))
+        .await?;
+    viewer.wait_for("#replay-moment[data-seq='1']").await?;
+    viewer.click("#step-on-turn").await?;
+    let give = mark("give_floor")?;
+    viewer
+        .wait_for(&format!("#replay-moment[data-seq='{}']", give.0))
+        .await?;
+    viewer
+        .wait_js("return document.querySelector('#replay-moment #projector-speaker')?.textContent === 'Anna'")
+        .await?;
+    viewer.axe("replay (link, a turn)").await?;
+    viewer.shot("replay-link-turn").await?;
+
+    // Play at 16× from here to the end; it stops there.
+    viewer.click("label[for='speed-16']").await?;
+    viewer.click("#play").await?;
+    viewer.wait_for("#play[data-playing='true']").await?;
+    viewer
+        .wait_js_for(
+            &format!("return document.querySelector('#replay-moment[data-seq=\"{len}\"]') && document.querySelector('#play[data-playing=\"false\"]')"),
+            Duration::from_secs(60),
+        )
+        .await?;
+    ensure!(
+        viewer.js("return location.search").await? == json!(format!("?at={}", times[len - 1])),
+        "the address follows the moment played"
+    );
+    viewer.axe("replay (link, the end)").await?;
+    viewer.shot("replay-link-end").await?;
+
+    // `?at=` while the hidden round was open, all votes in: no totals, the later card absent.
+    let (close_seq, close_at, _) = mark("close_round")?;
+    let open_at = times[close_seq - 2];
+    viewer
+        .goto(&format!("{base}/r/{code}?at={open_at}"))
+        .await?;
+    viewer
+        .wait_for(&format!(
+            "#replay-moment[data-seq='{}']",
+            changes_until(&times, open_at)
+        ))
+        .await?;
+    viewer
+        .wait_for("#replay-moment #voters[data-voters='2']")
+        .await?;
+    ensure!(
+        viewer
+            .count(
+                "#replay-moment .badge.votes, #replay-moment #live-ranking, #replay-moment #ranking"
+            )
+            .await?
+            == 0,
+        "the hidden round's totals show while it was open"
+    );
+    ensure!(
+        viewer
+            .count(&format!("#replay-moment [data-card='{walk}']"))
+            .await?
+            == 1
+            && viewer
+                .count(&format!("#replay-moment [data-card='{later}']"))
+                .await?
+                == 0,
+        "the board at the round shows its cards, not one added later"
+    );
+    viewer.axe("replay (link, a hidden round open)").await?;
+    viewer.shot("replay-link-round-open").await?;
+    // Once closed: the ranking, as every screen showed it.
+    viewer
+        .goto(&format!("{base}/r/{code}?at={close_at}"))
+        .await?;
+    viewer.wait_for("#replay-moment #ranking li").await?;
+    let mut ranked = viewer.ranking().await?;
+    ranked.sort();
+    let mut expected = vec![
+        format!("{walk}:2"),
+        format!("{cook}:2"),
+        format!("{games}:1"),
+    ];
+    expected.sort();
+    ensure!(ranked == expected, "the ranking at its close: {ranked:?}");
+
+    // --- The facilitator's own replay: lanes per person, the console as it was.
+    facilitator
+        .goto(&format!("{base}/r/{code}?at={}", give.1))
+        .await?;
+    facilitator
+        .wait_for(&format!(
+            "#replay-moment[data-seq='{}']",
+            changes_until(&times, give.1)
+        ))
+        .await?;
+    let names = facilitator
+        .js("return [...document.querySelectorAll('#lanes .lane .lane-name')].map(n => n.textContent)")
+        .await?;
+    ensure!(
+        names == json!(["Anna", "Bram"]),
+        "the facilitator's lanes: {names}"
+    );
+    facilitator
+        .wait_js("return document.querySelector('#replay-moment #fac-speaker')?.textContent.startsWith('Anna')")
+        .await?;
+    facilitator.axe("replay (facilitator)").await?;
+    facilitator.shot("replay-facilitator").await?;
+    facilitator.click("#speakers-tables summary").await?;
+    facilitator.wait_for("#lanes-table").await?;
+    facilitator.axe("replay (facilitator, as a table)").await?;
+
+    // --- The report, from the link's replay: the tie shares its place, the failure is there.
+    viewer.click(".history-tab[href$='?report']").await?;
+    viewer.wait_for("#report[data-role='replay']").await?;
+    let ranks = viewer
+        .js("return Object.fromEntries([...document.querySelectorAll('#ranking-r1 li')].map(li => [li.dataset.card, li.dataset.rank + ':' + li.dataset.votes]))")
+        .await?;
+    let expected: serde_json::Map<String, Value> =
+        [(&walk, "1:2"), (&cook, "1:2"), (&games, "3:1")]
+            .into_iter()
+            .map(|(c, r)| (c.clone(), json!(r)))
+            .collect();
+    ensure!(
+        ranks == Value::Object(expected),
+        "the report's ranking: {ranks}"
+    );
+    viewer
+        .wait_for("#rp-experiments [data-experiment='e1'][data-status='stopped'][data-outcome='did_not_work']")
+        .await?;
+    viewer
+        .wait_for(&format!("#lessons [data-card='{lesson}']"))
+        .await?;
+    viewer
+        .wait_for(&format!("#rp-ideas [data-card='{later}']"))
+        .await?;
+    let text = viewer.text("#report").await?;
+    ensure!(
+        !text.contains("Anna") && !text.contains("Bram"),
+        "the link's report names nobody"
+    );
+    viewer.axe("report (link)").await?;
+    viewer.shot("report-link").await?;
+    // The downloads.
+    viewer.click("#download-csv").await?;
+    let csv = String::from_utf8(viewer.downloaded(&format!("tafel-{code}.csv")).await?)?;
+    ensure!(
+        csv.starts_with("what,phase,card,kind,text") && csv.contains("Samen koken op dinsdag"),
+        "the CSV: {csv}"
+    );
+    viewer.click("#download-json").await?;
+    let report: Value =
+        serde_json::from_slice(&viewer.downloaded(&format!("tafel-{code}.json")).await?)?;
+    ensure!(
+        report["schema"] == json!("tafel.report/1"),
+        "the JSON: {report}"
+    );
+    viewer.click("#download-automerge").await?;
+    ensure!(
+        !viewer
+            .downloaded(&format!("tafel-{code}.automerge"))
+            .await?
+            .is_empty(),
+        "the raw file is empty"
+    );
+    // On paper: A4, looked at as images.
+    let pdf = viewer.print_pdf("report").await?;
+    ensure!(pdf.starts_with(b"%PDF"), "not a PDF");
+    let pages = pdf_pages("report")?;
+    println!("the report printed on {} A4 pages: {pages:?}", pages.len());
+
+    // --- A phone reads the shared report with its own token.
+    anna.click("#report-link").await?;
+    anna.wait_for("#report[data-role='participant']").await?;
+    ensure!(
+        anna.count("#download-automerge, .history-nav").await? == 0,
+        "a participant is offered the raw file or the replay"
+    );
+    anna.wait_for("#rp-rounds #ranking-r1 li").await?;
+    anna.axe("report (phone)").await?;
+    anna.shot("report-phone").await?;
+
+    // --- On a phone: the revoked link opens nothing; the other opens the replay at 390 px.
+    let small = driver.open("replay-phone", (360, 740), "nl").await?;
+    small.goto(&revoked_link).await?;
+    small.wait_js("return document.getElementById('message-title')?.textContent.includes('werkt niet (meer)')").await?;
+    small.axe("replay (a revoked link)").await?;
+    small.goto(&replay_link).await?;
+    small.wait_for("#replay-moment[data-seq='1']").await?;
+    small.click("#step-on-turn").await?;
+    small
+        .wait_for(&format!("#replay-moment[data-seq='{}']", give.0))
+        .await?;
+    let fits = "return document.documentElement.scrollWidth <= innerWidth";
+    ensure!(
+        small.js(fits).await? == json!(true),
+        "the replay is wider than 360 px"
+    );
+    small.axe("replay (phone)").await?;
+    small.shot("replay-phone").await?;
+    // Every marked moment, as a list to jump from.
+    small.click("#moments summary").await?;
+    small
+        .click(&format!("#moments [data-seq='{close_seq}']"))
+        .await?;
+    small
+        .wait_for(&format!(
+            "#replay-moment[data-seq='{close_seq}'] #ranking li"
+        ))
+        .await?;
+    small
+        .wait_for(&format!(
+            "#moments [data-seq='{close_seq}'][aria-current='step']"
+        ))
+        .await?;
+    small.axe("replay (phone, the list of moments)").await?;
+    small.shot("replay-phone-moments").await?;
+    small.click(".history-tab[href$='?report']").await?;
+    small.wait_for("#report[data-role='replay']").await?;
+    ensure!(
+        small.js(fits).await? == json!(true),
+        "the report is wider than 360 px"
+    );
+    small.axe("report (phone, a replay link)").await?;
+    Ok(())
+}
+
 /// Moves the session to a phase from the console and waits until every page shows it.
 async fn set_phase(facilitator: &Page, pages: &[&Page], phase: u8) -> Result<()> {
     facilitator
@@ -1476,6 +1979,20 @@ async fn set_value(page: &Page, css: &str, value: &str) -> Result<()> {
 // -------------------------------------------------------------------------------------------
 // Steps shared by the scenarios
 // -------------------------------------------------------------------------------------------
+
+/// A new phone that opens the join link and joins as `name` from `perspective`.
+async fn phone(
+    driver: &mut Driver,
+    page: &str,
+    join_url: &str,
+    name: &str,
+    perspective: &str,
+) -> Result<Page> {
+    let phone = driver.open(page, PHONE, "nl").await?;
+    phone.goto(join_url).await?;
+    join_through_form(&phone, name, perspective).await?;
+    Ok(phone)
+}
 
 /// On the join screen: name, perspective, join; waits for the participant screen.
 async fn join_through_form(page: &Page, name: &str, perspective: &str) -> Result<()> {

@@ -4,6 +4,8 @@
 //   share, how many have not spoken yet, and tables per person and per perspective.
 // - balanceSummary (projector, inside the floor board): the figure and how many have not
 //   spoken yet, while the facilitator shows the balance.
+// - balanceLine, perspectiveTable (the report too): the figure in words, the table per
+//   perspective; table and num: a labelled table that scrolls sideways on a narrow screen.
 //
 // Needs from the store: floor.balance (the facilitator sees it whole, the projector without
 // the per-person list), participants (names). Nothing to press: actions are not used.
@@ -14,7 +16,7 @@ import { figureText, figureWords, personName } from '../ui.js';
 import { duration, percent } from '../model.js';
 
 /** The figure ("0,82") and its words ("evenly shared"); `ids` for the console's tests and labels. */
-function balanceLine(balance, ids) {
+export function balanceLine(balance, ids) {
   return h('p', { class: 'balance-line' },
     h('span', { class: 'balance-figure', id: ids ? 'balance-figure' : null, 'data-value': ids ? balance.figure ?? '' : null }, figureText(balance.figure)),
     h('span', { class: 'balance-word', id: ids ? 'balance-word' : null }, figureWords(balance.figure)));
@@ -41,7 +43,6 @@ export function renderBalance(store) {
   const people = [...(balance.per_person || [])].sort((a, b) => b.floor_ms - a.floor_ms || b.turns - a.turns);
   const perspectives = balance.per_perspective || [];
   const top = people.find((p) => p.floor_ms > 0);
-  const total = perspectives.reduce((sum, p) => sum + p.floor_ms, 0);
   return h('section', { class: 'panel balance', id: 'balance', 'aria-labelledby': 'balance-heading' },
     h('h2', { id: 'balance-heading' }, t('balanceHeading')),
     balanceLine(balance, true),
@@ -61,23 +62,31 @@ export function renderBalance(store) {
           h('td', { class: 'num' }, String(p.turns)),
           h('td', { class: 'num' }, String(p.violations)));
       })) : null,
-    perspectives.length ? table('balance-perspectives', t('perPerspectiveHeading'),
-      [t('colPerspective'), num(t('colPeople')), num(t('colFloorTime')), num(t('colTurns')), num(t('colShare'))],
-      perspectives.map((p) => h('tr', { 'data-perspective': p.perspective },
-        h('th', { scope: 'row' }, t(`perspective.${p.perspective}`)),
-        h('td', { class: 'num' }, String(p.people)),
-        h('td', { class: 'num' }, duration(p.floor_ms)),
-        h('td', { class: 'num' }, String(p.turns)),
-        h('td', { class: 'num' }, total > 0 ? `${percent(p.floor_ms / total)}%` : '–')))) : null);
+    perspectiveTable(perspectives, 'balance-perspectives'));
+}
+
+/** Floor time and turns per perspective, with each one's share, as a table (or null). */
+export function perspectiveTable(perspectives, id) {
+  if (!perspectives.length) return null;
+  const total = perspectives.reduce((sum, p) => sum + p.floor_ms, 0);
+  return table(id, t('perPerspectiveHeading'),
+    [t('colPerspective'), num(t('colPeople')), num(t('colFloorTime')), num(t('colTurns')), num(t('colShare'))],
+    perspectives.map((p) => h('tr', { 'data-perspective': p.perspective },
+      h('th', { scope: 'row' }, t(`perspective.${p.perspective}`)),
+      h('td', { class: 'num' }, String(p.people)),
+      h('td', { class: 'num' }, duration(p.floor_ms)),
+      h('td', { class: 'num' }, String(p.turns)),
+      h('td', { class: 'num' }, total > 0 ? `${percent(p.floor_ms / total)}%` : '–'))));
 }
 
 /** A column heading for numbers (right-aligned). */
-function num(text) {
+export function num(text) {
   return { text, num: true };
 }
 
-/** A table in a scrollable, labelled region (a narrow screen scrolls it sideways). */
-function table(id, caption, columns, rows) {
+/** A table in a scrollable, labelled region (a narrow screen scrolls it sideways); columns are
+ * texts or num(text). */
+export function table(id, caption, columns, rows) {
   return h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-labelledby': `${id}-caption` },
     h('table', { class: 'floor-table', id },
       h('caption', { id: `${id}-caption` }, caption),

@@ -34,9 +34,10 @@ function line(label, value, className) {
     h('dd', { dir: 'auto' }, value));
 }
 
-/** Who owns it: participants by name, and a named group. */
+/** Who owns it: participants by name (as the report names them, or from the store), and a
+ * named group. */
 function ownersText(store, e) {
-  const names = e.owners.map((id) => personName(store, id));
+  const names = e.owner_names ? [...e.owner_names] : e.owners.map((id) => personName(store, id));
   if (e.owner_party) names.push(e.owner_party);
   return names.join(', ');
 }

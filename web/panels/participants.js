@@ -1,5 +1,6 @@
 // Participants panel (console): everyone who joined, with their perspective (or role) and
-// whether they are online now; the heading counts the participants (not the facilitator).
+// whether they are online now (not in a replay); the heading counts the participants (not the
+// facilitator).
 //
 // Needs from the store: participants. Nothing to press: actions are not used.
 
@@ -7,7 +8,8 @@ import { h } from '../dom.js';
 import { t } from '../i18n.js';
 import { participants } from '../model.js';
 
-export function renderParticipants(store) {
+/** options: { presence (false: a past moment, where who was connected is not known) }. */
+export function renderParticipants(store, actions, { presence = true } = {}) {
   const all = [...store.participants.values()];
   const count = participants(store).length;
   return h('section', { class: 'panel', 'aria-labelledby': 'participants-heading' },
@@ -16,7 +18,7 @@ export function renderParticipants(store) {
     h('ul', { class: 'people', id: 'people' }, all.map((p) => h('li', { class: 'person', 'data-participant': p.id },
       h('span', { class: 'person-name' }, p.name),
       personRole(p),
-      h('span', { class: p.online ? 'presence on' : 'presence off' }, p.online ? t('isOnline') : t('isOffline'))))));
+      presence ? h('span', { class: p.online ? 'presence on' : 'presence off' }, p.online ? t('isOnline') : t('isOffline')) : null))));
 }
 
 /** A person's perspective, or "facilitator" (unless their name already says so). */

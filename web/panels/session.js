@@ -16,7 +16,8 @@ import { qrUrl } from '../api.js';
 import { copyField, phaseBlock, refreshAndFocus } from '../ui.js';
 import { isEnded, PHASES } from '../model.js';
 
-const STATUS_WORDS = { open: 'statusOpen', locked: 'statusLocked', ended: 'statusEnded' };
+/** The words for a session's status. */
+export const STATUS_WORDS = { open: 'statusOpen', locked: 'statusLocked', ended: 'statusEnded' };
 
 /** The join code's QR image, `size` pixels square. */
 function qrImage(session, size) {

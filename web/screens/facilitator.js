@@ -1,10 +1,11 @@
 // Facilitator console (/f/CODE#token; laptop or tablet, also fine on a phone): invite people,
 // see who is there, give the floor and watch its balance, keep the ground rules and decide on
-// reported violations, move through the phases, keep the board tidy, run voting rounds, and
-// lock or end the session. What the method asks of each phase (the readiness check, who is at
-// the table, the success criteria, experiments, lessons, a reflection) stands at the top of
-// the second column for the current phase; the rest of it is folded away further down. A
-// warning at the top says while someone needed or affected is missing from the table.
+// reported violations, move through the phases, keep the board tidy, run voting rounds, lock
+// or end the session, and share its replay and report (replay links, the report on phones).
+// What the method asks of each phase (the readiness check, who is at the table, the success
+// criteria, experiments, lessons, a reflection) stands at the top of the second column for
+// the current phase; the rest of it is folded away further down. A warning at the top says
+// while someone needed or affected is missing from the table.
 //
 // The parts are panels (web/panels/); this screen keeps the drafts and the open questions
 // (end the session? merge which card?), and builds the parts with form fields again only when
@@ -33,6 +34,7 @@ import { renderRulesTally, renderRulesEditor } from '../panels/rules-console.js'
 import { renderReports } from '../panels/reports-console.js';
 import { renderParticipants } from '../panels/participants.js';
 import { renderStatus, renderPhases, renderInvite } from '../panels/session.js';
+import { renderAfterwards } from '../panels/afterwards-console.js';
 
 export const NAME = 'facilitator';
 
@@ -106,7 +108,8 @@ export function start(main, { code }) {
   }
 
   // What the panels may do (see ui.js).
-  const actions = { send: run, refresh: () => update(), merge: startMerge, newProjectorLink };
+  const actions = { send: run, refresh: () => update(), merge: startMerge, newProjectorLink, makeReplayLink };
+  const replayUrls = loadReplayUrls(code);
   const mergeActions = { send: run, close: closeMerge };
 
   // --- invite ----------------------------------------------------------------------------------
@@ -129,6 +132,17 @@ export function start(main, { code }) {
       update();
       document.getElementById('projector-link')?.focus();
     }
+  }
+
+  // A replay link's address holds its token, which the server keeps only hashed: this device
+  // keeps the addresses it made, to copy them again later.
+  async function makeReplayLink() {
+    const result = await run({ type: 'replay_link' }, t('replayLinkMadeDone'));
+    if (!result?.replay_link || !result.replay_url) return;
+    replayUrls.set(result.replay_link, result.replay_url);
+    saveReplayUrls(code, replayUrls);
+    update();
+    document.getElementById(`replay-url-${result.replay_link}`)?.focus();
   }
 
   // --- merging ---------------------------------------------------------------------------------
@@ -188,6 +202,8 @@ export function start(main, { code }) {
     kept.rebuild('settings', regions.settings, JSON.stringify([floor?.settings, ended()]), () => renderFloorSettings(store(), actions));
     replace(regions.balance, renderBalance(s));
     replace(regions.rulesTally, renderRulesTally(s));
+    kept.rebuild('afterwards', regions.afterwards, JSON.stringify([[...(s.replay_links?.values() || [])], [...replayUrls], s.session.share_report, ended()]),
+      () => renderAfterwards(store(), actions, { urls: replayUrls }));
     kept.rebuild('rules', regions.rules, JSON.stringify([s.rules?.rules, ended()]),
       () => renderRulesEditor(store(), actions, { drafts: ruleDrafts, draft: floorDraft }));
     kept.rebuild('reports', regions.reports, JSON.stringify([[...s.reports.values()], s.rules?.rules, names, ended()]),
@@ -262,6 +278,7 @@ export function start(main, { code }) {
       experiments: h('div', {}),
       reflection: h('div', {}),
       lessons: h('div', {}),
+      afterwards: h('div', {}),
     };
     roundShown = undefined;
     kept.reset();
@@ -296,6 +313,7 @@ export function start(main, { code }) {
           h('details', { class: 'panel more-method', id: 'more-method' },
             h('summary', {}, t('moreMethod')),
             regions.moreBody),
+          regions.afterwards,
           regions.session)));
     renderMerge();
     update();
@@ -303,4 +321,21 @@ export function start(main, { code }) {
 
   render();
   return { render };
+}
+
+/** The replay links this device made: link id → its address. */
+function loadReplayUrls(code) {
+  try {
+    return new Map(Object.entries(JSON.parse(localStorage.getItem(`tafel:replay-urls:${code}`) || '{}')));
+  } catch {
+    return new Map();
+  }
+}
+
+function saveReplayUrls(code, urls) {
+  try {
+    localStorage.setItem(`tafel:replay-urls:${code}`, JSON.stringify(Object.fromEntries(urls)));
+  } catch {
+    // Private mode: kept for this page only.
+  }
 }

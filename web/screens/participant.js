@@ -4,7 +4,8 @@
 // with its work (who is at the table and the success criteria early on, experiments later),
 // its cards (the previous phase's top cards carried over, earlier phases folded away),
 // adding, building on and changing cards, voting with the remaining budget always in view,
-// and the ground rules: agreeing to them, and reporting when one is broken.
+// and the ground rules: agreeing to them, and reporting when one is broken. Once the session
+// ended, the way to its report, when the facilitator shares it.
 //
 // The parts are panels (web/panels/); this screen keeps what only this phone knows (drafts,
 // which card is being changed, closed warnings), puts the panels in their places, and tells
@@ -310,6 +311,10 @@ export function start(main, { conn, onForgotten }) {
         h('summary', {}, t('problemHeading')),
         h('p', { class: 'problem-text' }, session.problem)) : null,
       session.status === 'ended' ? h('p', { class: 'notice', id: 'ended-notice' }, t('sessionEndedNotice')) : null,
+      // Once it ended, the report, if the facilitator shares it (read with this phone's token).
+      session.status === 'ended' && session.share_report
+        ? h('p', { class: 'report-link' }, h('a', { class: 'button wide', id: 'report-link', href: `/r/${encodeURIComponent(conn.code)}?report` }, t('readReport')))
+        : null,
     ];
   }
 

@@ -6,24 +6,17 @@
 // previous phase's top cards first), voting progress without totals (unless the round is
 // live), and the ranked result after closing.
 //
-// Every part is a panel (web/panels/) shown without actions: nothing here can be pressed.
+// The board is one panel (web/panels/board.js), shown without actions: nothing here can be
+// pressed. A replay link's replay shows the same board at each past moment.
 
 import { h, replace } from '../dom.js';
 import { t, suggest } from '../i18n.js';
 import { forgetToken, takeTokenFromFragment } from '../api.js';
 import { connect } from '../conn.js';
-import { errorText, phaseBlock, showConnection, setTitle, startFloorClock, showStopped, showConnecting } from '../ui.js';
+import { errorText, showConnection, setTitle, startFloorClock, showStopped, showConnecting } from '../ui.js';
 import { participants } from '../model.js';
-import { renderBigCards } from '../panels/cards.js';
-import { renderRoundBoard } from '../panels/voting.js';
-import { renderFloorBoard } from '../panels/floor-board.js';
 import { renderJoin } from '../panels/session.js';
-import { renderReadinessBoard } from '../panels/readiness.js';
-import { renderReflectionBoard } from '../panels/reflection.js';
-import { renderTableBoard } from '../panels/table.js';
-import { renderCriteriaBoard } from '../panels/criteria.js';
-import { renderExperimentsBoard } from '../panels/experiments.js';
-import { renderLessons } from '../panels/lessons.js';
+import { renderRoomBoard } from '../panels/board.js';
 
 export const NAME = 'projector';
 
@@ -72,16 +65,7 @@ export function start(main, { code }) {
         h('h1', {}, session.title),
         session.status === 'ended' ? h('p', { class: 'notice' }, t('sessionEndedJoin')) : null),
       h('div', { class: large ? 'projector-body with-join' : 'projector-body' },
-        h('div', { class: 'projector-main' },
-          renderFloorBoard(s),
-          phaseBlock(session.phase),
-          renderReadinessBoard(s),
-          renderReflectionBoard(s),
-          renderRoundBoard(s),
-          h('div', { class: 'board-pair' }, renderTableBoard(s), renderCriteriaBoard(s)),
-          renderExperimentsBoard(s),
-          session.phase === 5 ? renderLessons(s, null, { big: true }) : null,
-          renderBigCards(s, null, { skipKinds: session.phase === 5 ? ['lesson'] : [] })),
+        h('div', { class: 'projector-main' }, renderRoomBoard(s)),
         session.status === 'open' ? renderJoin(s, null, { large }) : null));
   }
 
