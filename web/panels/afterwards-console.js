@@ -3,16 +3,16 @@
 // - renderAfterwards: the way to this session's replay and report (this device's facilitator
 //   token opens them); making a read-only replay link to share, and the links made, each with
 //   revoking it; and whether participants find the report on their phones once the session
-//   has ended. (Links are made, revoked and shared while the session runs: an ended session
-//   takes no more commands.)
+//   has ended. All of it works during the session and after its end (an ended session takes
+//   these commands and no others), so a leaked link can be revoked at any time.
 //
 // Needs from the store: session (code, share_report, status), replay_links. Render functions
 // take (store, actions, options), see ui.js; with actions null there is nothing to press.
 
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
-import { canAct, copyField } from '../ui.js';
-import { all, isEnded, timeOfDay } from '../model.js';
+import { copyField } from '../ui.js';
+import { all, timeOfDay } from '../model.js';
 
 /**
  * options: { urls (Map link id → its address, for the links made on this device: the server
@@ -20,7 +20,7 @@ import { all, isEnded, timeOfDay } from '../model.js';
  */
 export function renderAfterwards(store, actions, { urls = new Map() } = {}) {
   const code = encodeURIComponent(store.session.code);
-  const act = canAct(store, actions);
+  const act = Boolean(actions);
   const links = all(store, 'replay_links');
   const open = (id, href, text) => h('a', { class: 'button secondary', id, href, target: '_blank', rel: 'noopener' },
     text, h('span', { class: 'sr-only' }, ` (${t('newTab')})`));
@@ -29,7 +29,7 @@ export function renderAfterwards(store, actions, { urls = new Map() } = {}) {
     h('p', { class: 'hint' }, t('afterwardsIntro')),
     h('div', { class: 'row' }, open('open-replay', `/r/${code}`, t('openReplay')), open('open-report', `/r/${code}?report`, t('openReport'))),
     h('h3', { id: 'replay-links-heading' }, t('replayLinksHeading')),
-    h('p', { class: 'hint' }, act ? t('replayLinksIntro') : t('afterwardsEnded')),
+    h('p', { class: 'hint' }, t('replayLinksIntro')),
     links.length ? h('ul', { class: 'replay-links', id: 'replay-links', 'aria-labelledby': 'replay-links-heading' }, links.map((link) => {
       const url = urls.get(link.id);
       return h('li', { class: 'replay-link', 'data-link': link.id, 'data-revoked': link.revoked_at ? 'true' : 'false' },
@@ -49,5 +49,5 @@ export function renderAfterwards(store, actions, { urls = new Map() } = {}) {
         onchange: (e) => actions.send({ type: 'share_report', share: e.target.checked }, e.target.checked ? t('reportShared') : t('reportNotSharedDone')),
       }),
       h('label', { for: 'share-report' }, t('shareReportLabel'))),
-    h('p', { class: 'hint', id: 'share-report-hint' }, isEnded(store) ? t('shareReportEnded') : t('shareReportHint')));
+    h('p', { class: 'hint', id: 'share-report-hint' }, t('shareReportHint')));
 }

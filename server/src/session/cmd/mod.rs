@@ -90,7 +90,13 @@ pub type Outcome = Result<AckResult, CmdError>;
 
 /// Checks the session's status and dispatches to the command's own file.
 pub fn apply(cx: &mut Ctx<'_, '_>, actor: Actor, cmd: &Command) -> Outcome {
-    if cx.s.fields.status == SessionStatus::Ended {
+    // After the end the session itself stands still; what the facilitator shares of it
+    // afterwards (replay links, the report) can still change, a leaked link can be revoked.
+    let afterwards = matches!(
+        cmd,
+        Command::ReplayLink | Command::RevokeReplay { .. } | Command::ShareReport { .. }
+    );
+    if cx.s.fields.status == SessionStatus::Ended && !afterwards {
         return Err(refuse(
             ErrorCode::SessionEnded,
             "the session has ended; nothing can change",

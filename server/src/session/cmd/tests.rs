@@ -770,6 +770,16 @@ fn an_ended_session_refuses_everything_and_closes_its_round() {
         r.refused(F, C::SetPhase { phase: 1 }),
         ErrorCode::SessionEnded
     );
+    // What is shared afterwards can still change: a replay link made and revoked, the report
+    // shared. Only by the facilitator.
+    let link = r.ok(F, C::ReplayLink).replay_link.expect("a replay link");
+    r.ok(F, C::RevokeReplay { link });
+    r.ok(F, C::ShareReport { share: true });
+    assert!(r.record.state.method.share_report);
+    assert_eq!(
+        r.refused(participant(1), C::ShareReport { share: false }),
+        ErrorCode::Forbidden
+    );
 }
 
 #[test]
