@@ -370,6 +370,12 @@ class Connection {
       this.ws?.close();
       return;
     }
+    if (!this.welcomed && msg.code === 'internal') {
+      // The server could not open the session just now (it is moving between servers, or
+      // storage failed): try again after the usual backoff.
+      this.ws?.close();
+      return;
+    }
     if (!this.welcomed && FINAL_HELLO_ERRORS.has(msg.code)) {
       if (msg.code === 'bad_token' && this.kind === 'participant') forgetToken('participant', this.code);
       this.stop(error);

@@ -33,7 +33,13 @@ pub fn main() -> anyhow::Result<()> {
                 }
             }
             println!("  links and QR codes use: {}", config.public_url_for(bound));
-            println!("  data: {}", config.data_dir.join(crate::DB_FILE).display());
+            match &config.database_url {
+                Some(_) => println!(
+                    "  data: PostgreSQL (--database-url); other nodes reach this one at {}",
+                    config.node_addr_for(bound)
+                ),
+                None => println!("  data: {}", config.data_dir.join(crate::DB_FILE).display()),
+            }
             let shutdown = CancellationToken::new();
             tokio::spawn(stop_on_signal(shutdown.clone()));
             crate::run(listener, config, shutdown).await

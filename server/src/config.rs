@@ -37,6 +37,23 @@ pub struct Config {
     #[arg(long, env = "TAFEL_FLUSH_MS", default_value_t = 20)]
     pub flush_ms: u64,
 
+    /// PostgreSQL database to keep sessions in, for several nodes sharing it, e.g.
+    /// `postgres://tafel@db.internal/tafel` or `host=/run/postgresql dbname=tafel`. Without it,
+    /// sessions live in the embedded file in --data-dir (one node).
+    #[arg(long, env = "TAFEL_DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// With --database-url: where the other nodes reach this one, `host:port` (they pass on
+    /// phones whose session this node runs). Default: the listening address, or this
+    /// machine's network address and the listening port when listening on every interface.
+    #[arg(long, env = "TAFEL_NODE_ADDR")]
+    pub node_addr: Option<String>,
+
+    /// With --database-url: seconds a node's lease on a session lasts unless renewed (every
+    /// third of it). Sessions of a node that died or stalled move after at most this long.
+    #[arg(long, env = "TAFEL_LEASE_SECS", default_value_t = 10.0)]
+    pub lease_secs: f64,
+
     /// How log lines on standard error look: `text` for people, `json` (one object a line,
     /// every field its own key) for a log collector. The level comes from `TAFEL_LOG`.
     #[arg(long, env = "TAFEL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
@@ -64,6 +81,21 @@ impl Config {
             bound.ip()
         };
         format!("http://{}", SocketAddr::new(host, bound.port()))
+    }
+}
+
+impl Config {
+    /// Where other nodes reach a node bound to `bound`.
+    pub fn node_addr_for(&self, bound: SocketAddr) -> String {
+        if let Some(addr) = &self.node_addr {
+            return addr.clone();
+        }
+        let host = if bound.ip().is_unspecified() {
+            lan_address().unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
+        } else {
+            bound.ip()
+        };
+        SocketAddr::new(host, bound.port()).to_string()
     }
 }
 

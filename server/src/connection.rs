@@ -6,9 +6,10 @@
 //! bucket of [`RATE_PER_SEC`] messages a second with bursts of [`BURST`] (flooding closes with
 //! 1008), and 60 s of silence closes the connection (clients ping every 20 s).
 
+use crate::cluster::forward::{self, Opened, Upstream};
 use crate::error::{Refusal, refuse};
 use crate::guard::JoinGuard;
-use crate::registry::Registry;
+use crate::registry::{Answer, Registry};
 use crate::room::{ConnSink, JoinError, Joined, RoomHandle, RoomMsg};
 use crate::secrets;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
@@ -56,6 +57,9 @@ pub struct ConnEnv {
     pub rate: u32,
     /// Buckets of participants who left with theirs not yet full.
     pub rates: Arc<RateBook>,
+    /// The connection comes from another node, which passes a phone's frames on to this one
+    /// (the owner of its session). It is never passed on again.
+    pub forwarded: bool,
 }
 
 /// A token bucket: `rate` a second, holding at most `burst`.
@@ -142,6 +146,18 @@ enum Flow {
     Close(u16, &'static str),
     /// The client is gone or stuck: stop without a close frame. Says why, as a metric label.
     Gone(&'static str),
+    /// Another node owns the session and welcomed the phone: pass frames on to it.
+    Forward(Box<Forwarding>),
+    /// A forwarded connection ended: close with the code and reason the owner gave.
+    Relay(u16, String),
+}
+
+/// A phone welcomed by the node that owns its session.
+struct Forwarding {
+    upstream: Box<Upstream>,
+    welcome: Utf8Bytes,
+    role: Role,
+    watch: crate::cluster::lease::Watch,
 }
 
 impl Flow {
@@ -156,6 +172,8 @@ impl Flow {
             Flow::Close(close::TRY_AGAIN, _) => "resync",
             Flow::Close(..) => "other",
             Flow::Gone(why) => why,
+            Flow::Forward(_) => "forwarding",
+            Flow::Relay(..) => "forwarded",
         }
     }
 }
@@ -329,6 +347,10 @@ where
             _ = tokio::time::sleep_until(deadline) => break Flow::Close(close::NORMAL, "no message for 60 seconds"),
         }
     };
+    let flow = match flow {
+        Flow::Forward(f) => forward_phone(&mut socket, &env, *f, &mut counted).await,
+        other => other,
+    };
     // Kept before the close handshake, which may take seconds: a client that comes straight
     // back must find its bucket already there.
     if let Some(who) = in_room.as_ref().and_then(|r| r.who.clone()) {
@@ -345,13 +367,15 @@ where
         }
         _ => tracing::debug!(conn = id, peer = %env.peer, reason = why, "connection closed"),
     }
-    if let Flow::Close(code, reason) = flow
+    let close = match flow {
+        Flow::Close(code, reason) => Some((code, Utf8Bytes::from(reason))),
+        Flow::Relay(code, reason) => Some((code, Utf8Bytes::from(reason))),
+        _ => None,
+    };
+    if let Some((code, reason)) = close
         && send(
             &mut socket,
-            Message::Close(Some(CloseFrame {
-                code,
-                reason: reason.into(),
-            })),
+            Message::Close(Some(CloseFrame { code, reason })),
         )
         .await
     {
@@ -423,16 +447,22 @@ where
                 conn,
                 reply,
             };
-            match enter(env, &code, sink, in_room, make).await {
-                Ok(()) => return Flow::Continue,
+            match enter(env, &code, frame, sink, in_room, make).await {
+                Ok(entered) => match entered.flow() {
+                    Ok(flow) => return flow,
+                    Err(reply) => reply,
+                },
                 Err(r) => refusal(None, r),
             }
         }
         ClientMessage::Resume { code, token, .. } => {
             let token = secrets::hash_token(&token);
             let make = |conn, reply| RoomMsg::Resume { token, conn, reply };
-            match enter(env, &code, sink, in_room, make).await {
-                Ok(()) => return Flow::Continue,
+            match enter(env, &code, frame, sink, in_room, make).await {
+                Ok(entered) => match entered.flow() {
+                    Ok(flow) => return flow,
+                    Err(reply) => reply,
+                },
                 Err(r) => refusal(None, r),
             }
         }
@@ -486,30 +516,62 @@ async fn forward(
     Ok(Flow::Continue)
 }
 
+/// How a join or resume went in.
+enum Entered {
+    /// Into a room on this node.
+    Here,
+    /// Into a room on another node, which welcomed the phone.
+    Forwarded(Box<Forwarding>),
+    /// The other node refused; its error frame, for the phone.
+    Refused(Utf8Bytes),
+    /// The room is on another node, and this connection came from one: the phone must ask
+    /// again (its node will find the owner).
+    Moved,
+}
+
+impl Entered {
+    /// What the connection does next, or the frame it answers.
+    fn flow(self) -> Result<Flow, Message> {
+        match self {
+            Entered::Here => Ok(Flow::Continue),
+            Entered::Forwarded(f) => Ok(Flow::Forward(f)),
+            Entered::Refused(frame) => Err(Message::Text(frame)),
+            Entered::Moved => Ok(Flow::Close(
+                close::TRY_AGAIN,
+                "the session moved; reconnect",
+            )),
+        }
+    }
+}
+
+/// How long a phone waits for a session whose owner cannot be reached (it died, or stalled)
+/// beyond the lease time, before it is told to try again.
+pub const OWNER_GRACE: Duration = Duration::from_secs(5);
+
 /// Joins or resumes through the registry, with the wrong-code throttle around it. On success
-/// the room holds the connection's outbox sender and the connection is in the room.
+/// the room holds the connection's outbox sender and the connection is in the room, or the
+/// node that owns the session welcomed the phone (`hello` is the phone's frame, passed on).
+/// An owner that cannot be reached is waited for until its lease runs out and this node can
+/// take the session.
 async fn enter(
     env: &ConnEnv,
     code: &str,
+    hello: &str,
     sink: &mut Option<ConnSink>,
     in_room: &mut Option<InRoom>,
     mut make: impl FnMut(ConnSink, oneshot::Sender<Result<Joined, JoinError>>) -> RoomMsg,
-) -> Result<(), Refusal> {
+) -> Result<Entered, Refusal> {
     env.guard.begin_when_free(env.peer).await?;
     let conn = sink.clone().expect("a connection enters a room once");
     let result = match secrets::normalize_code(code) {
-        Some(code) => {
-            env.registry
-                .ask_room(&code, |reply| make(conn.clone(), reply))
-                .await
-        }
+        Some(code) => reach(env, &code, hello, |reply| make(conn.clone(), reply)).await,
         None => Err(refuse(
             ErrorCode::SessionNotFound,
             "there is no session with this code",
         )),
     };
     match result {
-        Ok((joined, room)) => {
+        Ok(Reached::Here(joined, room)) => {
             env.guard.succeeded(env.peer);
             *sink = None;
             *in_room = Some(InRoom {
@@ -520,12 +582,16 @@ async fn enter(
                     .zip(secrets::normalize_code(code))
                     .map(|(p, code)| (code, p)),
             });
-            Ok(())
+            Ok(Entered::Here)
+        }
+        Ok(Reached::There(entered)) => {
+            // The owner counted the token against the phone's address itself.
+            env.guard.succeeded(env.peer);
+            Ok(entered)
         }
         Err(r) if matches!(r.code, ErrorCode::SessionNotFound | ErrorCode::BadToken) => {
-            let delay = env.guard.failed(env.peer);
             tracing::info!(peer = %env.peer, code = ?r.code, "wrong code or token");
-            tokio::time::sleep(delay).await;
+            env.guard.fail(env.peer).await;
             Err(r)
         }
         Err(r) => {
@@ -533,6 +599,93 @@ async fn enter(
             env.guard.succeeded(env.peer);
             Err(r)
         }
+    }
+}
+
+enum Reached {
+    Here(Joined, RoomHandle),
+    There(Entered),
+}
+
+/// Asks the room, here or at the node that owns it.
+async fn reach(
+    env: &ConnEnv,
+    code: &str,
+    hello: &str,
+    mut make: impl FnMut(oneshot::Sender<Result<Joined, JoinError>>) -> RoomMsg,
+) -> Result<Reached, Refusal> {
+    let mut give_up = None;
+    loop {
+        let owner = match env.registry.ask(code, &mut make).await? {
+            Answer::Here(joined, room) => return Ok(Reached::Here(joined, room)),
+            Answer::Elsewhere(_) if env.forwarded => return Ok(Reached::There(Entered::Moved)),
+            Answer::Elsewhere(owner) => owner,
+        };
+        let keeper = env
+            .registry
+            .keeper()
+            .expect("only a registry with a keeper finds rooms elsewhere");
+        let unreachable = match forward::open(keeper.node(), &owner, hello, env.peer).await {
+            Ok(Opened::Welcomed {
+                upstream,
+                welcome,
+                role,
+                fence,
+            }) => {
+                let watch = keeper.watch(code, fence);
+                let f = Forwarding {
+                    upstream,
+                    welcome,
+                    role,
+                    watch,
+                };
+                return Ok(Reached::There(Entered::Forwarded(Box::new(f))));
+            }
+            Ok(Opened::Refused(frame)) => return Ok(Reached::There(Entered::Refused(frame))),
+            Err(e) => e,
+        };
+        let give_up =
+            *give_up.get_or_insert_with(|| Instant::now() + keeper.node().lease + OWNER_GRACE);
+        tracing::debug!(owner = %owner.addr, error = %unreachable.0, "the owner cannot be reached");
+        if env.shutdown.is_cancelled() || !forward::wait_for(&owner, give_up).await {
+            return Err(refuse(
+                ErrorCode::Internal,
+                "the session's server cannot be reached; try again",
+            ));
+        }
+    }
+}
+
+/// Passes a phone's frames on to the node that owns its session, after sending it that node's
+/// welcome, until either side ends.
+async fn forward_phone<S>(
+    socket: &mut S,
+    env: &ConnEnv,
+    f: Forwarding,
+    counted: &mut crate::metrics::OpenConnection,
+) -> Flow
+where
+    S: Stream<Item = Result<Message, axum::Error>> + Sink<Message, Error = axum::Error> + Unpin,
+{
+    let Forwarding {
+        mut upstream,
+        welcome,
+        role,
+        watch,
+    } = f;
+    counted.joined(role);
+    let _forwarded = crate::metrics::forwarded_connection();
+    if !send(socket, Message::Text(welcome)).await {
+        return Flow::Gone("write_failed");
+    }
+    match forward::pipe(socket, &mut upstream, &env.shutdown, &watch.moved).await {
+        forward::Ended::Shutdown => Flow::Close(close::GOING_AWAY, "the server is restarting"),
+        forward::Ended::Moved => Flow::Close(close::TRY_AGAIN, "the session moved; reconnect"),
+        forward::Ended::OwnerGone => {
+            Flow::Close(close::TRY_AGAIN, "the session's server is gone; reconnect")
+        }
+        forward::Ended::Closed(code, reason) => Flow::Relay(code, reason),
+        forward::Ended::Gone(why) => Flow::Gone(why),
     }
 }
 

@@ -50,6 +50,10 @@ pub enum StorageError {
     /// A write for a session that does not exist.
     #[error("no session {0}")]
     UnknownSession(String),
+    /// A write whose fence is not the session's lease: another node owns the session now.
+    /// Nothing was written.
+    #[error("fenced off: {0}")]
+    Fenced(String),
 }
 
 impl From<StorageError> for Refusal {

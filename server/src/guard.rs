@@ -7,10 +7,19 @@
 //! router may join or reconnect at the same moment, and guessers get at most 50 tries a minute
 //! either way. Each failure waits 200 ms per failure so far (at most 2 s) before its
 //! answer. IPv6 addresses count per /64, which one client usually holds whole. With 887 million
-//! codes, guessing is hopeless. Kept per server: it guards this node's doors and needs no
-//! sharing between nodes.
+//! codes, guessing is hopeless.
+//!
+//! With several nodes the failures count across them: each failure is also counted in the
+//! database ([`JoinGuard::shared`]), which answers with every node's failures in the window,
+//! and the node adopts that count. A success costs nothing more than before (no database
+//! round trip on the way in): a node learns of the others' failures at its own next failure
+//! from that address. So across N nodes an address gets at most 10 + (N − 1) wrong guesses a
+//! minute — each node lets one more through before it has heard — instead of 10 × N. The
+//! count of attempts still running stays per node: it paces a burst at one node's door, and a
+//! guesser spread over N nodes still meets the failure limit, which is the one that counts.
 
 use crate::error::{Refusal, refuse};
+use crate::storage::Storage;
 use dashmap::DashMap;
 use std::net::IpAddr;
 use std::time::Duration;
@@ -34,9 +43,11 @@ struct Attempts {
 }
 
 /// Attempts per address.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct JoinGuard {
     attempts: DashMap<IpAddr, Attempts>,
+    /// Where every node counts failures, with several nodes.
+    shared: Option<Storage>,
 }
 
 /// The address an attempt counts against: IPv4 as is, IPv6 by its /64 prefix.
@@ -48,6 +59,14 @@ fn key(ip: IpAddr) -> IpAddr {
 }
 
 impl JoinGuard {
+    /// A guard whose failures count across every node sharing `storage`.
+    pub fn shared(storage: Storage) -> Self {
+        Self {
+            attempts: DashMap::new(),
+            shared: Some(storage),
+        }
+    }
+
     /// Counts an attempt from `ip`, or refuses it when the address used up its attempts.
     pub fn begin(&self, ip: IpAddr) -> Result<(), Refusal> {
         let now = Instant::now();
@@ -106,6 +125,44 @@ impl JoinGuard {
         if let Some(mut entry) = self.attempts.get_mut(&key(ip)) {
             entry.running = entry.running.saturating_sub(1);
         }
+    }
+
+    /// The attempt failed: counts it (with every node, when shared) and waits before the answer.
+    pub async fn fail(&self, ip: IpAddr) {
+        let local = self.failed(ip);
+        let delay = match &self.shared {
+            None => local,
+            Some(storage) => {
+                let addr = key(ip).to_string();
+                match storage
+                    .cluster(move |c| c.wrong_attempt(&addr, WINDOW))
+                    .await
+                {
+                    Ok((failures, left)) => self.adopt(ip, failures, left),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not count a wrong code with the other nodes");
+                        local
+                    }
+                }
+            }
+        };
+        tokio::time::sleep(delay).await;
+    }
+
+    /// Takes on every node's count of failures from `ip` in a window that ends in `left`, if
+    /// it is higher than this node's; returns the delay it calls for.
+    fn adopt(&self, ip: IpAddr, failures: u32, left: Duration) -> Duration {
+        let now = Instant::now();
+        let mut entry = self.attempts.entry(key(ip)).or_insert(Attempts {
+            failures: 0,
+            running: 0,
+            since: now,
+        });
+        if failures > entry.failures {
+            entry.failures = failures;
+            entry.since = (now + left).checked_sub(WINDOW).unwrap_or(now);
+        }
+        (DELAY_STEP * entry.failures).min(MAX_DELAY)
     }
 
     /// The attempt failed: it counts as a failure. Returns how long to wait before answering.
@@ -220,6 +277,35 @@ mod tests {
             ErrorCode::TooManyAttempts
         );
         assert_eq!(asked.elapsed(), Duration::ZERO);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn failures_count_across_nodes_sharing_storage() {
+        let storage = Storage::in_memory();
+        let (a, b) = (
+            JoinGuard::shared(storage.clone()),
+            JoinGuard::shared(storage),
+        );
+        let ip: IpAddr = "10.0.0.13".parse().unwrap();
+        // Guesses spread over two nodes: each failure counts for both.
+        for i in 0..MAX_FAILURES {
+            let node = if i % 2 == 0 { &a } else { &b };
+            node.begin(ip).unwrap();
+            node.fail(ip).await;
+        }
+        assert!(
+            b.begin(ip).is_err(),
+            "the node of the tenth guess is blocked"
+        );
+        // The other learns of it at its own next failure, and is blocked from then on.
+        a.begin(ip).unwrap();
+        a.fail(ip).await;
+        assert_eq!(a.begin(ip).unwrap_err().code, ErrorCode::TooManyAttempts);
+        tokio::time::advance(WINDOW).await;
+        assert!(
+            a.begin(ip).is_ok() && b.begin(ip).is_ok(),
+            "the block lifts"
+        );
     }
 
     #[tokio::test(start_paused = true)]

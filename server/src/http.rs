@@ -1,10 +1,11 @@
 //! The HTTP side: the API, the QR code, the embedded web client, and the WebSocket upgrade.
 //! [`router`] is kept apart from serving so tests can call it directly.
 
+use crate::cluster::forward;
 use crate::connection::{self, ConnEnv};
 use crate::error::{Refusal, refuse};
 use crate::guard::JoinGuard;
-use crate::registry::Registry;
+use crate::registry::{Answer, Registry};
 use crate::replays::{Opened, Replays, Wanted};
 use crate::room::RoomMsg;
 use crate::{secrets, sessions, web};
@@ -15,7 +16,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router, middleware};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use tafel_protocol::{CreateSession, ErrorCode, HttpError, MAX_FRAME_BYTES, SessionInfo};
 use tokio_util::sync::CancellationToken;
@@ -161,35 +162,90 @@ async fn create_session(
     }
 }
 
-/// Looks a session up by code for someone not yet joined, with the wrong-code throttle.
-async fn lookup(app: &AppState, peer: SocketAddr, code: &str) -> Result<SessionInfo, Refusal> {
-    app.guard.begin_when_free(peer.ip()).await?;
+/// The client's address: the phone's own when another node of the cluster passed the
+/// request on (and says so with the nodes' secret), and whether it did.
+fn client(app: &AppState, peer: SocketAddr, headers: &HeaderMap) -> (IpAddr, bool) {
+    let keeper = app.registry.keeper().map(|k| k.node());
+    match forward::vouched_peer(keeper, headers) {
+        Some(ip) => (ip, true),
+        None => (peer.ip(), false),
+    }
+}
+
+/// Looks a session up by code for someone not yet joined, with the wrong-code throttle. A
+/// session another node runs is looked up there (its room is not loaded here).
+async fn lookup(
+    app: &AppState,
+    (peer, forwarded): (IpAddr, bool),
+    code: &str,
+) -> Result<SessionInfo, Refusal> {
+    app.guard.begin_when_free(peer).await?;
     let result = match secrets::normalize_code(code) {
-        Some(code) => {
-            app.registry
-                .ask(&code, |reply| RoomMsg::Info { reply })
-                .await
-        }
+        Some(code) => look_up(app, peer, forwarded, &code).await,
         None => Err(refuse(
             ErrorCode::SessionNotFound,
             "there is no session with this code",
         )),
     };
     match &result {
-        Err(r) if r.code == ErrorCode::SessionNotFound => {
-            tokio::time::sleep(app.guard.failed(peer.ip())).await
-        }
-        _ => app.guard.succeeded(peer.ip()),
+        Err(r) if r.code == ErrorCode::SessionNotFound => app.guard.fail(peer).await,
+        _ => app.guard.succeeded(peer),
     }
     result
+}
+
+/// Asks the session's room, here or at the node that owns it.
+async fn look_up(
+    app: &AppState,
+    peer: IpAddr,
+    forwarded: bool,
+    code: &str,
+) -> Result<SessionInfo, Refusal> {
+    let moved = || refuse(ErrorCode::Internal, "the session is moving; try again");
+    let mut give_up = None;
+    loop {
+        let owner = match app
+            .registry
+            .ask(code, |reply| RoomMsg::Info { reply })
+            .await?
+        {
+            Answer::Here(info, _) => return Ok(info),
+            Answer::Elsewhere(_) if forwarded => return Err(moved()),
+            Answer::Elsewhere(owner) => owner,
+        };
+        let node = app.registry.keeper().expect("a keeper").node();
+        crate::metrics::forwarded_lookup();
+        match forward::lookup(node, &owner, &format!("/api/sessions/{code}"), peer).await {
+            Ok((200, body)) => {
+                return serde_json::from_slice(&body).map_err(|e| {
+                    tracing::error!(error = %e, "the owner's answer to a lookup");
+                    moved()
+                });
+            }
+            Ok((_, body)) => {
+                let e: HttpError = serde_json::from_slice(&body).map_err(|_| moved())?;
+                return Err(Refusal::new(e.code, e.message));
+            }
+            Err(e) => {
+                tracing::debug!(owner = %owner.addr, error = %e.0, "the owner cannot be reached");
+                let give_up = *give_up.get_or_insert_with(|| {
+                    tokio::time::Instant::now() + node.lease + crate::connection::OWNER_GRACE
+                });
+                if !forward::wait_for(&owner, give_up).await {
+                    return Err(moved());
+                }
+            }
+        }
+    }
 }
 
 async fn session_info(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Path(code): Path<String>,
 ) -> Response {
-    match lookup(&app, peer, &code).await {
+    match lookup(&app, client(&app, peer, &headers), &code).await {
         Ok(info) => Json(info).into_response(),
         Err(r) => r.into_response(),
     }
@@ -198,9 +254,11 @@ async fn session_info(
 async fn qr_code(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Path(code): Path<String>,
 ) -> Response {
-    let info = match lookup(&app, peer, code.trim_end_matches(".svg")).await {
+    let client = client(&app, peer, &headers);
+    let info = match lookup(&app, client, code.trim_end_matches(".svg")).await {
         Ok(info) => info,
         Err(r) => return r.into_response(),
     };
@@ -249,7 +307,7 @@ async fn history(
     let result = app.replays.open(code, &token, wanted).await;
     match &result {
         Err(r) if matches!(r.code, ErrorCode::SessionNotFound | ErrorCode::BadToken) => {
-            tokio::time::sleep(app.guard.failed(peer.ip())).await
+            app.guard.fail(peer.ip()).await
         }
         _ => app.guard.succeeded(peer.ip()),
     }
@@ -349,15 +407,18 @@ async fn raw_export(
 async fn websocket(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    let (peer, forwarded) = client(&app, peer, &headers);
     let env = ConnEnv {
         registry: app.registry.clone(),
         guard: app.guard.clone(),
-        peer: peer.ip(),
+        peer,
         shutdown: app.shutdown.clone(),
         rate: app.rate,
         rates: app.rates.clone(),
+        forwarded,
     };
     let sockets = app.sockets.clone();
     upgrade

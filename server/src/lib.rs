@@ -12,13 +12,17 @@
 //!   ground rules, every command's rules and each role's view. No tokio, axum or storage.
 //! - [`room`] — the live actor of one session: its mailbox, clock, loading and snapshots, the
 //!   batch loop (apply, store, then fan out) and its connections.
-//! - [`storage`] — the storage trait, the embedded redb file, an in-memory double, group commit.
+//! - [`storage`] — the storage trait, the embedded redb file, PostgreSQL, an in-memory double,
+//!   group commit.
+//! - [`cluster`] — several nodes over PostgreSQL: this node's leases, and passing a phone on
+//!   to the node that owns its session.
 //! - [`sessions`] — creating and storing a new session.
 //! - [`secrets`] — tokens, hashes, pseudonyms, join codes. [`guard`] — the wrong-code throttle.
 //! - [`error`] — errors, and their mapping to the wire and to HTTP.
 //! - [`metrics`] — process-wide counters for operators, served at `GET /metrics`.
 
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod connection;
 pub mod error;
@@ -76,9 +80,16 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let bound = listener.local_addr()?;
-    std::fs::create_dir_all(&config.data_dir)?;
-    let backend = storage::redb::RedbBackend::open(&config.data_dir.join(DB_FILE))?;
-    let storage = storage::Storage::new(Arc::new(backend));
+    let (storage, keeper) = open_storage(&config, bound).await?;
+    // The keeper renews leases until every room has stored its last write.
+    let renewing = CancellationToken::new();
+    if let Some(keeper) = &keeper {
+        tokio::spawn(keeper.clone().run(renewing.clone()));
+    }
+    let guard = match &keeper {
+        Some(_) => guard::JoinGuard::shared(storage.clone()),
+        None => guard::JoinGuard::default(),
+    };
     let room_config = room::RoomConfig {
         public_url: config.public_url_for(bound).into(),
         idle: Duration::from_secs(config.idle_secs),
@@ -89,10 +100,10 @@ pub async fn run(
         storage.clone(),
         room_config.public_url.clone(),
     ));
-    let registry = registry::Registry::new(storage, room_config, shutdown.clone());
+    let registry = registry::Registry::new(storage, room_config, shutdown.clone(), keeper);
     let app = http::AppState {
         registry: registry.clone(),
-        guard: Arc::default(),
+        guard: Arc::new(guard),
         shutdown: shutdown.clone(),
         sockets: TaskTracker::new(),
         rate: config.max_messages_per_sec,
@@ -125,6 +136,38 @@ pub async fn run(
         tracing::warn!("some connections did not close in time");
     }
     registry.wait_stopped().await;
+    renewing.cancel();
     tracing::info!("stopped; every room is stored");
     Ok(())
+}
+
+/// The embedded file in the data directory, or PostgreSQL (with this node's keeper of leases)
+/// when a database URL is given.
+async fn open_storage(
+    config: &Config,
+    bound: SocketAddr,
+) -> anyhow::Result<(storage::Storage, Option<Arc<cluster::Keeper>>)> {
+    let Some(url) = config.database_url.clone() else {
+        std::fs::create_dir_all(&config.data_dir)?;
+        let backend = storage::redb::RedbBackend::open(&config.data_dir.join(DB_FILE))?;
+        return Ok((storage::Storage::new(Arc::new(backend)), None));
+    };
+    let backend =
+        tokio::task::spawn_blocking(move || storage::postgres::PgBackend::open(&url)).await??;
+    let storage = storage::Storage::new(Arc::new(backend));
+    let proposal = secrets::new_token();
+    let secret = storage.cluster(move |c| c.secret(&proposal)).await?;
+    anyhow::ensure!(
+        config.lease_secs.is_finite() && config.lease_secs >= 0.3,
+        "--lease-secs must be at least 0.3"
+    );
+    let node = cluster::Node {
+        id: secrets::new_token()[..16].to_owned(),
+        addr: config.node_addr_for(bound),
+        lease: Duration::from_secs_f64(config.lease_secs),
+        secret,
+    };
+    tracing::info!(node = %node.id, addr = %node.addr, "a node of a cluster over PostgreSQL");
+    let keeper = cluster::Keeper::new(node, storage.clone());
+    Ok((storage, Some(keeper)))
 }

@@ -8,7 +8,7 @@
 //! are fixed, small sets (command names, error codes, roles, close reasons): never a room code,
 //! a name or an address, so the series stay few and say nothing about anyone.
 //!
-//! Each process counts for itself; several nodes would each expose their own.
+//! Each process counts for itself: with several nodes, each exposes its own (scrape them all).
 
 use prometheus_client::encoding::{EncodeLabelValue, LabelValueEncoder};
 use prometheus_client::metrics::counter::Counter;
@@ -68,6 +68,13 @@ struct Metrics {
     storage_flush_seconds: Histogram,
     storage_requests: Counter,
     storage_failures: Counter,
+    leases_held: Gauge,
+    leases_claimed: Counter,
+    lease_takeovers: Counter,
+    leases_lost: Counter,
+    fenced_writes: Counter,
+    forwarded: Gauge,
+    forwards: Counter,
 }
 
 /// Half a millisecond to about two seconds, doubling: 0.5, 1, 2, 4 … 1024, 2048 ms.
@@ -96,6 +103,13 @@ impl Metrics {
             storage_flush_seconds: Histogram::new(latency_buckets()),
             storage_requests: Counter::default(),
             storage_failures: Counter::default(),
+            leases_held: Gauge::default(),
+            leases_claimed: Counter::default(),
+            lease_takeovers: Counter::default(),
+            leases_lost: Counter::default(),
+            fenced_writes: Counter::default(),
+            forwarded: Gauge::default(),
+            forwards: Counter::default(),
             registry: Registry::default(),
         };
         r.register(
@@ -164,6 +178,41 @@ impl Metrics {
             "storage_failures",
             "Storage transactions that failed",
             m.storage_failures.clone(),
+        );
+        r.register(
+            "leases_held",
+            "Session leases this node holds (one per room it runs, with several nodes)",
+            m.leases_held.clone(),
+        );
+        r.register(
+            "leases_claimed",
+            "Session leases this node took (a room starting here)",
+            m.leases_claimed.clone(),
+        );
+        r.register(
+            "lease_takeovers",
+            "Leases this node took from another node that let them run out (it died or stalled)",
+            m.lease_takeovers.clone(),
+        );
+        r.register(
+            "leases_lost",
+            "Leases this node lost: a newer owner took them, or renewing failed for a lease time",
+            m.leases_lost.clone(),
+        );
+        r.register(
+            "fenced_writes",
+            "Writes the database refused because another node owns the session now",
+            m.fenced_writes.clone(),
+        );
+        r.register(
+            "forwarded_connections",
+            "WebSockets this node passes on to the node that owns their session",
+            m.forwarded.clone(),
+        );
+        r.register(
+            "forwards",
+            "Connections and lookups this node passed on to another node",
+            m.forwards.clone(),
         );
         Self {
             registry: r,
@@ -275,6 +324,61 @@ pub fn storage_flushed(took: Duration, requests: usize, ok: bool) {
     }
 }
 
+/// This node took a session's lease (`took_over`: from a node that let it run out). Counted
+/// as held until the returned guard is dropped.
+#[must_use = "the lease counts as held while the guard lives"]
+pub fn lease_won(took_over: bool) -> HeldLease {
+    METRICS.leases_claimed.inc();
+    if took_over {
+        METRICS.lease_takeovers.inc();
+    }
+    METRICS.leases_held.inc();
+    HeldLease(())
+}
+
+/// Keeps a lease in `tafel_leases_held`; see [`lease_won`].
+#[derive(Debug)]
+pub struct HeldLease(());
+
+impl Drop for HeldLease {
+    fn drop(&mut self) {
+        METRICS.leases_held.dec();
+    }
+}
+
+/// A lease was lost.
+pub fn lease_lost() {
+    METRICS.leases_lost.inc();
+}
+
+/// The database refused a room's write: its fence is stale.
+pub fn fenced_write() {
+    METRICS.fenced_writes.inc();
+}
+
+/// A lookup was passed on to the owner of its session.
+pub fn forwarded_lookup() {
+    METRICS.forwards.inc();
+}
+
+/// A WebSocket is passed on to the owner of its session, until the guard is dropped.
+#[must_use = "the connection counts as forwarded while the guard lives"]
+pub fn forwarded_connection() -> ForwardedConnection {
+    METRICS.forwards.inc();
+    METRICS.forwarded.inc();
+    ForwardedConnection(())
+}
+
+/// Keeps a connection in `tafel_forwarded_connections`; see [`forwarded_connection`].
+#[derive(Debug)]
+pub struct ForwardedConnection(());
+
+impl Drop for ForwardedConnection {
+    fn drop(&mut self) {
+        METRICS.forwarded.dec();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -317,6 +421,23 @@ mod tests {
         assert!(value(&text, "tafel_deliveries_total").unwrap() >= 1.0);
         assert!(value(&text, "tafel_rooms_loaded").is_some());
         assert!(text.contains(r#"tafel_build_info{version=""#), "{text}");
+        let held = lease_won(true);
+        lease_lost();
+        fenced_write();
+        let forwarded = forwarded_connection();
+        let text = render();
+        for series in [
+            "tafel_leases_held",
+            "tafel_leases_claimed_total",
+            "tafel_lease_takeovers_total",
+            "tafel_leases_lost_total",
+            "tafel_fenced_writes_total",
+            "tafel_forwarded_connections",
+            "tafel_forwards_total",
+        ] {
+            assert!(value(&text, series).unwrap() >= 1.0, "{series}: {text}");
+        }
+        drop((held, forwarded));
         drop(c);
     }
 }

@@ -1,12 +1,14 @@
 //! The registry: which rooms are loaded. It holds only handles; each room's state lives in its
-//! own task. It is the one place that knows where a room runs, so a later multi-node Tafel can
-//! route here instead. It learns that a room ended by watching the room's task: a room knows
-//! nothing of the registry.
+//! own task. It is the one place that knows where a room runs: here, or (with several nodes)
+//! on the node that holds its lease, which it learns when the room it starts finds the lease
+//! taken. It learns that a room ended by watching the room's task: a room knows nothing of the
+//! registry.
 
+use crate::cluster::Keeper;
 use crate::error::{Refusal, refuse};
 use crate::room::msg::Reply;
 use crate::room::{self, JoinError, RoomConfig, RoomHandle, RoomMsg};
-use crate::storage::Storage;
+use crate::storage::{Owner, Storage};
 use dashmap::DashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -26,11 +28,29 @@ pub struct Registry {
     cfg: Arc<RoomConfig>,
     shutdown: CancellationToken,
     tracker: TaskTracker,
+    /// This node's leases, when several nodes share the storage.
+    keeper: Option<Arc<Keeper>>,
+}
+
+/// Where a request found its room.
+#[derive(Debug)]
+pub enum Answer<T> {
+    /// On this node, which answered; the handle of the room that did (a connection must stay
+    /// with the room that welcomed it).
+    Here(T, RoomHandle),
+    /// On another node, which holds the session's lease.
+    Elsewhere(Owner),
 }
 
 impl Registry {
-    /// A registry whose rooms store to `storage` and stop when `shutdown` is cancelled.
-    pub fn new(storage: Storage, cfg: RoomConfig, shutdown: CancellationToken) -> Arc<Self> {
+    /// A registry whose rooms store to `storage` and stop when `shutdown` is cancelled; with
+    /// a `keeper`, each room holds its session's lease while it runs.
+    pub fn new(
+        storage: Storage,
+        cfg: RoomConfig,
+        shutdown: CancellationToken,
+        keeper: Option<Arc<Keeper>>,
+    ) -> Arc<Self> {
         Arc::new(Self {
             rooms: DashMap::new(),
             next_id: AtomicU64::new(1),
@@ -38,7 +58,13 @@ impl Registry {
             cfg: Arc::new(cfg),
             shutdown,
             tracker: TaskTracker::new(),
+            keeper,
         })
+    }
+
+    /// This node's leases, when several nodes share the storage.
+    pub fn keeper(&self) -> Option<&Arc<Keeper>> {
+        self.keeper.as_ref()
     }
 
     /// The shared room settings.
@@ -79,6 +105,7 @@ impl Registry {
                     self.storage.clone(),
                     self.cfg.clone(),
                     self.shutdown.clone(),
+                    self.keeper.clone(),
                 );
                 // When the room's task ends, this run of it is forgotten (a newer one stays).
                 let (registry, code) = (self.clone(), code.to_owned());
@@ -96,22 +123,13 @@ impl Registry {
         self.rooms.remove_if(code, |_, h| h.id == id);
     }
 
-    /// Sends a request that expects a reply, retrying when the room was just unloading.
+    /// Sends a request that expects a reply to the room, starting it here if no node runs it,
+    /// retrying when the room was just unloading. The answer, or who owns the room.
     pub async fn ask<T>(
         self: &Arc<Self>,
         code: &str,
-        make: impl FnMut(Reply<T>) -> RoomMsg,
-    ) -> Result<T, Refusal> {
-        self.ask_room(code, make).await.map(|(value, _)| value)
-    }
-
-    /// Like [`Registry::ask`], and also returns the handle of the room that answered (a
-    /// connection must stay with the room that welcomed it).
-    pub async fn ask_room<T>(
-        self: &Arc<Self>,
-        code: &str,
         mut make: impl FnMut(Reply<T>) -> RoomMsg,
-    ) -> Result<(T, RoomHandle), Refusal> {
+    ) -> Result<Answer<T>, Refusal> {
         for _ in 0..5 {
             let handle = self.room(code);
             let (reply, answer) = oneshot::channel();
@@ -120,8 +138,12 @@ impl Registry {
                 continue;
             }
             match answer.await {
-                Ok(Ok(value)) => return Ok((value, handle)),
+                Ok(Ok(value)) => return Ok(Answer::Here(value, handle)),
                 Ok(Err(JoinError::Refused(r))) => return Err(r),
+                Ok(Err(JoinError::Elsewhere(owner))) => {
+                    self.remove(code, handle.id);
+                    return Ok(Answer::Elsewhere(owner));
+                }
                 Ok(Err(JoinError::Retry)) | Err(_) => self.remove(code, handle.id),
             }
         }
@@ -147,12 +169,19 @@ mod tests {
     use std::time::Duration;
     use tafel_protocol::{Perspective, SessionCreated};
 
+    fn here<T>(answer: Answer<T>) -> T {
+        match answer {
+            Answer::Here(value, _) => value,
+            Answer::Elsewhere(owner) => panic!("answered by another node: {owner:?}"),
+        }
+    }
+
     async fn setup_on(
         storage: Storage,
         cfg: RoomConfig,
     ) -> (Storage, Arc<Registry>, SessionCreated) {
         let created = crate::sessions::for_test(&storage).await;
-        let registry = Registry::new(storage.clone(), cfg, CancellationToken::new());
+        let registry = Registry::new(storage.clone(), cfg, CancellationToken::new(), None);
         (storage, registry, created)
     }
 
@@ -168,7 +197,7 @@ mod tests {
             futures_util::future::join_all(asks),
         );
         for answer in answers.await.expect("every ask is answered") {
-            assert_eq!(answer.unwrap().unwrap().title, "Test");
+            assert_eq!(here(answer.unwrap().unwrap()).title, "Test");
         }
         assert_eq!(storage.stats().loads.load(Relaxed), 1);
         assert_eq!(registry.loaded(), 1);
@@ -263,13 +292,8 @@ mod tests {
             futures_util::future::join_all(asks),
         );
         for answer in answers.await.expect("every ask is answered") {
-            assert_eq!(
-                answer
-                    .unwrap()
-                    .expect("answered by a freshly loaded room")
-                    .code,
-                s.code
-            );
+            let info = here(answer.unwrap().expect("answered by a freshly loaded room"));
+            assert_eq!(info.code, s.code);
         }
         let _ = release.send(()); // the new room's own snapshot, later
     }

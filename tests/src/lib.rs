@@ -90,10 +90,15 @@ impl Server {
 
     /// Starts the given server binary, pinned to the given CPUs (`taskset -c CPUS`) if any.
     pub fn start_on_cpus(bin: &Path, args: &[&str], cpus: Option<&str>) -> Result<Self> {
+        Self::start_at(bin, "127.0.0.1:0", args, cpus)
+    }
+
+    /// Starts the given server binary listening on `listen` (e.g. `127.0.0.2:0`).
+    pub fn start_at(bin: &Path, listen: &str, args: &[&str], cpus: Option<&str>) -> Result<Self> {
         let data = tempfile::tempdir()?;
         let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
         let cpus = cpus.map(str::to_owned);
-        let (child, addr) = spawn(bin, data.path(), "127.0.0.1:0", &args, cpus.as_deref())?;
+        let (child, addr) = spawn(bin, data.path(), listen, &args, cpus.as_deref())?;
         Ok(Self {
             bin: bin.to_owned(),
             args,
@@ -137,6 +142,21 @@ impl Server {
             child.wait()?;
         }
         Ok(())
+    }
+
+    /// Sends the process a signal by name (`STOP`, `CONT`, …).
+    pub fn signal(&self, name: &str) -> Result<()> {
+        let status = Process::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.pid().to_string())
+            .status()?;
+        anyhow::ensure!(status.success(), "kill -{name} failed");
+        Ok(())
+    }
+
+    /// Whether the process is running (not killed or stopped by this handle).
+    pub fn is_running(&self) -> bool {
+        self.child.is_some()
     }
 
     /// Asks the process to stop (SIGTERM) and returns its exit code.
@@ -310,6 +330,106 @@ fn spawn(
     // Keep draining stdout so the server never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
     Ok((child, addr))
+}
+
+pub use tafel_server::storage::postgres::ScratchDatabase;
+
+/// A PostgreSQL database of this test's own (dropped with it), or `None` after a loud warning
+/// when no PostgreSQL answers. Under `CI=true` a missing PostgreSQL is an error.
+pub fn scratch_database() -> Result<Option<ScratchDatabase>> {
+    let base = ScratchDatabase::base_url();
+    match ScratchDatabase::create(&base) {
+        Ok(db) => Ok(Some(db)),
+        Err(e) if std::env::var("CI").as_deref() == Ok("true") => {
+            bail!("CI=true needs PostgreSQL at {base} (TAFEL_TEST_DATABASE_URL): {e}")
+        }
+        Err(e) => {
+            eprintln!(
+                "\n*** SKIPPED: no PostgreSQL at {base} ({e}); set TAFEL_TEST_DATABASE_URL ***\n"
+            );
+            Ok(None)
+        }
+    }
+}
+
+/// Several nodes over one database of their own, node `i` listening on `127.0.0.{i + 1}`.
+pub struct Cluster {
+    /// The nodes, in order.
+    pub nodes: Vec<Server>,
+    /// Their database (dropped after the nodes).
+    pub db: ScratchDatabase,
+}
+
+impl Cluster {
+    /// Starts `n` nodes of the server under test with extra flags (e.g. `--lease-secs 2`), or
+    /// `None` without PostgreSQL (see [`scratch_database`]).
+    pub fn start(n: usize, args: &[&str]) -> Result<Option<Self>> {
+        let Some(db) = scratch_database()? else {
+            return Ok(None);
+        };
+        let mut flags = vec!["--database-url", db.url.as_str()];
+        flags.extend_from_slice(args);
+        let nodes = (0..n)
+            .map(|i| {
+                Server::start_at(
+                    &server_binary(),
+                    &format!("127.0.0.{}:0", i + 1),
+                    &flags,
+                    None,
+                )
+            })
+            .collect::<Result<_>>()?;
+        Ok(Some(Self { nodes, db }))
+    }
+
+    /// The nodes' addresses.
+    pub fn addrs(&self) -> Vec<SocketAddr> {
+        self.nodes.iter().map(|n| n.addr).collect()
+    }
+
+    /// Runs `f` with a client of the database, to look at what the nodes wrote (on a thread
+    /// of its own: the blocking client cannot run inside the test's runtime).
+    pub fn sql<T: Send>(
+        &self,
+        f: impl FnOnce(&mut postgres::Client) -> Result<T> + Send,
+    ) -> Result<T> {
+        let url = &self.db.url;
+        std::thread::scope(|s| {
+            s.spawn(|| f(&mut postgres::Client::connect(url, postgres::NoTls)?))
+                .join()
+                .map_err(|_| anyhow!("the database query panicked"))?
+        })
+    }
+
+    /// Waits until `check` holds for one scrape of every node's metrics.
+    pub async fn until_metrics(
+        &self,
+        what: &str,
+        mut check: impl FnMut(&[Scrape]) -> bool,
+    ) -> Result<()> {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let mut scrapes = Vec::new();
+            for node in self.nodes.iter().filter(|n| n.is_running()) {
+                scrapes.push(Scrape::of(node).await?);
+            }
+            if check(&scrapes) {
+                return Ok(());
+            }
+            anyhow::ensure!(
+                tokio::time::Instant::now() < deadline,
+                "timed out waiting until {what}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        // The nodes first, so the database can be dropped.
+        self.nodes.clear();
+    }
 }
 
 /// A session and its connected screens (see [`Server::table`]).

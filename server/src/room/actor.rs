@@ -3,11 +3,16 @@
 //! batch's changes to storage in one durable commit, and only then sends deltas (encoded once
 //! per role), own-data deltas, answers and welcomes. So nothing is acknowledged, or shown to
 //! anyone, before it is on disk.
+//!
+//! With several nodes, a room first claims its session's lease, and every write it makes
+//! carries the lease's fence; it stops when the lease is lost or the database refuses a write
+//! for a stale fence (another node owns the session), and gives the lease up when it unloads.
 
 use super::clock::{Clock, sleep_until};
 use super::fanout::Fanout;
 use super::load::{self, Loaded};
 use super::msg::{ConnId, ConnSink, JoinError, Joined, Reply, RoomConfig, RoomMsg};
+use crate::cluster::{Claimed, Keeper};
 use crate::error::{Refusal, StorageError, refuse};
 use crate::secrets::{TokenGrant, TokenHash};
 use crate::session::cmd::Actor;
@@ -36,35 +41,41 @@ const SNAPSHOT_OVERDUE: u64 = 10;
 const FULL_GATHER_CONNS: usize = 50;
 
 /// Runs a room until it unloads, fails or the server stops. The registry spawns it and
-/// forgets the room when this returns.
+/// forgets the room when this returns. With a `keeper` (several nodes), the room claims its
+/// session's lease first, and turns everyone to the owner if another node has it.
 pub async fn run(
     code: String,
     mut rx: mpsc::Receiver<RoomMsg>,
     storage: Storage,
     cfg: Arc<RoomConfig>,
     shutdown: CancellationToken,
+    keeper: Option<Arc<Keeper>>,
 ) {
     let span = tracing::info_span!("room", room = %code);
     async move {
         let started = Instant::now();
+        let lease = match &keeper {
+            None => None,
+            Some(keeper) => match keeper.claim(&code).await {
+                Ok(Claimed::Won(lease)) => Some(lease),
+                Ok(Claimed::Held(owner)) => {
+                    drain(&mut rx, || JoinError::Elsewhere(owner.clone())).await;
+                    return;
+                }
+                Ok(Claimed::NoSession) => return not_found(&mut rx).await,
+                Err(e) => {
+                    tracing::error!(error = %e, "could not claim the session's lease");
+                    return failed_to_open(&mut rx, "the session could not be opened; try again")
+                        .await;
+                }
+            },
+        };
         let loaded = match load::load(&code, &storage).await {
             Ok(Some(loaded)) => loaded,
-            Ok(None) => {
-                let why = "there is no session with this code";
-                drain(&mut rx, || {
-                    JoinError::Refused(refuse(ErrorCode::SessionNotFound, why))
-                })
-                .await;
-                return;
-            }
+            Ok(None) => return not_found(&mut rx).await,
             Err(e) => {
                 tracing::error!(error = %e, "could not load the session");
-                let why = "the session could not be loaded";
-                drain(&mut rx, || {
-                    JoinError::Refused(refuse(ErrorCode::Internal, why))
-                })
-                .await;
-                return;
+                return failed_to_open(&mut rx, "the session could not be loaded").await;
             }
         };
         let took = started.elapsed();
@@ -74,11 +85,47 @@ pub async fn run(
             "session loaded"
         );
         let _loaded = crate::metrics::room_loaded(took);
-        let room = Room::new(code, loaded, storage, cfg);
-        room.serve(rx, shutdown).await;
+        let fence = lease.as_ref().map(|l| l.fence);
+        let lost = lease.as_ref().map(|l| l.lost.clone()).unwrap_or_default();
+        let room = Room::new(code, loaded, storage, cfg, fence);
+        let exit = room.serve(rx, shutdown, lost).await;
+        // Given up only after the last write: the next node to be asked takes it at once.
+        if let Some(lease) = lease
+            && !matches!(exit, Exit::Lost)
+        {
+            lease.release().await;
+        }
     }
     .instrument(span)
     .await
+}
+
+/// Why the room stops after a failed write: the storage failed (it reloads from disk), or the
+/// database fenced it off (another node owns the session).
+fn failed(e: &StorageError) -> Exit {
+    if matches!(e, StorageError::Fenced(_)) {
+        crate::metrics::fenced_write();
+        crate::metrics::lease_lost();
+        tracing::warn!(error = %e, "another node owns the session now; nothing was written, the room stops");
+        Exit::Lost
+    } else {
+        tracing::error!(error = %e, "storage failed; unloading the room so it reloads from disk");
+        Exit::Failed
+    }
+}
+
+/// Turns everyone away: there is no such session.
+async fn not_found(rx: &mut mpsc::Receiver<RoomMsg>) {
+    let why = "there is no session with this code";
+    drain(rx, || {
+        JoinError::Refused(refuse(ErrorCode::SessionNotFound, why))
+    })
+    .await;
+}
+
+/// Turns everyone away: the session could not be opened, for the reason `why`.
+async fn failed_to_open(rx: &mut mpsc::Receiver<RoomMsg>, why: &'static str) {
+    drain(rx, || JoinError::Refused(refuse(ErrorCode::Internal, why))).await;
 }
 
 /// Answers everything left in a closed mailbox.
@@ -118,6 +165,8 @@ enum Exit {
     Idle,
     Shutdown,
     Failed,
+    /// Another node owns the session now: the lease was lost, or a write was fenced off.
+    Lost,
 }
 
 struct Room {
@@ -141,6 +190,8 @@ struct Room {
     failed: bool,
     /// When the room last flushed; the next flush waits until `flush_interval` after it.
     flushed_at: tokio::time::Instant,
+    /// The fence of the session's lease, carried by every write (several nodes).
+    fence: Option<u64>,
 }
 
 /// The moment now, for commands and views: taken from the room's parts, not the whole room,
@@ -167,7 +218,13 @@ fn error_frame(id: &str, r: &Refusal) -> Utf8Bytes {
 }
 
 impl Room {
-    fn new(code: String, loaded: Loaded, storage: Storage, cfg: Arc<RoomConfig>) -> Self {
+    fn new(
+        code: String,
+        loaded: Loaded,
+        storage: Storage,
+        cfg: Arc<RoomConfig>,
+        fence: Option<u64>,
+    ) -> Self {
         Self {
             code,
             fanout: Fanout::new(loaded.record.state.participants.len()),
@@ -181,6 +238,7 @@ impl Room {
             floor_sent_at: 0,
             failed: false,
             flushed_at: tokio::time::Instant::now(),
+            fence,
         }
     }
 
@@ -189,11 +247,18 @@ impl Room {
         moment(&self.clock, &self.fanout, &self.cfg)
     }
 
-    async fn serve(mut self, mut rx: mpsc::Receiver<RoomMsg>, shutdown: CancellationToken) {
+    /// Serves until the room unloads, fails, loses its lease (`lost`) or the server stops.
+    async fn serve(
+        mut self,
+        mut rx: mpsc::Receiver<RoomMsg>,
+        shutdown: CancellationToken,
+        lost: CancellationToken,
+    ) -> Exit {
         let exit = loop {
             let deadline = self.deadline();
             let msg = tokio::select! {
                 biased;
+                _ = lost.cancelled() => break Exit::Lost,
                 _ = shutdown.cancelled() => break Exit::Shutdown,
                 msg = rx.recv() => match msg {
                     Some(msg) => Some(msg),
@@ -202,8 +267,7 @@ impl Room {
                 _ = sleep_until(deadline) => None,
                 _ = tokio::time::sleep(SNAPSHOT_QUIET), if self.since_snapshot >= self.cfg.snapshot_every => {
                     if let Err(e) = self.snapshot().await {
-                        tracing::error!(error = %e, "storage failed; unloading the room so it reloads from disk");
-                        break Exit::Failed;
+                        break failed(&e);
                     }
                     continue;
                 }
@@ -225,8 +289,7 @@ impl Room {
             self.gather(&mut rx, &shutdown, &mut batch).await;
             self.flushed_at = tokio::time::Instant::now();
             if let Err(e) = self.finish(batch).await {
-                tracing::error!(error = %e, "storage failed; unloading the room so it reloads from disk");
-                break Exit::Failed;
+                break failed(&e);
             }
             if self.failed {
                 tracing::error!(
@@ -236,7 +299,7 @@ impl Room {
             }
         };
         let stopping = Instant::now();
-        if !matches!(exit, Exit::Failed)
+        if !matches!(exit, Exit::Failed | Exit::Lost)
             && self.since_snapshot > 0
             && let Err(e) = self.snapshot().await
         {
@@ -251,12 +314,14 @@ impl Room {
                 Exit::Idle => "idle",
                 Exit::Shutdown => "shutdown",
                 Exit::Failed => "failed",
+                Exit::Lost => "lost_lease",
             },
             changes = self.record.seq(),
             ms = stop_ms,
             "room unloaded"
         );
         // Dropping `self` drops every outbox sender: connections close and clients resume.
+        exit
     }
 
     /// When the floor next changes by itself, on tokio's clock.
@@ -462,7 +527,9 @@ impl Room {
             });
         }
         if !b.writes.is_empty() {
-            self.storage.commit(std::mem::take(&mut b.writes)).await?;
+            let mut writes = load::fenced(&self.code, self.fence);
+            writes.append(&mut b.writes);
+            self.storage.commit(writes).await?;
         }
 
         // New connections join the room now; this batch's delta is already in their welcome.
@@ -570,7 +637,14 @@ impl Room {
 
     /// Compacts: one snapshot replaces the changes stored so far.
     async fn snapshot(&mut self) -> Result<(), StorageError> {
-        load::snapshot(&mut self.record, &self.storage, &self.code, self.store_seq).await?;
+        load::snapshot(
+            &mut self.record,
+            &self.storage,
+            &self.code,
+            self.store_seq,
+            self.fence,
+        )
+        .await?;
         self.since_snapshot = 0;
         Ok(())
     }

@@ -69,11 +69,13 @@ pub async fn load(code: &str, storage: &Storage) -> Result<Option<Loaded>, LoadE
 
 /// Compacts: one snapshot replaces the changes stored up to `upto`. Saving a large document
 /// is CPU work, so it runs off the async workers; the room lends its document out and waits.
+/// `fence`: the room's lease, which the write carries (several nodes).
 pub async fn snapshot(
     record: &mut Record,
     storage: &Storage,
     code: &str,
     upto: u64,
+    fence: Option<u64>,
 ) -> Result<(), StorageError> {
     let document = std::mem::take(&mut record.doc);
     let (document, bytes) = tokio::task::spawn_blocking(move || {
@@ -83,11 +85,22 @@ pub async fn snapshot(
     .await
     .map_err(|e| StorageError::Db(format!("snapshot task: {e}")))?;
     record.doc = document;
-    storage
-        .commit(vec![Write::Snapshot {
+    let mut writes = fenced(code, fence);
+    writes.push(Write::Snapshot {
+        code: code.to_owned(),
+        bytes,
+        upto,
+    });
+    storage.commit(writes).await
+}
+
+/// The start of a room's write request: its lease's fence, when it holds one.
+pub fn fenced(code: &str, fence: Option<u64>) -> Vec<Write> {
+    fence
+        .map(|fence| Write::Fence {
             code: code.to_owned(),
-            bytes,
-            upto,
-        }])
-        .await
+            fence,
+        })
+        .into_iter()
+        .collect()
 }

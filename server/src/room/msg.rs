@@ -37,6 +37,8 @@ pub enum JoinError {
     Refused(Refusal),
     /// The room was unloading; ask the registry again.
     Retry,
+    /// Another node owns the session (several nodes over one database).
+    Elsewhere(crate::storage::Owner),
 }
 
 /// A reply that comes once the room has answered (after the batch is durable).

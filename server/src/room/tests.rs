@@ -66,6 +66,7 @@ impl Harness {
             storage.clone(),
             Arc::new(cfg.clone()),
             CancellationToken::new(),
+            None,
         );
         (tx, tokio::spawn(room))
     }
@@ -498,4 +499,92 @@ async fn a_sync_is_answered_after_everything_before_it() {
     );
     until(&mut fac_rx, acked("k")).await;
     assert_eq!(seq, 3, "the session's creation, Anna's join, the card");
+}
+
+/// With several nodes: a room whose lease another node took writes nothing more (the storage
+/// refuses its fence), acknowledges nothing, and lets its connections go, so they resume at
+/// the new owner.
+#[tokio::test]
+async fn a_room_whose_lease_was_taken_writes_nothing_and_lets_its_connections_go() {
+    use crate::cluster::{Keeper, Node};
+    let storage = Storage::in_memory();
+    let session = crate::sessions::for_test(&storage).await;
+    let node = Node {
+        id: "a".into(),
+        addr: "a:1".into(),
+        lease: Duration::from_secs(600),
+        secret: "s".into(),
+    };
+    let (tx, rx) = mpsc::channel(64);
+    let room = run(
+        session.code.clone(),
+        rx,
+        storage.clone(),
+        Arc::new(RoomConfig::default()),
+        CancellationToken::new(),
+        Some(Keeper::new(node, storage.clone())),
+    );
+    let task = tokio::spawn(room);
+    let (outbox, mut anna) = mpsc::channel(64);
+    let conn = ConnSink { id: 7, outbox };
+    let (reply, joined) = oneshot::channel();
+    let join = RoomMsg::Join {
+        name: "Anna".into(),
+        perspective: Perspective::Client,
+        conn,
+        reply,
+    };
+    tx.send(join).await.unwrap();
+    joined.await.unwrap().expect("Anna joins");
+    let stored = storage
+        .load(&session.code)
+        .await
+        .unwrap()
+        .unwrap()
+        .changes
+        .len();
+
+    // Node b takes the lease over (as after it ran out while node a slept).
+    let code = session.code.clone();
+    storage
+        .cluster(move |c| {
+            c.claim(&code, "a", "a:1", Duration::ZERO)?;
+            c.claim(&code, "b", "b:1", Duration::from_secs(600))
+        })
+        .await
+        .unwrap();
+
+    let card = card("Te laat");
+    let id = "c1".to_owned();
+    tx.send(RoomMsg::Command {
+        conn: 7,
+        id,
+        cmd: card,
+    })
+    .await
+    .unwrap();
+    // Her outbox closes without an ack: the room stopped.
+    let give_up = real_deadline();
+    tokio::pin!(give_up);
+    loop {
+        tokio::select! {
+            frame = anna.recv() => match frame {
+                Some(frame) => assert!(
+                    !matches!(decode(&frame), ServerMessage::Ack { .. }),
+                    "no ack from a room that could not store"
+                ),
+                None => break,
+            },
+            _ = &mut give_up => panic!("the room kept the connection"),
+        }
+    }
+    task.await.unwrap();
+    let after = storage
+        .load(&session.code)
+        .await
+        .unwrap()
+        .unwrap()
+        .changes
+        .len();
+    assert_eq!(after, stored, "nothing more was written");
 }

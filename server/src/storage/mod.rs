@@ -3,10 +3,10 @@
 //! A session is stored as: its metadata (the pseudonym key, never shown to anyone), a snapshot
 //! of its automerge document, the incremental changes appended after that snapshot (numbered by
 //! `seq`), and the hashes of its tokens. [`Backend`] is that, synchronously, in bytes: the
-//! embedded [`redb`](self::redb) file and an in-memory double for unit tests implement it; a
-//! networked database can implement it later. [`Storage`] is the async handle rooms use: every
-//! write goes through one writer thread that gathers whatever is waiting into one transaction
-//! — one fsync for many rooms' commands (group commit).
+//! embedded [`redb`](self::redb) file, [`PostgreSQL`](self::postgres) for several nodes, and an
+//! in-memory double for unit tests implement it. [`Storage`] is the async handle rooms use:
+//! every write goes through one writer thread that gathers whatever is waiting into one
+//! transaction — one fsync for many rooms' commands (group commit).
 //!
 //! The contract, fit for more than one writer (checked against every backend by
 //! [`contract::check`]): a change's sequence number is taken once — writing at a taken one, or
@@ -14,8 +14,15 @@
 //! nothing; a snapshot never goes back to an older one; each write request gets its own
 //! result, so one room's refused request leaves the others of its transaction alone; a
 //! backend can list the sessions it holds.
+//!
+//! A backend shared by several nodes also keeps [`Cluster`] records (checked by
+//! [`contract::check_cluster`]): a lease per live session, whose fencing number grows with
+//! every new owner. A request that carries a [`Write::Fence`] applies only while that fence is
+//! the session's current lease, and a session that ever had a lease takes only fenced
+//! requests: a node that lost its lease cannot write, even if it does not know yet.
 
 pub mod memory;
+pub mod postgres;
 pub mod redb;
 
 use crate::error::StorageError;
@@ -65,6 +72,14 @@ pub enum Write {
         /// The last change number the snapshot includes.
         upto: u64,
     },
+    /// Not a write but the condition of its request: the writer holds `code`'s lease with
+    /// this fencing number. Refused ([`StorageError::Fenced`]) once a newer owner exists.
+    Fence {
+        /// The session.
+        code: String,
+        /// The fencing number of the writer's lease.
+        fence: u64,
+    },
 }
 
 /// A new session: written once, refused if the code is taken.
@@ -109,18 +124,119 @@ pub trait Backend: Send + Sync + 'static {
     fn load(&self, code: &str) -> Result<Option<StoredSession>, StorageError>;
     /// The codes of every session stored.
     fn list(&self) -> Result<Vec<String>, StorageError>;
+    /// The records several nodes share, if this backend can be shared (the embedded file
+    /// cannot).
+    fn cluster(&self) -> Option<&dyn Cluster> {
+        None
+    }
 }
 
-/// Checks a request against what a session has: every change past its snapshot and not yet
-/// taken, snapshots never older. `taken` tells whether a change's sequence number is stored
-/// (by this request's earlier writes too); `upto` is the session's snapshot's last change, or
-/// `None` when the session does not exist. Backends call this inside their transaction.
+/// The node that holds a session's lease.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Owner {
+    /// Its id (new each time a node starts).
+    pub node: String,
+    /// Where the other nodes reach it, `host:port`.
+    pub addr: String,
+    /// The lease's fencing number.
+    pub fence: u64,
+    /// How long the lease runs unless renewed.
+    pub expires_in: Duration,
+}
+
+/// The answer to a claim of a session's lease.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Claim {
+    /// The lease is the claimer's, with this fencing number. `took_over`: another node held
+    /// it and let it expire without releasing it.
+    Won {
+        /// The new fencing number.
+        fence: u64,
+        /// Whether it was taken from a node that did not release it.
+        took_over: bool,
+    },
+    /// Another node holds a live lease.
+    Held(Owner),
+    /// There is no session with this code.
+    NoSession,
+}
+
+/// What several nodes share through the database: who owns each live session, the count of
+/// wrong codes per address, and the secret a node shows when it forwards a connection.
+pub trait Cluster: Send + Sync {
+    /// Takes `code`'s lease for `node` (reached at `addr`) for `ttl`, if nobody else holds a
+    /// live one; a node that holds it already takes it anew, with a new fencing number.
+    fn claim(
+        &self,
+        code: &str,
+        node: &str,
+        addr: &str,
+        ttl: Duration,
+    ) -> Result<Claim, StorageError>;
+    /// Extends the leases `node` holds (code and fence) by `ttl`; returns the codes whose
+    /// lease is still `node`'s (a missing one was taken by a newer owner).
+    fn renew(
+        &self,
+        node: &str,
+        held: &[(String, u64)],
+        ttl: Duration,
+    ) -> Result<Vec<String>, StorageError>;
+    /// Gives a lease up (only if `fence` is still the current one): the next claim wins.
+    fn release(&self, code: &str, fence: u64) -> Result<(), StorageError>;
+    /// The live leases of these sessions.
+    fn owners(&self, codes: &[String]) -> Result<Vec<(String, Owner)>, StorageError>;
+    /// Counts a wrong code or token from `addr` in the current window of `window`; returns
+    /// the failures in it so far (every node's) and how long the window still runs.
+    fn wrong_attempt(&self, addr: &str, window: Duration) -> Result<(u32, Duration), StorageError>;
+    /// The nodes' shared secret: `proposal` if none was set yet, else the one set first.
+    fn secret(&self, proposal: &str) -> Result<String, StorageError>;
+}
+
+/// A session's lease as a write sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeaseState {
+    /// Never leased: unfenced writes apply (one node, or a session not yet opened).
+    Never,
+    /// Held with this fencing number.
+    Held(u64),
+    /// Released (or never renewed and then taken over): no write applies until a new claim.
+    Released,
+}
+
+/// Checks a request against what a session has: the writer's fence is the session's lease
+/// (or neither has one), every change past its snapshot and not yet taken, snapshots never
+/// older. `lease` tells a session's lease; `taken` whether a change's sequence number is
+/// stored (by this request's earlier writes too); `upto` is the session's snapshot's last
+/// change, or `None` when the session does not exist. Backends call this inside their
+/// transaction.
 pub fn check_request(
     writes: &[Write],
+    mut lease: impl FnMut(&str) -> Result<LeaseState, StorageError>,
     mut upto: impl FnMut(&str) -> Result<Option<u64>, StorageError>,
     mut taken: impl FnMut(&str, u64) -> Result<bool, StorageError>,
 ) -> Result<(), StorageError> {
     let mut seen: Vec<(&str, u64)> = Vec::new();
+    let mut fenced: Vec<&str> = Vec::new();
+    for w in writes {
+        let code = w.code();
+        if fenced.contains(&code) {
+            continue;
+        }
+        fenced.push(code);
+        let carried = writes.iter().find_map(|w| match w {
+            Write::Fence { code: c, fence } if c == code => Some(*fence),
+            _ => None,
+        });
+        match (lease(code)?, carried) {
+            (LeaseState::Never, None) => {}
+            (LeaseState::Held(held), Some(fence)) if held == fence => {}
+            (state, carried) => {
+                return Err(StorageError::Fenced(format!(
+                    "{code}: the write carries {carried:?}, the lease is {state:?}"
+                )));
+            }
+        }
+    }
     for w in writes {
         let code = w.code();
         let Some(snapshot_upto) = upto(code)? else {
@@ -138,7 +254,7 @@ pub fn check_request(
                     "a snapshot of {code} up to {snapshot_upto} exists, not going back to {upto}"
                 )));
             }
-            Write::Snapshot { .. } | Write::Token { .. } => {}
+            Write::Snapshot { .. } | Write::Token { .. } | Write::Fence { .. } => {}
         }
     }
     Ok(())
@@ -150,7 +266,8 @@ impl Write {
         match self {
             Write::Changes { code, .. }
             | Write::Token { code, .. }
-            | Write::Snapshot { code, .. } => code,
+            | Write::Snapshot { code, .. }
+            | Write::Fence { code, .. } => code,
         }
     }
 }
@@ -212,12 +329,20 @@ impl Storage {
         wait.await.map_err(|_| StorageError::Closed)?
     }
 
-    /// Creates a session durably.
-    pub async fn create(&self, session: NewSession) -> Result<(), StorageError> {
+    /// Runs `f` on the backend, off the async workers.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn Backend) -> Result<T, StorageError> + Send + 'static,
+    ) -> Result<T, StorageError> {
         let backend = self.backend.clone();
-        tokio::task::spawn_blocking(move || backend.create(&session))
+        tokio::task::spawn_blocking(move || f(&*backend))
             .await
             .map_err(|e| StorageError::Db(e.to_string()))?
+    }
+
+    /// Creates a session durably.
+    pub async fn create(&self, session: NewSession) -> Result<(), StorageError> {
+        self.blocking(move |b| b.create(&session)).await
     }
 
     /// Reads a session.
@@ -225,19 +350,32 @@ impl Storage {
         self.stats
             .loads
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let backend = self.backend.clone();
         let code = code.to_owned();
-        tokio::task::spawn_blocking(move || backend.load(&code))
-            .await
-            .map_err(|e| StorageError::Db(e.to_string()))?
+        self.blocking(move |b| b.load(&code)).await
     }
 
     /// The codes of every stored session.
     pub async fn list(&self) -> Result<Vec<String>, StorageError> {
-        let backend = self.backend.clone();
-        tokio::task::spawn_blocking(move || backend.list())
-            .await
-            .map_err(|e| StorageError::Db(e.to_string()))?
+        self.blocking(|b| b.list()).await
+    }
+
+    /// Whether several nodes share this storage (it keeps leases).
+    pub fn is_shared(&self) -> bool {
+        self.backend.cluster().is_some()
+    }
+
+    /// Runs `f` on the records the nodes share, off the async workers.
+    pub async fn cluster<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn Cluster) -> Result<T, StorageError> + Send + 'static,
+    ) -> Result<T, StorageError> {
+        self.blocking(|b| match b.cluster() {
+            Some(cluster) => f(cluster),
+            None => Err(StorageError::Db(
+                "this storage is not shared by nodes".into(),
+            )),
+        })
+        .await
     }
 
     /// The writer's counters.
@@ -271,13 +409,22 @@ fn write_loop(
         let results = backend.commit(&requests);
         let took = started.elapsed();
         let failed = results.iter().filter(|r| r.is_err()).count();
+        // A fenced request is a node that lost its lease finding out, not a storage failure.
+        let fenced = results
+            .iter()
+            .filter(|r| matches!(r, Err(StorageError::Fenced(_))))
+            .count();
         stats.commits.fetch_add(1, Relaxed);
         stats.requests.fetch_add(batch.len() as u64, Relaxed);
         stats
             .commit_micros
             .fetch_add(took.as_micros() as u64, Relaxed);
-        crate::metrics::storage_flushed(took, batch.len(), failed == 0);
-        if let Some(Err(e)) = results.iter().find(|r| r.is_err()) {
+        crate::metrics::storage_flushed(took, batch.len(), failed == fenced);
+        let failure = results.iter().find(|r| {
+            r.as_ref()
+                .is_err_and(|e| !matches!(e, StorageError::Fenced(_)))
+        });
+        if let Some(Err(e)) = failure {
             tracing::error!(
                 error = %e,
                 ms = took.as_millis() as u64,
@@ -448,5 +595,135 @@ pub(crate) mod contract {
         let mut listed = backend.list().unwrap();
         listed.sort();
         assert_eq!(listed, ["AAAAAA", "BBBBBB"]);
+
+        // A session nobody leased takes no fenced write.
+        if backend.cluster().is_none() {
+            let fenced = one(backend, vec![fence("BBBBBB", 1), changes("BBBBBB", 2, 2)]);
+            assert!(matches!(fenced, Err(StorageError::Fenced(_))), "{fenced:?}");
+        }
+    }
+
+    fn fence(code: &str, fence: u64) -> Write {
+        Write::Fence {
+            code: code.into(),
+            fence,
+        }
+    }
+
+    const LONG: Duration = Duration::from_secs(600);
+
+    fn won(claim: Claim) -> (u64, bool) {
+        match claim {
+            Claim::Won { fence, took_over } => (fence, took_over),
+            other => panic!("not won: {other:?}"),
+        }
+    }
+
+    /// Leases, fences, the shared count of wrong codes and the secret: what a backend that
+    /// several nodes share must keep.
+    pub fn check_cluster(backend: &dyn Backend) {
+        let c = backend.cluster().expect("a shared backend");
+        assert_eq!(
+            c.claim("LLLLLL", "n1", "a1", LONG).unwrap(),
+            Claim::NoSession
+        );
+        backend.create(&new_session("LLLLLL")).unwrap();
+        backend.create(&new_session("MMMMMM")).unwrap();
+
+        // One owner at a time; the others learn who it is.
+        let (f1, took) = won(c.claim("LLLLLL", "n1", "a1", LONG).unwrap());
+        assert!(!took);
+        match c.claim("LLLLLL", "n2", "a2", LONG).unwrap() {
+            Claim::Held(owner) => {
+                assert_eq!((owner.node.as_str(), owner.addr.as_str()), ("n1", "a1"));
+                assert_eq!(owner.fence, f1);
+                assert!(owner.expires_in > Duration::from_secs(500), "{owner:?}");
+            }
+            other => panic!("n2 got {other:?}"),
+        }
+        let owners = c.owners(&["LLLLLL".into(), "MMMMMM".into()]).unwrap();
+        assert_eq!(owners.len(), 1);
+        assert_eq!((owners[0].0.as_str(), owners[0].1.fence), ("LLLLLL", f1));
+
+        // A leased session takes only writes under its current fence.
+        let unfenced = one(backend, vec![changes("LLLLLL", 1, 1)]);
+        assert!(
+            matches!(unfenced, Err(StorageError::Fenced(_))),
+            "{unfenced:?}"
+        );
+        let wrong = one(
+            backend,
+            vec![fence("LLLLLL", f1 + 1), changes("LLLLLL", 1, 1)],
+        );
+        assert!(matches!(wrong, Err(StorageError::Fenced(_))), "{wrong:?}");
+        one(backend, vec![fence("LLLLLL", f1), changes("LLLLLL", 1, 1)]).unwrap();
+        assert_eq!(
+            c.renew("n1", &[("LLLLLL".into(), f1)], LONG).unwrap(),
+            ["LLLLLL"]
+        );
+
+        // The same node claiming again is a new owner: the old fence no longer writes.
+        let (f2, _) = won(c.claim("LLLLLL", "n1", "a1", LONG).unwrap());
+        assert!(f2 > f1);
+        let stale = one(backend, vec![fence("LLLLLL", f1), changes("LLLLLL", 2, 2)]);
+        assert!(matches!(stale, Err(StorageError::Fenced(_))), "{stale:?}");
+
+        // A lease that runs out is taken over; its old holder can neither write nor renew.
+        let (f3, _) = won(c.claim("LLLLLL", "n1", "a1", Duration::ZERO).unwrap());
+        let (f4, took) = won(c.claim("LLLLLL", "n2", "a2", LONG).unwrap());
+        assert!(took && f4 > f3, "taken over from n1");
+        assert!(
+            c.renew("n1", &[("LLLLLL".into(), f3)], LONG)
+                .unwrap()
+                .is_empty()
+        );
+        let results = backend.commit(&[
+            vec![fence("LLLLLL", f3), changes("LLLLLL", 2, 2)],
+            vec![
+                fence("LLLLLL", f4),
+                changes("LLLLLL", 2, 3),
+                snapshot("LLLLLL", 1),
+            ],
+        ]);
+        assert!(
+            matches!(results[0], Err(StorageError::Fenced(_))),
+            "{results:?}"
+        );
+        assert!(results[1].is_ok(), "{results:?}");
+        let s = backend.load("LLLLLL").unwrap().unwrap();
+        assert_eq!(s.changes, vec![(2, vec![3])], "only the new owner's change");
+
+        // Released: nobody writes until the next claim, which is no takeover.
+        c.release("LLLLLL", f3).unwrap(); // not the current fence: nothing happens
+        assert_eq!(c.owners(&["LLLLLL".into()]).unwrap().len(), 1);
+        c.release("LLLLLL", f4).unwrap();
+        assert!(c.owners(&["LLLLLL".into()]).unwrap().is_empty());
+        let released = one(backend, vec![fence("LLLLLL", f4), changes("LLLLLL", 3, 3)]);
+        assert!(
+            matches!(released, Err(StorageError::Fenced(_))),
+            "{released:?}"
+        );
+        let (f5, took) = won(c.claim("LLLLLL", "n1", "a1", LONG).unwrap());
+        assert!(!took && f5 > f4);
+
+        // Wrong codes count across nodes within a window.
+        let window = Duration::from_secs(60);
+        assert_eq!(c.wrong_attempt("10.0.0.1", window).unwrap().0, 1);
+        let (n, left) = c.wrong_attempt("10.0.0.1", window).unwrap();
+        assert_eq!(n, 2);
+        assert!(left <= window && left > Duration::from_secs(50), "{left:?}");
+        assert_eq!(c.wrong_attempt("10.0.0.2", window).unwrap().0, 1);
+        assert_eq!(c.wrong_attempt("10.0.0.1", Duration::ZERO).unwrap().0, 1);
+
+        assert_eq!(c.secret("first").unwrap(), "first");
+        assert_eq!(c.secret("second").unwrap(), "first");
+    }
+
+    fn snapshot(code: &str, upto: u64) -> Write {
+        Write::Snapshot {
+            code: code.into(),
+            bytes: vec![upto as u8],
+            upto,
+        }
     }
 }

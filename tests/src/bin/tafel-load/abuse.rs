@@ -164,7 +164,7 @@ async fn bad_client(
         if *stage.borrow() >= CALM {
             return me;
         }
-        ws = match common::resume(addr, dial, &room.code, &token).await {
+        ws = match common::resume(&[addr], 0, dial, &room.code, &token).await {
             Ok(r) => r.ws,
             Err(e) => {
                 me.note = Some(format!("{name}: could not come back: {e:#}"));
@@ -218,7 +218,7 @@ pub async fn run(args: &Args) -> Result<bool> {
     common::announce(args, &target);
     let addr = target.server.addr;
     let peers = args.peers();
-    let seated = common::seat_everyone(&target.server, args, |room, _, global| {
+    let seated = common::seat_everyone(&target, args, |room, _, global| {
         Dial::phone(peers, room, global)
     })
     .await?;
@@ -262,9 +262,9 @@ pub async fn run(args: &Args) -> Result<bool> {
         rate: args.rate(),
         windows: windows.clone(),
         track_views: false,
-        addr,
+        nodes: vec![addr],
     });
-    let trace = Trace::start(target.pid.clone());
+    let trace = Trace::start(target.pids());
     let settle = Duration::from_secs(args.settle);
     let tasks: Vec<_> = seated
         .seats

@@ -18,35 +18,92 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 /// How often a quiet client pings (the server closes a connection silent for 60 s).
 pub const PING_EVERY: Duration = Duration::from_secs(20);
 
-/// The server under load.
+/// The server under load: one process, or several nodes over one database.
 pub struct Target {
-    /// The process, or a handle to one started elsewhere.
+    /// The process (node 0), or a handle to one started elsewhere.
     pub server: Server,
     /// Its process id, for /proc samples; changes when it is restarted.
     pub pid: Arc<AtomicU32>,
+    /// The other nodes.
+    pub others: Vec<Server>,
+    /// Their process ids.
+    other_pids: Vec<Arc<AtomicU32>>,
+    /// The nodes' database, dropped after them.
+    pub db: Option<tafel_tests::ScratchDatabase>,
+}
+
+impl Target {
+    /// Every node, node 0 first.
+    pub fn nodes(&self) -> impl Iterator<Item = &Server> {
+        std::iter::once(&self.server).chain(&self.others)
+    }
+
+    /// Every node's address, node 0 first.
+    pub fn addrs(&self) -> Vec<SocketAddr> {
+        self.nodes().map(|n| n.addr).collect()
+    }
+
+    /// Every node's process id, for /proc samples.
+    pub fn pids(&self) -> Vec<Arc<AtomicU32>> {
+        std::iter::once(self.pid.clone())
+            .chain(self.other_pids.iter().cloned())
+            .collect()
+    }
+}
+
+impl Drop for Target {
+    fn drop(&mut self) {
+        // The nodes first: the database is dropped with every connection to it.
+        self.others.clear();
+        let _ = self.server.kill();
+    }
 }
 
 /// Starts the server (`--server`) or finds the running one (`--addr`, `--pid`). `limited`
 /// keeps the server's default rate limit; otherwise a connection may send 1,000 messages a
 /// second, so a facilitator's console or a fast phone is never cut off.
 pub fn target(args: &Args, limited: bool) -> Result<Target> {
-    let flags: &[&str] = if limited {
-        &[]
+    let mut flags: Vec<String> = if limited {
+        Vec::new()
     } else {
-        &["--max-messages-per-sec", "1000"]
+        vec!["--max-messages-per-sec".into(), "1000".into()]
     };
-    let (server, pid) = match (&args.server, args.addr, args.pid) {
+    let db = if args.nodes > 1 || args.postgres {
+        let db = tafel_tests::ScratchDatabase::create(&tafel_tests::ScratchDatabase::base_url())
+            .map_err(|e| anyhow::anyhow!("a database for the nodes: {e}"))?;
+        flags.extend([
+            "--database-url".into(),
+            db.url.clone(),
+            "--lease-secs".into(),
+            args.lease_secs.to_string(),
+        ]);
+        Some(db)
+    } else {
+        None
+    };
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let cpus = args.server_cpus.as_deref();
+    let (server, others) = match (&args.server, args.addr, args.pid) {
         (Some(bin), _, _) => {
-            let server = Server::start_on_cpus(bin, flags, args.server_cpus.as_deref())?;
-            let pid = server.pid();
-            (server, pid)
+            let mut nodes = (0..args.nodes.max(1))
+                .map(|i| Server::start_at(bin, &format!("127.0.0.{}:0", i + 1), &flags, cpus))
+                .collect::<Result<Vec<_>>>()?;
+            let server = nodes.remove(0);
+            (server, nodes)
         }
-        (None, Some(addr), Some(pid)) => (Server::running(addr), pid),
+        (None, Some(addr), Some(_)) => (Server::running(addr), Vec::new()),
         _ => bail!("give --server PATH, or --addr HOST:PORT with --pid PID"),
     };
+    let pid = args.pid.unwrap_or_else(|| server.pid());
     Ok(Target {
-        server,
         pid: Arc::new(AtomicU32::new(pid)),
+        other_pids: others
+            .iter()
+            .map(|n| Arc::new(AtomicU32::new(n.pid())))
+            .collect(),
+        server,
+        others,
+        db,
     })
 }
 
@@ -321,10 +378,18 @@ pub struct Resumed {
     pub retries: u32,
 }
 
-/// Comes back with a token on a new socket. Retries, after a short random pause, when the
-/// server refuses with `too_many_attempts` or the connection fails (no server listening yet,
-/// closed before the welcome); fails on any other refusal.
-pub async fn resume(addr: SocketAddr, dial: Dial, code: &str, token: &str) -> Result<Resumed> {
+/// Comes back with a token on a new socket, through `addrs[home]` first. Retries, after a
+/// short random pause and through the next node, when the server refuses with
+/// `too_many_attempts` or `internal` (a session's node cannot be reached yet) or the
+/// connection fails (no server listening yet, closed before the welcome); fails on any other
+/// refusal.
+pub async fn resume(
+    addrs: &[SocketAddr],
+    home: usize,
+    dial: Dial,
+    code: &str,
+    token: &str,
+) -> Result<Resumed> {
     let hello = ClientMessage::Resume {
         v: PROTOCOL_VERSION,
         code: code.into(),
@@ -333,7 +398,12 @@ pub async fn resume(addr: SocketAddr, dial: Dial, code: &str, token: &str) -> Re
     let mut retries = 0;
     let mut ceiling = Duration::from_millis(100);
     loop {
-        let refused = match connect(addr, dial).await {
+        let addr = addrs[(home + retries as usize) % addrs.len()];
+        // A stopped node accepts TCP connections but never answers the handshake.
+        let connected = tokio::time::timeout(Duration::from_secs(3), connect(addr, dial))
+            .await
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("the handshake took too long")));
+        let refused = match connected {
             Ok(mut ws) => match enter(&mut ws, &hello).await {
                 Ok(Ok(welcome)) => {
                     return Ok(Resumed {
@@ -343,6 +413,7 @@ pub async fn resume(addr: SocketAddr, dial: Dial, code: &str, token: &str) -> Re
                     });
                 }
                 Ok(Err((ErrorCode::TooManyAttempts, _))) => "too_many_attempts".to_string(),
+                Ok(Err((ErrorCode::Internal, message))) => message,
                 Ok(Err((code, message))) => bail!("resume refused: {code:?} {message}"),
                 Err(e) => format!("{e:#}"),
             },
@@ -364,6 +435,8 @@ pub struct Seat {
     /// Its number in the room.
     pub index: usize,
     pub dial: Dial,
+    /// The node it joined through (and comes back through first).
+    pub home: usize,
     pub ws: Ws,
     pub welcome: Welcomed,
 }
@@ -377,17 +450,21 @@ pub struct Seated {
 }
 
 /// Creates `args.rooms()` rooms and seats `args.phones` phones in each, `--join-parallel` at a
-/// time, each dialling as `dial(room, phone in room, phone overall)` says.
+/// time, each dialling as `dial(room, phone in room, phone overall)` says. With several nodes,
+/// room i is set up on node i mod N (which then owns it) and phone p of room r joins through
+/// node (r + p) mod N.
 pub async fn seat_everyone(
-    server: &Server,
+    target: &Target,
     args: &Args,
     dial: impl Fn(usize, usize, usize) -> Dial,
 ) -> Result<Seated> {
     let started = Instant::now();
+    let nodes: Vec<&Server> = target.nodes().collect();
+    let addrs = target.addrs();
     let mut rooms = Vec::new();
     let mut facilitators = Vec::new();
     for i in 0..args.rooms() {
-        let (room, fac) = setup_room(server, i).await?;
+        let (room, fac) = setup_room(nodes[i % nodes.len()], i).await?;
         rooms.push(Arc::new(room));
         facilitators.push(fac);
     }
@@ -400,18 +477,22 @@ pub async fn seat_everyone(
             (r, p, d)
         })
         .collect();
-    let addr = server.addr;
     let mut seats = Vec::new();
     for chunk in wanted.chunks(args.join_parallel.max(1)) {
-        let joins = chunk.iter().map(|(room, p, dial)| async move {
-            let (ws, welcome) = join(addr, *dial, &room.code, format!("Telefoon {p}")).await?;
-            anyhow::Ok(Seat {
-                room: room.clone(),
-                index: *p,
-                dial: *dial,
-                ws,
-                welcome,
-            })
+        let joins = chunk.iter().map(|(room, p, dial)| {
+            let home = (room.index + p) % addrs.len();
+            let addr = addrs[home];
+            async move {
+                let (ws, welcome) = join(addr, *dial, &room.code, format!("Telefoon {p}")).await?;
+                anyhow::Ok(Seat {
+                    room: room.clone(),
+                    index: *p,
+                    dial: *dial,
+                    home,
+                    ws,
+                    welcome,
+                })
+            }
         });
         for seat in futures_util::future::join_all(joins).await {
             seats.push(seat?);
@@ -461,9 +542,10 @@ pub fn raise_fd_limit() {
 /// The first line every run prints.
 pub fn announce(args: &Args, target: &Target) {
     let rate = args.rate();
+    let nodes: Vec<String> = target.addrs().iter().map(ToString::to_string).collect();
     println!(
         "server {} (pid {}); {} rooms x {} phones at {rate:.3} actions/phone/s ({:.0} actions/s in all)",
-        target.server.addr,
+        nodes.join(", "),
         target.pid.load(std::sync::atomic::Ordering::Relaxed),
         args.rooms(),
         args.phones,

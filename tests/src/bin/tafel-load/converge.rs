@@ -3,9 +3,10 @@
 //! facilitator looks at each room, every phone reads until its own view shows the same, and
 //! what the phones were acknowledged is counted in what the server shows.
 
-use crate::common::{self, Dial, RoomInfo};
-use crate::measure::Checks;
-use crate::phone::{Ended, Phone};
+use crate::Args;
+use crate::common::{self, Dial, RoomInfo, Seat, Target};
+use crate::measure::{Checks, Samples, Trace, WindowFigures, Windows};
+use crate::phone::{Ended, Load, Phone};
 use anyhow::{Context, Result};
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
@@ -179,6 +180,11 @@ impl Control {
         self.stage.send_replace(stage);
     }
 
+    /// The stage now.
+    pub fn stage(&self) -> u32 {
+        *self.stage.borrow()
+    }
+
     /// Resolves once the stage is `stage` or later.
     pub async fn reached(&self, stage: u32) {
         let mut rx = self.stage.subscribe();
@@ -218,6 +224,87 @@ impl Control {
         r.ok()
             .and_then(|r| r.clone())
             .unwrap_or_else(|| Arc::new(Vec::new()))
+    }
+}
+
+/// What a resilience scenario sets going: its windows, the load its phones share (keeping
+/// their views), the server's trace and the control.
+pub struct Stage {
+    pub start: Instant,
+    pub windows: Arc<Windows>,
+    pub load: Arc<Load>,
+    pub trace: Trace,
+    pub ctl: Arc<Control>,
+    pub settle: Duration,
+}
+
+impl Stage {
+    /// Starts the clock, the windows called `names` and the trace of every node.
+    pub fn new(args: &Args, target: &Target, names: &[&'static str]) -> Result<Self> {
+        let start = Instant::now();
+        let windows = Arc::new(Windows::new(start, names));
+        let load = Arc::new(Load {
+            mix: args.mix()?,
+            rate: args.rate(),
+            windows: windows.clone(),
+            track_views: true,
+            nodes: target.addrs(),
+        });
+        Ok(Self {
+            start,
+            windows,
+            load,
+            trace: Trace::start(target.pids()),
+            ctl: Control::new(),
+            settle: Duration::from_secs(args.settle),
+        })
+    }
+
+    /// One task per seat: `script` with its phone (measured unless `stalled` says otherwise),
+    /// socket, the control and the settling time.
+    pub fn spawn<T: Send + 'static, F: std::future::Future<Output = T> + Send + 'static>(
+        &self,
+        seats: Vec<Seat>,
+        stalled: impl Fn(&Seat) -> bool,
+        script: impl Fn(Phone, Ws, Arc<Control>, Duration, bool) -> F,
+    ) -> Vec<tokio::task::JoinHandle<T>> {
+        seats
+            .into_iter()
+            .map(|seat| {
+                let stalled = stalled(&seat);
+                let (phone, ws) = Phone::new(seat, self.load.clone(), !stalled);
+                tokio::spawn(script(phone, ws, self.ctl.clone(), self.settle, stalled))
+            })
+            .collect()
+    }
+
+    /// Window 0: the steady load after the warm-up, for `--duration`.
+    pub async fn measure_first(&self, args: &Args) {
+        let measure_from = self.start + Duration::from_secs(args.warmup);
+        tokio::time::sleep_until(measure_from.into()).await;
+        self.windows.open(0, measure_from);
+        self.trace.mark();
+        tokio::time::sleep(Duration::from_secs(args.duration)).await;
+        self.windows.close(0, Instant::now());
+        self.trace.mark();
+    }
+
+    /// Window `w` opens now and closes after `--duration`.
+    pub async fn measure(&self, args: &Args, w: usize) {
+        self.windows.open(w, Instant::now());
+        self.trace.mark();
+        tokio::time::sleep(Duration::from_secs(args.duration)).await;
+        self.windows.close(w, Instant::now());
+        self.trace.mark();
+    }
+
+    /// Every window's figures, from the phones' samples merged per window.
+    pub fn figures(&self, per_window: Vec<Samples>) -> Vec<WindowFigures> {
+        per_window
+            .into_iter()
+            .enumerate()
+            .map(|(w, s)| WindowFigures::new(&self.windows, w, s, &self.trace))
+            .collect()
     }
 }
 
@@ -345,15 +432,22 @@ pub async fn finish(phone: &mut Phone, mut socket: Ws, ctl: &Control, settle: Du
 /// reading) until the returned tasks are aborted, so presence does not change under the
 /// phones' feet while they compare.
 pub async fn reference_views(
-    addr: SocketAddr,
+    addrs: &[SocketAddr],
     rooms: &[Arc<RoomInfo>],
 ) -> Result<(Vec<Shown>, Vec<tokio::task::JoinHandle<()>>)> {
     let mut views = Vec::new();
     let mut sockets = Vec::new();
     for room in rooms {
-        let r = common::resume(addr, Dial::default(), &room.code, &room.facilitator_token)
-            .await
-            .with_context(|| format!("the facilitator of room {} resuming", room.index))?;
+        let home = room.index % addrs.len();
+        let r = common::resume(
+            addrs,
+            home,
+            Dial::default(),
+            &room.code,
+            &room.facilitator_token,
+        )
+        .await
+        .with_context(|| format!("the facilitator of room {} resuming", room.index))?;
         views.push(Shown::of(&r.welcome.view));
         sockets.push(r.ws);
     }
@@ -364,7 +458,7 @@ pub async fn reference_views(
 /// reference views and publishes them.
 pub async fn settle_and_publish(
     ctl: &Control,
-    addr: SocketAddr,
+    addrs: &[SocketAddr],
     rooms: &[Arc<RoomInfo>],
     phones: usize,
     settle: Duration,
@@ -379,7 +473,7 @@ pub async fn settle_and_publish(
     if settled < phones {
         println!("  only {settled} of {phones} phones settled in time");
     }
-    let (views, readers) = reference_views(addr, rooms).await?;
+    let (views, readers) = reference_views(addrs, rooms).await?;
     ctl.publish(views.clone());
     Ok((views, readers))
 }

@@ -5,11 +5,9 @@
 
 use crate::Args;
 use crate::common::{self, Dial};
-use crate::converge::{self, Accounting, Control, Finish};
-use crate::measure::{
-    Checks, Percentiles, Samples, Trace, WindowFigures, Windows, ms, percentiles_of, write_json,
-};
-use crate::phone::{Ended, Load, Phone};
+use crate::converge::{self, Accounting, Control, Finish, Stage};
+use crate::measure::{Checks, Percentiles, Samples, WindowFigures, ms, percentiles_of, write_json};
+use crate::phone::{Ended, Phone};
 use anyhow::{Result, bail};
 use serde::Serialize;
 use std::sync::Arc;
@@ -116,7 +114,7 @@ pub async fn run(args: &Args) -> Result<bool> {
     common::announce(args, &target);
     let peers = args.peers();
     let addr = target.server.addr;
-    let seated = common::seat_everyone(&target.server, args, |room, _, global| {
+    let seated = common::seat_everyone(&target, args, |room, _, global| {
         Dial::phone(peers, room, global)
     })
     .await?;
@@ -125,34 +123,14 @@ pub async fn run(args: &Args) -> Result<bool> {
     let fac_readers = common::keep_reading(seated.facilitators);
     let n = seated.seats.len();
 
-    let start = Instant::now();
-    let windows = Arc::new(Windows::new(start, &["before", "after"]));
-    let load = Arc::new(Load {
-        mix: args.mix()?,
-        rate: args.rate(),
-        windows: windows.clone(),
-        track_views: true,
-        addr,
-    });
-    let trace = Trace::start(target.pid.clone());
-    let ctl = Control::new();
-    let settle = Duration::from_secs(args.settle);
-    let tasks: Vec<_> = seated
-        .seats
-        .into_iter()
-        .map(|seat| {
-            let (phone, ws) = Phone::new(seat, load.clone(), true);
-            tokio::spawn(script(phone, ws, ctl.clone(), settle))
-        })
-        .collect();
-
-    let measure_from = start + Duration::from_secs(args.warmup);
-    tokio::time::sleep_until(measure_from.into()).await;
-    windows.open(0, measure_from);
-    trace.mark();
-    tokio::time::sleep(Duration::from_secs(args.duration)).await;
-    windows.close(0, Instant::now());
-    trace.mark();
+    let stage = Stage::new(args, &target, &["before", "after"])?;
+    let (windows, ctl, settle) = (&stage.windows, stage.ctl.clone(), stage.settle);
+    let tasks = stage.spawn(
+        seated.seats,
+        |_| false,
+        |phone, ws, ctl, settle, _| script(phone, ws, ctl, settle),
+    );
+    stage.measure_first(args).await;
     // Everyone sends; the server dies while those commands are on their way.
     ctl.set(BURST);
     let sent = ctl
@@ -177,13 +155,10 @@ pub async fn run(args: &Args) -> Result<bool> {
         "{welcomed} phones welcomed back {:.0} ms after the restart",
         ms(all_back - listening_at)
     );
-    windows.open(1, all_back);
-    trace.mark();
-    tokio::time::sleep(Duration::from_secs(args.duration)).await;
-    windows.close(1, Instant::now());
-    trace.mark();
+    stage.measure(args, 1).await;
     ctl.set(QUIET);
-    let (views, ref_readers) = converge::settle_and_publish(&ctl, addr, &rooms, n, settle).await?;
+    let (views, ref_readers) =
+        converge::settle_and_publish(&ctl, &[addr], &rooms, n, settle).await?;
 
     let mut outcomes = Vec::new();
     for t in tasks {
@@ -217,11 +192,7 @@ pub async fn run(args: &Args) -> Result<bool> {
             }
         }
     }
-    let figures: Vec<WindowFigures> = per_window
-        .into_iter()
-        .enumerate()
-        .map(|(w, s)| WindowFigures::new(&windows, w, s, &trace))
-        .collect();
+    let figures = stage.figures(per_window);
     let phones: Vec<&Phone> = outcomes.iter().map(|o| &o.phone).collect();
     let accounting = converge::account(&phones, &rooms, &views);
     let finishes: Vec<&Finish> = outcomes
@@ -291,7 +262,7 @@ pub async fn run(args: &Args) -> Result<bool> {
         errors,
         connections_closed_unexpectedly: closed,
         error_samples: report_notes,
-        server_rss_mib_max: trace.rss_max_mib(),
+        server_rss_mib_max: stage.trace.rss_max_mib(),
         passed: checks.passed(),
         checks,
     };

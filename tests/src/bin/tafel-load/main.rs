@@ -19,7 +19,11 @@
 //!
 //! `--server PATH` starts the server itself (on a free port, with an empty data directory;
 //! `--server-cpus 0` pins it with taskset). `--addr HOST:PORT --pid PID` measures a server
-//! that is already running.
+//! that is already running. `--nodes N` starts N nodes of it over a PostgreSQL database of
+//! the run's own (created at `TAFEL_TEST_DATABASE_URL`'s server and dropped at the end),
+//! node i on 127.0.0.(i+1): room i is set up on node i mod N, and phone p of room r joins
+//! through node (r + p) mod N, so most phones reach their room through another node.
+//! `--postgres` runs one node over PostgreSQL. The server's CPU is then every node's.
 //!
 //! # Scenarios
 //!
@@ -33,6 +37,10 @@
 //!   the others, and they catch up when they come back.
 //! - `abuse`: bad clients beside the honest phones (garbage, oversized frames, floods), with the
 //!   server's default rate limit.
+//! - `failover`: with `--nodes 3`, node 0 is killed (SIGKILL) under load; the phones it
+//!   served resume through the other nodes, the phones of the rooms it owned are dropped by
+//!   their nodes and resume there, the rooms move once their leases run out; nothing
+//!   acknowledged may be lost or doubled.
 //!
 //! Each prints its figures and a PASS or FAIL per check, writes them with `--json`, and exits
 //! with status 1 when a check failed.
@@ -50,6 +58,7 @@ mod abuse;
 mod common;
 mod converge;
 mod crash;
+mod failover;
 mod measure;
 mod phone;
 mod slow;
@@ -73,6 +82,8 @@ pub enum Scenario {
     Slow,
     /// Bad clients beside honest phones, under the server's default rate limit.
     Abuse,
+    /// SIGKILL of one of several nodes under load (needs --server and --nodes 2 or more).
+    Failover,
 }
 
 /// Which source addresses the phones connect from (the server limits join attempts per
@@ -99,6 +110,15 @@ pub struct Args {
     /// Pin the started server to these CPUs (taskset -c), e.g. "0".
     #[arg(long, requires = "server")]
     pub server_cpus: Option<String>,
+    /// Start this many nodes of the server over one PostgreSQL database (needs --server).
+    #[arg(long, default_value_t = 1, requires = "server")]
+    pub nodes: usize,
+    /// Keep sessions in PostgreSQL even with one node.
+    #[arg(long, requires = "server")]
+    pub postgres: bool,
+    /// Seconds of a node's lease on a session (the nodes' --lease-secs).
+    #[arg(long, default_value_t = 10.0)]
+    pub lease_secs: f64,
     /// Measure a running server at this address instead.
     #[arg(long, requires = "pid")]
     pub addr: Option<SocketAddr>,
@@ -203,6 +223,7 @@ async fn main() -> Result<()> {
         Scenario::Crash => crash::run(&args).await?,
         Scenario::Slow => slow::run(&args).await?,
         Scenario::Abuse => abuse::run(&args).await?,
+        Scenario::Failover => failover::run(&args).await?,
     };
     if !passed {
         std::process::exit(1);

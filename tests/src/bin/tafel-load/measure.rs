@@ -229,29 +229,70 @@ pub fn sample(pid: u32) -> Option<(u64, u64)> {
     Some((rss, ticks))
 }
 
+/// CPU ticks of the PostgreSQL processes serving the nodes (`application_name = 'tafel'`) of
+/// the database at `url`, by process id.
+pub fn postgres_ticks(url: &str) -> Vec<(u32, u64)> {
+    let url = url.to_owned();
+    let pids: Vec<i32> = std::thread::spawn(move || {
+        let mut db = postgres::Client::connect(&url, postgres::NoTls).ok()?;
+        let rows = db
+            .query(
+                "SELECT pid FROM pg_stat_activity \
+                 WHERE application_name = 'tafel' AND datname = current_database()",
+                &[],
+            )
+            .ok()?;
+        Some(rows.iter().map(|r| r.get(0)).collect())
+    })
+    .join()
+    .ok()
+    .flatten()
+    .unwrap_or_default();
+    pids.into_iter()
+        .filter_map(|pid| {
+            let pid = u32::try_from(pid).ok()?;
+            Some((pid, sample(pid)?.1))
+        })
+        .collect()
+}
+
+/// CPU seconds the processes present at both moments spent between them.
+pub fn ticks_between(before: &[(u32, u64)], after: &[(u32, u64)]) -> f64 {
+    after
+        .iter()
+        .filter_map(|(pid, t)| {
+            let (_, b) = before.iter().find(|(p, _)| p == pid)?;
+            Some(t.saturating_sub(*b) as f64 / TICKS_PER_SECOND)
+        })
+        .sum()
+}
+
 /// USER_HZ on Linux.
 pub const TICKS_PER_SECOND: f64 = 100.0;
 
 #[derive(Clone, Copy)]
 struct Point {
     at: Instant,
+    /// Which of the server's processes.
+    node: usize,
     pid: u32,
     rss_kib: u64,
     ticks: u64,
 }
 
-/// The server's RSS and CPU time over the run: a point every second and one at every mark.
+/// The server's RSS and CPU time over the run (every node's, when there are several): a point
+/// every second and one at every mark.
 #[derive(Clone)]
 pub struct Trace {
-    pid: Arc<AtomicU32>,
+    pids: Vec<Arc<AtomicU32>>,
     points: Arc<Mutex<Vec<Point>>>,
 }
 
 impl Trace {
-    /// Samples the process `pid` holds (it changes on a restart) every second from now on.
-    pub fn start(pid: Arc<AtomicU32>) -> Self {
+    /// Samples the processes `pids` hold (one changes on a restart) every second from now on.
+    pub fn start(pids: Vec<Arc<AtomicU32>>) -> Self {
         let trace = Self {
-            pid,
+            pids,
             points: Arc::default(),
         };
         let t = trace.clone();
@@ -270,24 +311,28 @@ impl Trace {
 
     /// Samples now (at the edge of a window).
     pub fn mark(&self) {
-        let pid = self.pid.load(Relaxed);
-        if let Some((rss_kib, ticks)) = sample(pid) {
-            self.points.lock().expect("not poisoned").push(Point {
-                at: Instant::now(),
-                pid,
-                rss_kib,
-                ticks,
-            });
+        let at = Instant::now();
+        for (node, pid) in self.pids.iter().enumerate() {
+            let pid = pid.load(Relaxed);
+            if let Some((rss_kib, ticks)) = sample(pid) {
+                self.points.lock().expect("not poisoned").push(Point {
+                    at,
+                    node,
+                    pid,
+                    rss_kib,
+                    ticks,
+                });
+            }
         }
     }
 
-    /// The largest RSS seen, in MiB.
+    /// The largest RSS seen (of one node), in MiB.
     pub fn rss_max_mib(&self) -> f64 {
         let points = self.points.lock().expect("not poisoned");
         points.iter().map(|p| p.rss_kib).max().unwrap_or(0) as f64 / 1024.0
     }
 
-    /// The largest RSS seen between two moments, in MiB.
+    /// The largest RSS seen between two moments (of one node), in MiB.
     pub fn rss_max_mib_in(&self, from: Instant, to: Instant) -> f64 {
         let points = self.points.lock().expect("not poisoned");
         points
@@ -299,20 +344,26 @@ impl Trace {
             / 1024.0
     }
 
-    /// Server CPU seconds between the samples nearest to two moments (of one process).
+    /// Server CPU seconds between the samples nearest to two moments, over every node (each
+    /// counted while one process of it ran throughout).
     pub fn cpu_seconds(&self, from: Instant, to: Instant) -> f64 {
         let points = self.points.lock().expect("not poisoned");
-        let near = |t: Instant| {
-            points
-                .iter()
-                .min_by_key(|p| if p.at > t { p.at - t } else { t - p.at })
-        };
-        match (near(from), near(to)) {
-            (Some(a), Some(b)) if a.pid == b.pid => {
-                b.ticks.saturating_sub(a.ticks) as f64 / TICKS_PER_SECOND
-            }
-            _ => 0.0,
-        }
+        (0..self.pids.len())
+            .map(|node| {
+                let near = |t: Instant| {
+                    points
+                        .iter()
+                        .filter(|p| p.node == node)
+                        .min_by_key(|p| if p.at > t { p.at - t } else { t - p.at })
+                };
+                match (near(from), near(to)) {
+                    (Some(a), Some(b)) if a.pid == b.pid => {
+                        b.ticks.saturating_sub(a.ticks) as f64 / TICKS_PER_SECOND
+                    }
+                    _ => 0.0,
+                }
+            })
+            .sum()
     }
 
     /// Server CPU between two moments, in % of a core.

@@ -28,8 +28,8 @@ pub struct Load {
     /// Keep each phone's view of its room (parsing every frame). The steady load only times
     /// deliveries, reading card stamps out of the raw frames.
     pub track_views: bool,
-    /// The server.
-    pub addr: SocketAddr,
+    /// The server's nodes (one, unless several share a database).
+    pub nodes: Vec<SocketAddr>,
 }
 
 /// What a command does, to remember once it is acknowledged (or to undo locally when refused).
@@ -82,6 +82,8 @@ pub struct Phone {
     /// Its number in the room.
     pub index: usize,
     pub dial: Dial,
+    /// The node it joined through, and comes back through first.
+    pub home: usize,
     load: Arc<Load>,
     /// Whether its samples count (a phone made to stall does not).
     pub measured: bool,
@@ -128,6 +130,7 @@ impl Phone {
             room: seat.room,
             index: seat.index,
             dial: seat.dial,
+            home: seat.home,
             load,
             measured,
             token: seat.welcome.token,
@@ -280,7 +283,14 @@ impl Phone {
     /// the socket and how many attempts were refused or found no server first.
     pub async fn resume(&mut self) -> Result<(Ws, u32)> {
         let token = self.token.clone().context("no token to resume with")?;
-        let r = common::resume(self.load.addr, self.dial, &self.room.code, &token).await?;
+        let r = common::resume(
+            &self.load.nodes,
+            self.home,
+            self.dial,
+            &self.room.code,
+            &token,
+        )
+        .await?;
         self.seq = r.welcome.seq;
         if self.load.track_views {
             self.view = Some(r.welcome.view);

@@ -8,9 +8,9 @@
 
 use crate::Args;
 use crate::common::{self, Dial};
-use crate::converge::{self, Accounting, Control, Finish};
-use crate::measure::{Checks, Samples, Trace, WindowFigures, Windows, ms, write_json};
-use crate::phone::{Ended, Load, Phone};
+use crate::converge::{self, Accounting, Control, Finish, Stage};
+use crate::measure::{Checks, Samples, WindowFigures, ms, write_json};
+use crate::phone::{Ended, Phone};
 use anyhow::Result;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -148,7 +148,7 @@ pub async fn run(args: &Args) -> Result<bool> {
     common::announce(args, &target);
     let peers = args.peers();
     let stalled_per_room = args.stalled.min(args.phones);
-    let seated = common::seat_everyone(&target.server, args, |room, phone, global| Dial {
+    let seated = common::seat_everyone(&target, args, |room, phone, global| Dial {
         recv_buffer: (phone < stalled_per_room).then_some(STALLED_RECV_BUFFER),
         mss: (phone < stalled_per_room).then_some(STALLED_MSS),
         ..Dial::phone(peers, room, global)
@@ -159,27 +159,10 @@ pub async fn run(args: &Args) -> Result<bool> {
     let n = seated.seats.len();
     let stalled_total = stalled_per_room * rooms.len();
 
-    let start = Instant::now();
-    let windows = Arc::new(Windows::new(start, &["before", "stalled"]));
-    let load = Arc::new(Load {
-        mix: args.mix()?,
-        rate: args.rate(),
-        windows: windows.clone(),
-        track_views: true,
-        addr: target.server.addr,
-    });
-    let trace = Trace::start(target.pid.clone());
-    let ctl = Control::new();
-    let settle = Duration::from_secs(args.settle);
-    let tasks: Vec<_> = seated
-        .seats
-        .into_iter()
-        .map(|seat| {
-            let stalled = seat.index < stalled_per_room;
-            let (phone, ws) = Phone::new(seat, load.clone(), !stalled);
-            tokio::spawn(script(phone, ws, ctl.clone(), settle, stalled))
-        })
-        .collect();
+    let stage = Stage::new(args, &target, &["before", "stalled"])?;
+    let (start, windows, trace) = (stage.start, &stage.windows, &stage.trace);
+    let (ctl, settle) = (stage.ctl.clone(), stage.settle);
+    let tasks = stage.spawn(seated.seats, |seat| seat.index < stalled_per_room, script);
 
     let measure_from = start + Duration::from_secs(args.warmup);
     tokio::time::sleep_until(measure_from.into()).await;
@@ -230,7 +213,7 @@ pub async fn run(args: &Args) -> Result<bool> {
         .await;
     ctl.set(QUIET);
     let (views, ref_readers) =
-        converge::settle_and_publish(&ctl, target.server.addr, &rooms, n, settle).await?;
+        converge::settle_and_publish(&ctl, &target.addrs(), &rooms, n, settle).await?;
 
     let mut outcomes = Vec::new();
     for t in tasks {
@@ -267,11 +250,7 @@ pub async fn run(args: &Args) -> Result<bool> {
             }
         }
     }
-    let figures: Vec<WindowFigures> = per_window
-        .into_iter()
-        .enumerate()
-        .map(|(w, s)| WindowFigures::new(&windows, w, s, &trace))
-        .collect();
+    let figures = stage.figures(per_window);
     let phones: Vec<&Phone> = outcomes.iter().map(|o| &o.phone).collect();
     let accounting = converge::account(&phones, &rooms, &views);
     let finishes: Vec<&Finish> = outcomes.iter().filter_map(|o| o.finish.as_ref()).collect();

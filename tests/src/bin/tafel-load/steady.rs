@@ -39,13 +39,78 @@ struct Summary {
     /// CPU time the virtual machine's host took from this machine while measuring, in % of one
     /// core (figures measured on a shared VM vary with it).
     host_steal_percent: Option<f64>,
+    /// Nodes of the server (over PostgreSQL when more than one, or with --postgres).
+    nodes: usize,
+    postgres: bool,
+    /// The storage commits (one transaction each, group commit) while measuring, every node's.
+    storage: Commits,
+    /// The CPU of the PostgreSQL processes serving the nodes, when there are any (not in
+    /// `server_cpu_*`).
+    postgres_cpu_percent: Option<f64>,
+    postgres_cpu_us_per_update: Option<f64>,
+}
+
+/// Storage transactions over the measured window, from the nodes' `/metrics`.
+#[derive(Serialize, Default)]
+struct Commits {
+    commits: f64,
+    /// Room write requests they carried.
+    requests: f64,
+    requests_per_commit: f64,
+    mean_ms: f64,
+    /// The upper bounds of the histogram's buckets holding the 50th and 99th percentiles.
+    p50_ms_at_most: f64,
+    p99_ms_at_most: f64,
+}
+
+/// The bounds of `tafel_storage_flush_seconds`' buckets, as the server names them.
+fn bucket_bounds() -> impl Iterator<Item = f64> {
+    (0..13).map(|k| 0.0005 * f64::from(1u32 << k))
+}
+
+async fn scrape_all(target: &common::Target) -> Result<Vec<tafel_tests::Scrape>> {
+    let mut all = Vec::new();
+    for node in target.nodes() {
+        all.push(tafel_tests::Scrape::of(node).await?);
+    }
+    Ok(all)
+}
+
+fn commits(before: &[tafel_tests::Scrape], after: &[tafel_tests::Scrape]) -> Commits {
+    let delta = |series: &str| -> f64 {
+        before
+            .iter()
+            .zip(after)
+            .map(|(b, a)| a.get(series) - b.get(series))
+            .sum()
+    };
+    let commits = delta("tafel_storage_flush_seconds_count");
+    let requests = delta("tafel_storage_requests_total");
+    let at_most = |p: f64| {
+        bucket_bounds()
+            .find(|le| {
+                delta(&format!(
+                    "tafel_storage_flush_seconds_bucket{{le=\"{le}\"}}"
+                )) >= p * commits
+            })
+            .map_or(f64::INFINITY, |le| le * 1000.0)
+    };
+    let per = |x: f64| if commits > 0.0 { x / commits } else { 0.0 };
+    Commits {
+        commits,
+        requests,
+        requests_per_commit: per(requests),
+        mean_ms: per(delta("tafel_storage_flush_seconds_sum") * 1000.0),
+        p50_ms_at_most: at_most(0.5),
+        p99_ms_at_most: at_most(0.99),
+    }
 }
 
 pub async fn run(args: &Args) -> Result<bool> {
     let target = common::target(args, false)?;
     common::announce(args, &target);
     let peers = args.peers();
-    let seated = common::seat_everyone(&target.server, args, |room, _, global| {
+    let seated = common::seat_everyone(&target, args, |room, _, global| {
         Dial::phone(peers, room, global)
     })
     .await?;
@@ -66,9 +131,9 @@ pub async fn run(args: &Args) -> Result<bool> {
         rate: args.rate(),
         windows: windows.clone(),
         track_views: false,
-        addr: target.server.addr,
+        nodes: target.addrs(),
     });
-    let trace = Trace::start(target.pid.clone());
+    let trace = Trace::start(target.pids());
     let tasks: Vec<_> = seated
         .seats
         .into_iter()
@@ -109,9 +174,14 @@ pub async fn run(args: &Args) -> Result<bool> {
     tokio::time::sleep_until(measure_from.into()).await;
     trace.mark();
     let steal_before = measure::steal_ticks();
+    let scraped_before = scrape_all(&target).await?;
+    let db_url = target.db.as_ref().map(|db| db.url.clone());
+    let pg_before = db_url.as_deref().map(measure::postgres_ticks);
     tokio::time::sleep_until(stop.into()).await;
     trace.mark();
     let steal_after = measure::steal_ticks();
+    let pg_after = db_url.as_deref().map(measure::postgres_ticks);
+    let scraped_after = scrape_all(&target).await?;
 
     let mut all = Samples::default();
     let (mut errors, mut closed) = (0, 0);
@@ -140,6 +210,9 @@ pub async fn run(args: &Args) -> Result<bool> {
         }
     };
     let rate = args.rate();
+    let pg_cpu = pg_before
+        .zip(pg_after)
+        .map(|(b, a)| measure::ticks_between(&b, &a));
     let summary = Summary {
         rooms: args.rooms(),
         phones_per_room: args.phones,
@@ -166,6 +239,17 @@ pub async fn run(args: &Args) -> Result<bool> {
             .map(|(a, b)| (b.saturating_sub(a)) as f64 / seconds),
         server_cpu_us_per_delivery: per(all.frames),
         server_cpu_us_per_update: per(all.updates),
+        nodes: args.nodes,
+        postgres: args.nodes > 1 || args.postgres,
+        storage: commits(&scraped_before, &scraped_after),
+        postgres_cpu_percent: pg_cpu.map(|s| 100.0 * s / seconds),
+        postgres_cpu_us_per_update: pg_cpu.map(|s| {
+            if all.updates > 0 {
+                s * 1e6 / all.updates as f64
+            } else {
+                0.0
+            }
+        }),
     };
     print_summary(&summary);
     write_json(args.json.as_deref(), &summary)?;
@@ -208,5 +292,24 @@ fn print_summary(s: &Summary) {
     );
     if let Some(steal) = s.host_steal_percent {
         println!("  host steal while measuring: {steal:.0} % of a core");
+    }
+    println!(
+        "  storage ({} node(s), {}): {:.0} commits, {:.1} room writes each; {:.2} ms mean, p50 ≤ {} ms, p99 ≤ {} ms",
+        s.nodes,
+        if s.postgres {
+            "PostgreSQL"
+        } else {
+            "embedded file"
+        },
+        s.storage.commits,
+        s.storage.requests_per_commit,
+        s.storage.mean_ms,
+        s.storage.p50_ms_at_most,
+        s.storage.p99_ms_at_most
+    );
+    if let (Some(pct), Some(us)) = (s.postgres_cpu_percent, s.postgres_cpu_us_per_update) {
+        println!(
+            "  PostgreSQL's processes for the nodes: CPU {pct:.0} % of a core; {us:.2} µs per update"
+        );
     }
 }

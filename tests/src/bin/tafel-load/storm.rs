@@ -5,11 +5,9 @@
 
 use crate::Args;
 use crate::common::{self, Dial};
-use crate::converge::{self, Accounting, Control, Finish};
-use crate::measure::{
-    Checks, Percentiles, Samples, Trace, WindowFigures, Windows, ms, percentiles_of, write_json,
-};
-use crate::phone::{Ended, Load, Phone};
+use crate::converge::{self, Accounting, Control, Finish, Stage};
+use crate::measure::{Checks, Percentiles, Samples, WindowFigures, ms, percentiles_of, write_json};
+use crate::phone::{Ended, Phone};
 use anyhow::Result;
 use serde::Serialize;
 use std::sync::Arc;
@@ -93,7 +91,7 @@ pub async fn run(args: &Args) -> Result<bool> {
     let target = common::target(args, false)?;
     common::announce(args, &target);
     let peers = args.peers();
-    let seated = common::seat_everyone(&target.server, args, |room, _, global| {
+    let seated = common::seat_everyone(&target, args, |room, _, global| {
         Dial::phone(peers, room, global)
     })
     .await?;
@@ -101,26 +99,14 @@ pub async fn run(args: &Args) -> Result<bool> {
     let fac_readers = common::keep_reading(seated.facilitators);
     let n = seated.seats.len();
 
-    let start = Instant::now();
-    let windows = Arc::new(Windows::new(start, &["before", "after"]));
-    let load = Arc::new(Load {
-        mix: args.mix()?,
-        rate: args.rate(),
-        windows: windows.clone(),
-        track_views: true,
-        addr: target.server.addr,
-    });
-    let trace = Trace::start(target.pid.clone());
-    let ctl = Control::new();
-    let settle = Duration::from_secs(args.settle);
-    let tasks: Vec<_> = seated
-        .seats
-        .into_iter()
-        .map(|seat| {
-            let (phone, ws) = Phone::new(seat, load.clone(), true);
-            tokio::spawn(script(phone, ws, ctl.clone(), settle))
-        })
-        .collect();
+    let stage = Stage::new(args, &target, &["before", "after"])?;
+    let (start, windows, trace) = (stage.start, &stage.windows, &stage.trace);
+    let (ctl, settle) = (stage.ctl.clone(), stage.settle);
+    let tasks = stage.spawn(
+        seated.seats,
+        |_| false,
+        |phone, ws, ctl, settle, _| script(phone, ws, ctl, settle),
+    );
 
     // Steady load, measured.
     let measure_from = start + Duration::from_secs(args.warmup);
@@ -158,7 +144,7 @@ pub async fn run(args: &Args) -> Result<bool> {
     trace.mark();
     ctl.set(QUIET);
     let (views, ref_readers) =
-        converge::settle_and_publish(&ctl, target.server.addr, &rooms, n, settle).await?;
+        converge::settle_and_publish(&ctl, &target.addrs(), &rooms, n, settle).await?;
 
     let mut outcomes = Vec::new();
     for t in tasks {
@@ -195,11 +181,7 @@ pub async fn run(args: &Args) -> Result<bool> {
             }
         }
     }
-    let figures: Vec<WindowFigures> = per_window
-        .into_iter()
-        .enumerate()
-        .map(|(w, s)| WindowFigures::new(&windows, w, s, &trace))
-        .collect();
+    let figures = stage.figures(per_window);
     let phones: Vec<&Phone> = outcomes.iter().map(|o| &o.phone).collect();
     let accounting = converge::account(&phones, &rooms, &views);
     let finishes: Vec<&Finish> = outcomes
