@@ -30,13 +30,6 @@ pub struct Config {
     #[arg(long, env = "TAFEL_MAX_MESSAGES_PER_SEC", default_value_t = 20)]
     pub max_messages_per_sec: u32,
 
-    /// Milliseconds a busy session of 50 or more phones gathers changes before it stores and
-    /// sends them together (one disk sync and one write per phone for many changes); smaller
-    /// sessions wait their share of it. A change after a quiet moment goes out at once. 0 sends
-    /// each batch as soon as it is stored.
-    #[arg(long, env = "TAFEL_FLUSH_MS", default_value_t = 20)]
-    pub flush_ms: u64,
-
     /// PostgreSQL database to keep sessions in, for several nodes sharing it, e.g.
     /// `postgres://tafel@db.internal/tafel` or `host=/run/postgresql dbname=tafel`. Without it,
     /// sessions live in the embedded file in --data-dir (one node).

@@ -93,7 +93,6 @@ pub async fn run(
     let room_config = room::RoomConfig {
         public_url: config.public_url_for(bound).into(),
         idle: Duration::from_secs(config.idle_secs),
-        flush_interval: Duration::from_millis(config.flush_ms),
         ..Default::default()
     };
     let replays = Arc::new(replays::Replays::new(

@@ -36,9 +36,6 @@ const MAX_BATCH: usize = 512;
 const SNAPSHOT_QUIET: Duration = Duration::from_secs(1);
 /// A room busy without a pause takes its snapshot anyway at this many times `snapshot_every`.
 const SNAPSHOT_OVERDUE: u64 = 10;
-/// A room with this many connections gathers changes for the whole `flush_interval`; a
-/// smaller one for its share of it.
-const FULL_GATHER_CONNS: usize = 50;
 
 /// Runs a room until it unloads, fails or the server stops. The registry spawns it and
 /// forgets the room when this returns. With a `keeper` (several nodes), the room claims its
@@ -149,7 +146,7 @@ struct PendingWelcome {
     reply: Reply<Joined>,
 }
 
-/// What one pass of the loop gathered.
+/// What the room has taken since the last batch was sealed.
 struct Batch {
     heads_before: Vec<automerge::ChangeHash>,
     seq_before: u64,
@@ -159,6 +156,53 @@ struct Batch {
     replies: Vec<(ConnId, Utf8Bytes, Option<Instant>)>,
     welcomes: Vec<PendingWelcome>,
     later: Vec<Later>,
+    /// Messages taken.
+    taken: usize,
+}
+
+impl Batch {
+    fn new(record: &Record) -> Self {
+        Self {
+            heads_before: record.heads(),
+            seq_before: record.seq(),
+            writes: Vec::new(),
+            changed: Changed::default(),
+            replies: Vec::new(),
+            welcomes: Vec::new(),
+            later: Vec::new(),
+            taken: 0,
+        }
+    }
+
+    /// Whether there is nothing to store or send.
+    fn is_empty(&self, record: &Record) -> bool {
+        self.writes.is_empty()
+            && self.changed.is_empty()
+            && self.replies.is_empty()
+            && self.welcomes.is_empty()
+            && self.later.is_empty()
+            && record.seq() == self.seq_before
+    }
+}
+
+/// A batch made ready to go out: every frame encoded from the state right after its last
+/// command, held until its writes are durable.
+struct Sealed {
+    /// One delta per role.
+    deltas: Vec<(tafel_protocol::Role, Utf8Bytes)>,
+    /// Each person's own delta.
+    yours: Vec<(usize, Utf8Bytes)>,
+    /// Connections welcomed in this batch: their welcome already holds its changes.
+    fresh: HashSet<ConnId>,
+    replies: Vec<(ConnId, Utf8Bytes, Option<Instant>)>,
+    welcomes: Vec<(ConnId, Utf8Bytes, Joined, Reply<Joined>)>,
+    later: Vec<Later>,
+}
+
+/// A sealed batch whose commit is under way.
+struct InFlight {
+    done: std::pin::Pin<Box<dyn Future<Output = Result<(), StorageError>> + Send>>,
+    sealed: Sealed,
 }
 
 enum Exit {
@@ -188,8 +232,6 @@ struct Room {
     /// A command failed inside the document (not a refusal): the room stores what it has and
     /// unloads, so the next request loads it whole from disk.
     failed: bool,
-    /// When the room last flushed; the next flush waits until `flush_interval` after it.
-    flushed_at: tokio::time::Instant,
     /// The fence of the session's lease, carried by every write (several nodes).
     fence: Option<u64>,
 }
@@ -217,6 +259,14 @@ fn error_frame(id: &str, r: &Refusal) -> Utf8Bytes {
     })
 }
 
+/// Waits for the commit in flight, or forever when there is none.
+async fn committed(inflight: &mut Option<InFlight>) -> Result<(), StorageError> {
+    match inflight {
+        Some(f) => f.done.as_mut().await,
+        None => std::future::pending().await,
+    }
+}
+
 impl Room {
     fn new(
         code: String,
@@ -237,7 +287,6 @@ impl Room {
             clock: Clock::start(),
             floor_sent_at: 0,
             failed: false,
-            flushed_at: tokio::time::Instant::now(),
             fence,
         }
     }
@@ -248,56 +297,95 @@ impl Room {
     }
 
     /// Serves until the room unloads, fails, loses its lease (`lost`) or the server stops.
+    ///
+    /// Group commit without a timer: when no commit is in flight, what has been taken is
+    /// sealed and its commit starts at once; whatever arrives while a commit is in flight is
+    /// applied meanwhile and forms the next batch. A quiet room so adds no wait to a change,
+    /// and under load batches grow by themselves with the time a commit takes.
     async fn serve(
         mut self,
         mut rx: mpsc::Receiver<RoomMsg>,
         shutdown: CancellationToken,
         lost: CancellationToken,
     ) -> Exit {
+        let mut batch = Batch::new(&self.record);
+        let mut inflight: Option<InFlight> = None;
         let exit = loop {
-            let deadline = self.deadline();
-            let msg = tokio::select! {
-                biased;
-                _ = lost.cancelled() => break Exit::Lost,
-                _ = shutdown.cancelled() => break Exit::Shutdown,
-                msg = rx.recv() => match msg {
-                    Some(msg) => Some(msg),
-                    None => break Exit::Shutdown,
-                },
-                _ = sleep_until(deadline) => None,
-                _ = tokio::time::sleep(SNAPSHOT_QUIET), if self.since_snapshot >= self.cfg.snapshot_every => {
-                    if let Err(e) = self.snapshot().await {
-                        break failed(&e);
-                    }
-                    continue;
+            if inflight.is_none() && !batch.is_empty(&self.record) {
+                let taken = std::mem::replace(&mut batch, Batch::new(&self.record));
+                let (writes, sealed) = self.seal(taken);
+                if writes.is_empty() {
+                    self.deliver(sealed, &mut batch);
+                } else {
+                    inflight = Some(InFlight {
+                        done: Box::pin(self.storage.submit(writes)),
+                        sealed,
+                    });
                 }
-                _ = tokio::time::sleep(self.cfg.idle), if self.fanout.is_empty() => break Exit::Idle,
-            };
-            let mut batch = Batch {
-                heads_before: self.record.heads(),
-                seq_before: self.record.seq(),
-                writes: Vec::new(),
-                changed: Changed::default(),
-                replies: Vec::new(),
-                welcomes: Vec::new(),
-                later: Vec::new(),
-            };
-            match msg {
-                Some(msg) => self.handle(msg, &mut batch),
-                None => self.tick(&mut batch),
+                continue;
             }
-            self.gather(&mut rx, &shutdown, &mut batch).await;
-            self.flushed_at = tokio::time::Instant::now();
-            if let Err(e) = self.finish(batch).await {
-                break failed(&e);
-            }
-            if self.failed {
+            if self.failed && inflight.is_none() {
                 tracing::error!(
                     "a change failed in the document; unloading the room so it reloads from disk"
                 );
                 break Exit::Failed;
             }
+            let deadline = self.deadline();
+            let idle = inflight.is_none() && batch.is_empty(&self.record);
+            tokio::select! {
+                biased;
+                _ = lost.cancelled() => break Exit::Lost,
+                _ = shutdown.cancelled() => break Exit::Shutdown,
+                done = committed(&mut inflight) => {
+                    let f = inflight.take().expect("a commit was in flight");
+                    if let Err(e) = done {
+                        break failed(&e);
+                    }
+                    self.deliver(f.sealed, &mut batch);
+                    // Snapshots wait for a quiet moment (below); a room that never pauses
+                    // takes one once it is far past due, so a crash never leaves too much to
+                    // replay. What was taken meanwhile is stored first.
+                    if self.since_snapshot >= self.cfg.snapshot_every * SNAPSHOT_OVERDUE
+                        && let Err(e) = self.flush_and_snapshot(&mut batch).await
+                    {
+                        break failed(&e);
+                    }
+                }
+                msg = rx.recv(), if !self.failed && batch.taken < MAX_BATCH => match msg {
+                    Some(msg) => {
+                        self.handle(msg, &mut batch);
+                        while batch.taken < MAX_BATCH && !self.failed {
+                            match rx.try_recv() {
+                                Ok(msg) => self.handle(msg, &mut batch),
+                                Err(_) => break,
+                            }
+                        }
+                    }
+                    None => break Exit::Shutdown,
+                },
+                _ = sleep_until(deadline) => self.tick(&mut batch),
+                _ = tokio::time::sleep(SNAPSHOT_QUIET), if idle && self.since_snapshot >= self.cfg.snapshot_every => {
+                    if let Err(e) = self.snapshot().await {
+                        break failed(&e);
+                    }
+                }
+                _ = tokio::time::sleep(self.cfg.idle), if idle && self.fanout.is_empty() => break Exit::Idle,
+            }
         };
+        // On a plain stop, what was taken is still stored and answered.
+        if matches!(exit, Exit::Shutdown | Exit::Idle) {
+            if let Some(f) = inflight.take() {
+                match f.done.await {
+                    Ok(()) => self.deliver(f.sealed, &mut batch),
+                    Err(e) => {
+                        tracing::error!(error = %e, "storage failed while the room was stopping")
+                    }
+                }
+            }
+            if let Err(e) = self.flush(&mut batch).await {
+                tracing::error!(error = %e, "storage failed while the room was stopping");
+            }
+        }
         let stopping = Instant::now();
         if !matches!(exit, Exit::Failed | Exit::Lost)
             && self.since_snapshot > 0
@@ -324,51 +412,30 @@ impl Room {
         exit
     }
 
+    /// Stores and sends what was taken, waiting for it (nothing is in flight).
+    async fn flush(&mut self, batch: &mut Batch) -> Result<(), StorageError> {
+        while !batch.is_empty(&self.record) {
+            let taken = std::mem::replace(batch, Batch::new(&self.record));
+            let (writes, sealed) = self.seal(taken);
+            if !writes.is_empty() {
+                self.storage.submit(writes).await?;
+            }
+            self.deliver(sealed, batch);
+        }
+        Ok(())
+    }
+
+    /// Stores what was taken, then compacts (nothing is in flight).
+    async fn flush_and_snapshot(&mut self, batch: &mut Batch) -> Result<(), StorageError> {
+        self.flush(batch).await?;
+        self.snapshot().await
+    }
+
     /// When the floor next changes by itself, on tokio's clock.
     fn deadline(&self) -> Option<tokio::time::Instant> {
         self.record
             .next_deadline(self.floor_sent_at)
             .map(|ms| self.clock.instant_at(ms))
-    }
-
-    /// Takes what else is waiting into the batch. Within `flush_interval` of the last flush it
-    /// also waits, until then, for more: under load, many changes share one flush. A room with
-    /// fewer than [`FULL_GATHER_CONNS`] connections waits that much less (its flush is cheap,
-    /// and a lone client sending command after command is not held up). The floor's own
-    /// moments (a turn reaching its limit) still happen on time, into the same batch.
-    async fn gather(
-        &mut self,
-        rx: &mut mpsc::Receiver<RoomMsg>,
-        shutdown: &CancellationToken,
-        b: &mut Batch,
-    ) {
-        let fan_out = (self.fanout.len() as f64 / FULL_GATHER_CONNS as f64).min(1.0);
-        let flush_at = self.flushed_at + self.cfg.flush_interval.mul_f64(fan_out);
-        let mut taken = 1;
-        while taken < MAX_BATCH {
-            if let Ok(msg) = rx.try_recv() {
-                self.handle(msg, b);
-                taken += 1;
-                continue;
-            }
-            if tokio::time::Instant::now() >= flush_at {
-                break;
-            }
-            let deadline = self.deadline();
-            tokio::select! {
-                biased;
-                _ = shutdown.cancelled() => break,
-                msg = rx.recv() => match msg {
-                    Some(msg) => {
-                        self.handle(msg, b);
-                        taken += 1;
-                    }
-                    None => break,
-                },
-                _ = sleep_until(deadline) => self.tick(b),
-                _ = tokio::time::sleep_until(flush_at) => break,
-            }
-        }
     }
 
     /// A deadline passed: a hard turn ends (a change in the record, by the server), a soft one
@@ -387,6 +454,7 @@ impl Room {
     }
 
     fn handle(&mut self, msg: RoomMsg, b: &mut Batch) {
+        b.taken += 1;
         match msg {
             RoomMsg::Join {
                 name,
@@ -514,9 +582,11 @@ impl Room {
         }
     }
 
-    /// Makes the batch durable, then tells everyone.
-    async fn finish(&mut self, mut b: Batch) -> Result<(), StorageError> {
-        if self.record.heads() != b.heads_before {
+    /// Seals a batch: its writes (the document's new changes among them), and every frame it
+    /// sends, encoded now from the state right after its last command. New connections join
+    /// the room here, so the next batch's deltas reach them after their welcome.
+    fn seal(&mut self, mut b: Batch) -> (Vec<Write>, Sealed) {
+        if self.record.seq() != b.seq_before {
             self.store_seq += 1;
             self.since_snapshot += self.record.seq() - b.seq_before;
             let bytes = self.record.doc.save_after(&b.heads_before);
@@ -526,13 +596,14 @@ impl Room {
                 bytes,
             });
         }
-        if !b.writes.is_empty() {
+        let writes = if b.writes.is_empty() {
+            Vec::new()
+        } else {
             let mut writes = load::fenced(&self.code, self.fence);
             writes.append(&mut b.writes);
-            self.storage.commit(writes).await?;
-        }
+            writes
+        };
 
-        // New connections join the room now; this batch's delta is already in their welcome.
         let mut fresh = HashSet::new();
         for w in &b.welcomes {
             fresh.insert(w.conn.id);
@@ -541,41 +612,76 @@ impl Room {
         if b.changed.has(Part::Floor) {
             self.floor_sent_at = self.clock.now();
         }
-        self.broadcast(&b.changed, &fresh);
-        for (p, change) in b.changed.you() {
-            let you = self.record.state.you_patch(p, change);
-            if !you.is_empty() {
-                let frame = encode(&ServerMessage::YouDelta { you });
-                self.fanout.send_to_person(p, &frame, &fresh);
-            }
+        let moment = self.moment();
+        let seq = self.record.seq();
+        let deltas = if b.changed.room_unchanged() {
+            Vec::new()
+        } else {
+            self.fanout
+                .roles(&fresh)
+                .into_iter()
+                .filter_map(|role| {
+                    let patch = self.record.state.patch(&b.changed, role, &moment);
+                    (!patch.is_empty())
+                        .then(|| (role, encode(&ServerMessage::Delta { seq, patch })))
+                })
+                .collect()
+        };
+        let yours = b
+            .changed
+            .you()
+            .filter_map(|(p, change)| {
+                let you = self.record.state.you_patch(p, change);
+                (!you.is_empty()).then(|| (p, encode(&ServerMessage::YouDelta { you })))
+            })
+            .collect();
+        let welcomes = b
+            .welcomes
+            .into_iter()
+            .map(|w| {
+                let frame = encode(&ServerMessage::Welcome {
+                    v: tafel_protocol::PROTOCOL_VERSION,
+                    role: w.joined.role,
+                    token: w.token,
+                    you: self.record.state.you(w.joined.role, w.joined.participant),
+                    view: self.record.view(w.joined.role, &moment),
+                    seq,
+                });
+                (w.conn.id, frame, w.joined, w.reply)
+            })
+            .collect();
+        let sealed = Sealed {
+            deltas,
+            yours,
+            fresh,
+            replies: b.replies,
+            welcomes,
+            later: b.later,
+        };
+        (writes, sealed)
+    }
+
+    /// Sends a sealed batch whose writes are durable. Connections that fell behind are dropped;
+    /// their presence goes out with the next batch.
+    fn deliver(&mut self, s: Sealed, next: &mut Batch) {
+        for (role, frame) in &s.deltas {
+            self.fanout.send_to_role(*role, frame, &s.fresh);
         }
-        for (conn, frame, taken) in b.replies {
+        for (p, frame) in &s.yours {
+            self.fanout.send_to_person(*p, frame, &s.fresh);
+        }
+        for (conn, frame, taken) in s.replies {
             if let Some(taken) = taken {
                 crate::metrics::command_answered(taken.elapsed());
             }
             self.fanout.send(conn, frame);
         }
-        let moment = self.moment();
-        let welcomes: Vec<_> = b
-            .welcomes
-            .iter()
-            .map(|w| {
-                encode(&ServerMessage::Welcome {
-                    v: tafel_protocol::PROTOCOL_VERSION,
-                    role: w.joined.role,
-                    token: w.token.clone(),
-                    you: self.record.state.you(w.joined.role, w.joined.participant),
-                    view: self.record.view(w.joined.role, &moment),
-                    seq: self.record.seq(),
-                })
-            })
-            .collect();
-        for (w, frame) in b.welcomes.into_iter().zip(welcomes) {
-            self.fanout.send(w.conn.id, frame);
-            let _ = w.reply.send(Ok(w.joined));
+        for (conn, frame, joined, reply) in s.welcomes {
+            self.fanout.send(conn, frame);
+            let _ = reply.send(Ok(joined));
         }
-        self.drop_overflowed();
-        for later in b.later {
+        self.fanout.take_dropped(&mut next.changed);
+        for later in s.later {
             match later {
                 Later::Info(reply) => {
                     let f = &self.record.state.fields;
@@ -591,47 +697,6 @@ impl Room {
                     let _ = reply.send(Err(JoinError::Refused(r)));
                 }
             }
-        }
-
-        // Snapshots wait for a quiet moment (see `serve`); a room that never pauses takes one
-        // here once it is far past due, so a crash never leaves too much to replay.
-        if self.since_snapshot >= self.cfg.snapshot_every * SNAPSHOT_OVERDUE {
-            self.snapshot().await?;
-        }
-        Ok(())
-    }
-
-    /// Sends each role the changed parts, encoded once per role. A change this role may not
-    /// see (a report, for a participant) sends it nothing.
-    fn broadcast(&mut self, changed: &Changed, skip: &HashSet<ConnId>) {
-        if changed.room_unchanged() {
-            return;
-        }
-        let moment = self.moment();
-        let frames: Vec<_> = self
-            .fanout
-            .roles(skip)
-            .into_iter()
-            .filter_map(|role| {
-                let patch = self.record.state.patch(changed, role, &moment);
-                let seq = self.record.seq();
-                (!patch.is_empty()).then(|| (role, encode(&ServerMessage::Delta { seq, patch })))
-            })
-            .collect();
-        for (role, frame) in frames {
-            self.fanout.send_to_role(role, &frame, skip);
-        }
-    }
-
-    /// Drops connections that fell behind; they resume and get a fresh snapshot. Their
-    /// presence change goes out at once (and may drop more).
-    fn drop_overflowed(&mut self) {
-        loop {
-            let changed = self.fanout.take_dropped();
-            if changed.is_empty() {
-                break;
-            }
-            self.broadcast(&changed, &HashSet::new());
         }
     }
 

@@ -163,11 +163,9 @@ impl Fanout {
 
     /// Removes the connections that fell behind (they resume and get a fresh welcome);
     /// returns what that changed, to send at once. Empty when none was dropped.
-    pub fn take_dropped(&mut self) -> Changed {
-        let mut changed = Changed::default();
+    pub fn take_dropped(&mut self, changed: &mut Changed) {
         for conn in std::mem::take(&mut self.dropped) {
-            self.remove(conn, &mut changed);
+            self.remove(conn, changed);
         }
-        changed
     }
 }

@@ -133,12 +133,6 @@ pub struct RoomConfig {
     pub snapshot_every: u64,
     /// Capacity of each connection's outbox, in frames.
     pub outbox: usize,
-    /// The shortest time between two flushes of a room of 50 connections or more (store, then
-    /// acks and deltas; smaller rooms wait their share of it). A change after a quiet moment
-    /// goes out at once; under load, what arrives within this time after a flush is gathered
-    /// and goes out together: one storage commit, one delta frame per role and one write per
-    /// connection for many changes.
-    pub flush_interval: Duration,
 }
 
 impl Default for RoomConfig {
@@ -148,7 +142,6 @@ impl Default for RoomConfig {
             idle: Duration::from_secs(300),
             snapshot_every: 2000,
             outbox: 256,
-            flush_interval: Duration::from_millis(20),
         }
     }
 }

@@ -194,7 +194,6 @@ async fn an_idle_room_is_saved_and_unloaded_and_comes_back_whole() {
     // Each change flushes at once: `until` yields, so the paused clock stands still.
     let mut h = Harness::start(RoomConfig {
         idle: Duration::from_secs(300),
-        flush_interval: Duration::ZERO,
         ..Default::default()
     })
     .await;
@@ -297,62 +296,112 @@ async fn a_phone_that_stops_reading_is_dropped_and_the_room_goes_on() {
     );
 }
 
+/// In-memory storage whose commits wait until the test lets each one through, and say when
+/// one has begun: a test double for the room's own tests.
+struct Gated {
+    inner: crate::storage::memory::MemoryBackend,
+    begun: std::sync::Mutex<std::sync::mpsc::Sender<()>>,
+    open: std::sync::Mutex<std::sync::mpsc::Receiver<()>>,
+}
+
+impl crate::storage::Backend for Gated {
+    fn create(&self, s: &crate::storage::NewSession) -> Result<(), crate::error::StorageError> {
+        self.inner.create(s)
+    }
+    fn commit(
+        &self,
+        requests: &[Vec<crate::storage::Write>],
+    ) -> Vec<Result<(), crate::error::StorageError>> {
+        let _ = self.begun.lock().unwrap().send(());
+        let _ = self.open.lock().unwrap().recv();
+        self.inner.commit(requests)
+    }
+    fn load(
+        &self,
+        code: &str,
+    ) -> Result<Option<crate::storage::StoredSession>, crate::error::StorageError> {
+        self.inner.load(code)
+    }
+    fn list(&self) -> Result<Vec<String>, crate::error::StorageError> {
+        self.inner.list()
+    }
+}
+
 #[tokio::test(start_paused = true)]
-async fn changes_close_together_share_one_flush_and_a_lone_change_goes_at_once() {
-    let mut h = Harness::start(RoomConfig::default()).await;
-    let interval = RoomConfig::default().flush_interval;
+async fn a_change_goes_at_once_and_what_comes_during_a_commit_shares_the_next() {
+    let (begun_tx, begun) = std::sync::mpsc::channel();
+    let (open, open_rx) = std::sync::mpsc::channel();
+    let gated = Gated {
+        inner: Default::default(),
+        begun: begun_tx.into(),
+        open: open_rx.into(),
+    };
+    // The session is created (not a commit) and the facilitator resumes (nothing to store).
+    let storage = Storage::new(Arc::new(gated));
+    let mut h = Harness::start_on(storage, RoomConfig::default()).await;
     let (fac, mut rx) = h.sink(256);
     h.resume(&h.session.facilitator_token.clone(), &fac).await;
-    let texts = |m: ServerMessage| match m {
-        ServerMessage::Delta { patch, .. } => Some(
-            patch
-                .cards
-                .into_iter()
-                .filter_map(|c| c.text)
-                .collect::<Vec<_>>(),
-        ),
-        _ => None,
-    };
-
     assert!(matches!(
         recv_within(&mut rx).await,
         ServerMessage::Welcome { .. }
     ));
+    let texts = |m: ServerMessage| match m {
+        ServerMessage::Delta { patch, .. } => patch
+            .cards
+            .into_iter()
+            .filter_map(|c| c.text)
+            .collect::<Vec<_>>(),
+        other => panic!("expected a delta, got {other:?}"),
+    };
+    // Waits, off the runtime, until the storage thread has begun a commit.
+    let begun_wait = |begun: std::sync::mpsc::Receiver<()>| async move {
+        tokio::task::spawn_blocking(move || {
+            begun
+                .recv_timeout(Duration::from_secs(10))
+                .expect("a commit begins");
+            begun
+        })
+        .await
+        .unwrap()
+    };
 
-    // After a quiet moment a change is stored and sent without waiting for the clock.
-    tokio::time::advance(interval * 2).await;
+    // A lone change is stored at once: its commit begins with no time passing.
     let sent = tokio::time::Instant::now();
     h.send(fac.id, "a", card("alleen")).await;
-    assert_eq!(texts(recv_within(&mut rx).await).unwrap(), ["alleen"]);
-    assert_eq!(
-        sent.elapsed(),
-        Duration::ZERO,
-        "no wait after a quiet moment"
-    );
+    let begun = begun_wait(begun).await;
+    assert_eq!(sent.elapsed(), Duration::ZERO, "no timer before the commit");
+    // Two more arrive while it is in flight; nothing is shown before it is stored.
+    h.send(fac.id, "b", card("twee")).await;
+    h.send(fac.id, "c", card("drie")).await;
+    assert!(rx.try_recv().is_err(), "nothing sent before the commit");
+    open.send(()).unwrap();
+    assert_eq!(texts(recv_within(&mut rx).await), ["alleen"]);
     assert!(matches!(
         recv_within(&mut rx).await,
         ServerMessage::YouDelta { .. }
     ));
     assert!(matches!(recv_within(&mut rx).await, ServerMessage::Ack { id, .. } if id == "a"));
-
-    // Two more right after it wait for the room's share of the interval (a room of one
-    // connection waits 1/50 of it), and go out in one delta.
-    let sent = tokio::time::Instant::now();
-    h.send(fac.id, "b", card("twee")).await;
-    h.send(fac.id, "c", card("drie")).await;
-    assert_eq!(texts(recv_within(&mut rx).await).unwrap(), ["twee", "drie"]);
+    // The two that came meanwhile make the next batch: one commit, one delta.
+    begun_wait(begun).await;
     assert!(
-        sent.elapsed() >= interval / 50,
-        "sent after {:?}, before the room's share of the interval",
-        sent.elapsed()
+        rx.try_recv().is_err(),
+        "the second batch waits for its commit"
     );
+    open.send(()).unwrap();
+    assert_eq!(texts(recv_within(&mut rx).await), ["twee", "drie"]);
+    assert!(matches!(
+        recv_within(&mut rx).await,
+        ServerMessage::YouDelta { .. }
+    ));
+    assert!(matches!(recv_within(&mut rx).await, ServerMessage::Ack { id, .. } if id == "b"));
+    assert!(matches!(recv_within(&mut rx).await, ServerMessage::Ack { id, .. } if id == "c"));
+    assert_eq!(sent.elapsed(), Duration::ZERO, "no timer anywhere");
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_due_snapshot_waits_for_a_quiet_second() {
     let mut h = Harness::start(RoomConfig {
         snapshot_every: 3,
-        flush_interval: Duration::ZERO,
         ..Default::default()
     })
     .await;
@@ -401,7 +450,6 @@ async fn a_turn(
     // Each change flushes at once: `until` yields instead of letting the paused clock move,
     // so a flush waiting for its interval would never come.
     let mut h = Harness::start(RoomConfig {
-        flush_interval: Duration::ZERO,
         ..Default::default()
     })
     .await;

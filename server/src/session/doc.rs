@@ -31,6 +31,13 @@
 //! `resume` or `set` (v = the settings change as JSON). Turns, floor time and the queue are
 //! derived from these; nothing that ticks is stored.
 //!
+//! Each record is a map whose fields are written, when the record is made, as one JSON object
+//! under the key `init` (two automerge operations per record rather than one per field: each
+//! operation costs the room tens of microseconds). A field changed later is its own key beside
+//! `init` and wins over it; one cleared later is put as null. Documents written before `init`
+//! hold every field as its own key, and read the same. The raw export writes every field as its
+//! own key again, so other tools see the plain maps drawn above.
+//!
 //! Records live in maps keyed by id (fast to add to, unlike a long list); votes, floor events
 //! and agreements are never rewritten; a card's `text` and `status`, a round's `closed_at`, a
 //! rule's `text` and `status`, a report's decision and the session's `phase`, `status` and
@@ -46,7 +53,7 @@ use super::floor::Event;
 use super::method::Lesson;
 use super::state::{Card, Participant, Round, SessionFields, id};
 use automerge::transaction::{CommitOptions, Transactable, Transaction};
-use automerge::{Automerge, AutomergeError, ObjId, ObjType, ROOT, ReadDoc};
+use automerge::{Automerge, AutomergeError, ObjId, ObjType, ROOT, ReadDoc, ScalarValue};
 use serde::{Deserialize, Serialize};
 use tafel_protocol::{AckResult, CardStatus, Millis};
 
@@ -192,11 +199,18 @@ pub fn put_participant(
     index: usize,
     p: &Participant,
 ) -> Result<(), AutomergeError> {
-    let obj = tx.put_object(&o.participants, id('p', index), ObjType::Map)?;
-    tx.put(&obj, "name", p.name.as_str())?;
-    tx.put(&obj, "perspective", wire(&p.perspective))?;
-    tx.put(&obj, "role", wire(&p.role))?;
-    tx.put(&obj, "joined_at", p.joined_at)
+    let (perspective, role) = (wire(&p.perspective), wire(&p.role));
+    new_record(
+        tx,
+        &o.participants,
+        &id('p', index),
+        &[
+            ("name", p.name.as_str().into()),
+            ("perspective", perspective.as_str().into()),
+            ("role", role.as_str().into()),
+            ("joined_at", p.joined_at.into()),
+        ],
+    )
 }
 
 /// Records a new card. `author` is the stored form: a plain id, or a pseudonym when anonymous.
@@ -207,22 +221,25 @@ pub fn put_card(
     c: &Card,
     author: &str,
 ) -> Result<(), AutomergeError> {
-    let obj = tx.put_object(&o.cards, id('k', index), ObjType::Map)?;
-    tx.put(&obj, "kind", wire(&c.kind))?;
-    tx.put(&obj, "phase", i64::from(c.phase))?;
-    tx.put(&obj, "text", c.text.as_str())?;
-    tx.put(&obj, "author", author)?;
-    if let Some(b) = c.builds_on {
-        tx.put(&obj, "builds_on", id('k', b))?;
-    }
-    tx.put(&obj, "created_at", c.created_at)?;
-    if let Some(source) = &c.source {
-        tx.put(&obj, "source", source.as_str())?;
-    }
-    if let Some(lesson) = c.lesson_of {
-        tx.put(&obj, "lesson_of", lesson_key(lesson))?;
-    }
-    tx.put(&obj, "status", wire(&c.status))
+    let (kind, status) = (wire(&c.kind), wire(&c.status));
+    let builds_on = c.builds_on.map(|b| id('k', b));
+    let lesson_of = c.lesson_of.map(lesson_key);
+    new_record(
+        tx,
+        &o.cards,
+        &id('k', index),
+        &[
+            ("kind", kind.as_str().into()),
+            ("phase", i64::from(c.phase).into()),
+            ("text", c.text.as_str().into()),
+            ("author", author.into()),
+            ("builds_on", builds_on.as_deref().into()),
+            ("created_at", c.created_at.into()),
+            ("source", c.source.as_deref().into()),
+            ("lesson_of", lesson_of.as_deref().into()),
+            ("status", status.as_str().into()),
+        ],
+    )
 }
 
 fn card_obj(tx: &Transaction<'_>, o: &Objs, index: usize) -> Result<ObjId, AutomergeError> {
@@ -268,14 +285,20 @@ pub fn put_round(
     index: usize,
     r: &Round,
 ) -> Result<(), AutomergeError> {
-    let obj = tx.put_object(&o.rounds, id('r', index), ObjType::Map)?;
-    tx.put(&obj, "phase", i64::from(r.phase))?;
-    tx.put(&obj, "budget", i64::from(r.budget))?;
-    tx.put(&obj, "max_per_card", i64::from(r.max_per_card))?;
-    tx.put(&obj, "live", r.live)?;
-    tx.put(&obj, "opened_at", r.opened_at)?;
-    let cards: Vec<String> = r.cards.iter().map(|c| id('k', *c)).collect();
-    tx.put(&obj, "cards", cards.join(","))
+    let cards = ids_text('k', &r.cards);
+    new_record(
+        tx,
+        &o.rounds,
+        &id('r', index),
+        &[
+            ("phase", i64::from(r.phase).into()),
+            ("budget", i64::from(r.budget).into()),
+            ("max_per_card", i64::from(r.max_per_card).into()),
+            ("live", r.live.into()),
+            ("opened_at", r.opened_at.into()),
+            ("cards", cards.as_str().into()),
+        ],
+    )
 }
 
 /// Records that a round closed.
@@ -312,12 +335,19 @@ pub fn put_vote(
     index: u64,
     v: &VoteRecord<'_>,
 ) -> Result<(), AutomergeError> {
-    let obj = tx.put_object(&o.votes, format!("v{}", index + 1), ObjType::Map)?;
-    tx.put(&obj, "round", id('r', v.round))?;
-    tx.put(&obj, "card", id('k', v.card))?;
-    tx.put(&obj, "voter", v.voter)?;
-    tx.put(&obj, "delta", v.delta)?;
-    tx.put(&obj, "at", v.at)
+    let (round, card) = (id('r', v.round), id('k', v.card));
+    new_record(
+        tx,
+        &o.votes,
+        &format!("v{}", index + 1),
+        &[
+            ("round", round.as_str().into()),
+            ("card", card.as_str().into()),
+            ("voter", v.voter.into()),
+            ("delta", v.delta.into()),
+            ("at", v.at.into()),
+        ],
+    )
 }
 
 /// A top-level map added after the first version: looked up, and created in this change when an
@@ -344,7 +374,6 @@ pub fn put_floor_event(
     at: Millis,
 ) -> Result<(), AutomergeError> {
     let floor = late_map(tx, "floor")?;
-    let obj = tx.put_object(&floor, format!("f{}", index + 1), ObjType::Map)?;
     let t = match event {
         Event::Raise { .. } => "raise",
         Event::Lower { .. } => "lower",
@@ -355,43 +384,51 @@ pub fn put_floor_event(
         Event::Resume => "resume",
         Event::Set(_) => "set",
     };
-    tx.put(&obj, "t", t)?;
-    tx.put(&obj, "at", at)?;
+    let mut fields: Vec<(&str, Field<'_>)> = vec![("t", t.into()), ("at", at.into())];
+    let (p, k, v);
     match event {
-        Event::Raise { p, kind } => {
-            tx.put(&obj, "p", id('p', *p))?;
-            tx.put(&obj, "k", wire(kind))
+        Event::Raise { p: who, kind } => {
+            (p, k) = (id('p', *who), wire(kind));
+            fields.extend([("p", p.as_str().into()), ("k", k.as_str().into())]);
         }
-        Event::Lower { p } | Event::Pass { p } => tx.put(&obj, "p", id('p', *p)),
+        Event::Lower { p: who } | Event::Pass { p: who } => {
+            p = id('p', *who);
+            fields.push(("p", p.as_str().into()));
+        }
         Event::Give {
-            p,
+            p: who,
             kind,
             limit_ms,
             over,
             phase,
         } => {
-            tx.put(&obj, "p", id('p', *p))?;
-            tx.put(&obj, "k", wire(kind))?;
-            tx.put(&obj, "n", *limit_ms)?;
-            tx.put(&obj, "o", *over)?;
-            tx.put(&obj, "ph", i64::from(*phase))
+            (p, k) = (id('p', *who), wire(kind));
+            fields.extend([
+                ("p", p.as_str().into()),
+                ("k", k.as_str().into()),
+                ("n", (*limit_ms).into()),
+                ("o", (*over).into()),
+                ("ph", i64::from(*phase).into()),
+            ]);
         }
-        Event::End { how } => tx.put(&obj, "k", wire(how)),
-        Event::Pause | Event::Resume => Ok(()),
-        Event::Set(change) => tx.put(
-            &obj,
-            "v",
-            serde_json::to_string(change).expect("plain struct"),
-        ),
+        Event::End { how } => {
+            k = wire(how);
+            fields.push(("k", k.as_str().into()));
+        }
+        Event::Pause | Event::Resume => {}
+        Event::Set(change) => {
+            v = serde_json::to_string(change).expect("plain struct");
+            fields.push(("v", v.as_str().into()));
+        }
     }
+    new_record(tx, &floor, &format!("f{}", index + 1), &fields)
 }
 
 /// Records a new ground rule.
 pub fn put_rule(tx: &mut Transaction<'_>, index: usize, text: &str) -> Result<(), AutomergeError> {
     let rules = late_map(tx, "rules")?;
-    let obj = tx.put_object(&rules, id('g', index), ObjType::Map)?;
-    tx.put(&obj, "text", text)?;
-    tx.put(&obj, "status", "active")
+    let fields = [("text", text.into()), ("status", "active".into())];
+    new_record(tx, &rules, &id('g', index), &fields)
 }
 
 /// Records a rule's new text, or that it was taken out; and the rules' new version.
@@ -438,11 +475,13 @@ pub fn put_agreement(
     at: Millis,
 ) -> Result<(), AutomergeError> {
     let agreements = late_map(tx, "agreements")?;
-    let obj = tx.put_object(&agreements, format!("a{}", index + 1), ObjType::Map)?;
-    tx.put(&obj, "voter", voter)?;
-    tx.put(&obj, "agree", agree)?;
-    tx.put(&obj, "version", i64::from(version))?;
-    tx.put(&obj, "at", at)
+    let fields = [
+        ("voter", voter.into()),
+        ("agree", agree.into()),
+        ("version", i64::from(version).into()),
+        ("at", at.into()),
+    ];
+    new_record(tx, &agreements, &format!("a{}", index + 1), &fields)
 }
 
 /// Records a new report; the reporter only as a pseudonym.
@@ -453,18 +492,21 @@ pub fn put_report(
     by: &str,
 ) -> Result<(), AutomergeError> {
     let reports = late_map(tx, "reports")?;
-    let obj = tx.put_object(&reports, id('x', index), ObjType::Map)?;
-    tx.put(&obj, "rule", id('g', r.rule))?;
-    if let Some(p) = r.about {
-        tx.put(&obj, "about", id('p', p))?;
-    }
-    if let Some(note) = &r.note {
-        tx.put(&obj, "note", note.as_str())?;
-    }
-    tx.put(&obj, "by", by)?;
-    tx.put(&obj, "anonymous", r.anonymous)?;
-    tx.put(&obj, "at", r.at)?;
-    tx.put(&obj, "status", wire(&r.status))
+    let (rule, about, status) = (
+        id('g', r.rule),
+        r.about.map(|p| id('p', p)),
+        wire(&r.status),
+    );
+    let fields = [
+        ("rule", rule.as_str().into()),
+        ("about", about.as_deref().into()),
+        ("note", r.note.as_deref().into()),
+        ("by", by.into()),
+        ("anonymous", r.anonymous.into()),
+        ("at", r.at.into()),
+        ("status", status.as_str().into()),
+    ];
+    new_record(tx, &reports, &id('x', index), &fields)
 }
 
 /// Records the facilitator's decision on a report.
@@ -540,23 +582,51 @@ pub fn put_fields(
     fields: &[(&str, Field<'_>)],
 ) -> Result<(), AutomergeError> {
     let parent = late_map(tx, map)?;
-    let obj = if new {
-        tx.put_object(&parent, key, ObjType::Map)?
-    } else {
-        record_in(tx, &parent, key)?
-    };
+    if new {
+        return new_record(tx, &parent, key, fields);
+    }
+    let obj = record_in(tx, &parent, key)?;
     for (name, value) in fields {
         match *value {
             Field::Text(s) => tx.put(&obj, *name, s)?,
             Field::Int(n) => tx.put(&obj, *name, n)?,
             Field::Float(x) => tx.put(&obj, *name, x)?,
             Field::Bool(b) => tx.put(&obj, *name, b)?,
-            // Only an existing key can go; a new record simply lacks it.
-            Field::None if !new => tx.delete(&obj, *name).or(Ok::<(), AutomergeError>(()))?,
-            Field::None => {}
+            // The field may be in the record's `init`: a null says it is gone.
+            Field::None => tx.put(&obj, *name, ScalarValue::Null)?,
         }
     }
     Ok(())
+}
+
+/// The key under which a record holds the fields it was made with.
+pub const INIT: &str = "init";
+
+/// Makes the record `key` in `parent`: one map holding every field it was made with as one
+/// JSON object under [`INIT`]. That is two automerge operations instead of one per field,
+/// and each operation costs the room tens of microseconds on its hot path. A field changed
+/// later is put beside `init` and wins over it; one cleared later is put as null. The fold
+/// reads both (`fold::apply_record`), and the raw export writes each field as its own key
+/// again, so other tools read plain maps.
+fn new_record(
+    tx: &mut Transaction<'_>,
+    parent: &ObjId,
+    key: &str,
+    fields: &[(&str, Field<'_>)],
+) -> Result<(), AutomergeError> {
+    let obj = tx.put_object(parent, key, ObjType::Map)?;
+    let mut init = serde_json::Map::with_capacity(fields.len());
+    for (name, value) in fields {
+        let value = match *value {
+            Field::Text(s) => serde_json::Value::from(s),
+            Field::Int(n) => serde_json::Value::from(n),
+            Field::Float(x) => serde_json::Value::from(x),
+            Field::Bool(b) => serde_json::Value::from(b),
+            Field::None => continue,
+        };
+        init.insert((*name).to_owned(), value);
+    }
+    tx.put(&obj, INIT, serde_json::Value::Object(init).to_string())
 }
 
 /// Records what the big screen shows.

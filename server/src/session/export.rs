@@ -8,7 +8,7 @@
 //! - every pseudonym is replaced by an alias numbered per map (`a1`, `a2`, … in the votes, other
 //!   ones in the reports), so a person's votes cannot be tied to their reports, nor to a name.
 
-use super::doc::{ChangeMessage, DocError, commit_options};
+use super::doc::{ChangeMessage, DocError, INIT, commit_options};
 use automerge::legacy::{Key, ObjectId, OpId, OpType};
 use automerge::transaction::Transactable;
 use automerge::{Automerge, ObjId, ObjType, ROOT, ScalarValue};
@@ -16,6 +16,25 @@ use std::collections::HashMap;
 
 /// Fields that may hold a pseudonym.
 const PSEUDONYMOUS: [&str; 3] = ["voter", "by", "author"];
+
+/// A pseudonym in the field `key` of a record of `map`, replaced by its alias in that map.
+fn alias(
+    aliases: &mut HashMap<(String, String), String>,
+    map: &str,
+    key: &str,
+    value: ScalarValue,
+) -> ScalarValue {
+    match value {
+        ScalarValue::Str(s) if PSEUDONYMOUS.contains(&key) && s.starts_with('~') => {
+            let next = aliases.keys().filter(|(m, _)| m == map).count() + 1;
+            let alias = aliases
+                .entry((map.to_owned(), s.to_string()))
+                .or_insert_with(|| format!("a{next}"));
+            ScalarValue::Str(alias.as_str().into())
+        }
+        other => other,
+    }
+}
 
 /// The export of a session's document.
 pub fn raw(doc: &Automerge) -> Result<Vec<u8>, DocError> {
@@ -64,19 +83,34 @@ pub fn raw(doc: &Automerge) -> Result<Vec<u8>, DocError> {
                     let id = OpId::new(start + n as u64, &expanded.actor_id);
                     objects.insert(ObjectId::Id(id), (made, name));
                 }
-                OpType::Put(value) => {
-                    let value = match value {
-                        ScalarValue::Str(s)
-                            if PSEUDONYMOUS.contains(&key.as_str()) && s.starts_with('~') =>
-                        {
-                            let next = aliases.iter().filter(|((m, _), _)| *m == map).count() + 1;
-                            let alias = aliases
-                                .entry((map.clone(), s.to_string()))
-                                .or_insert_with(|| format!("a{next}"));
-                            ScalarValue::Str(alias.as_str().into())
-                        }
-                        other => other.clone(),
+                // A record's `init` becomes a key per field again, for other tools.
+                OpType::Put(ScalarValue::Str(json)) if key.as_str() == INIT => {
+                    let Ok(serde_json::Value::Object(made)) = serde_json::from_str(json) else {
+                        return Err(DocError::Bad {
+                            key: INIT.into(),
+                            problem: "not a JSON object".into(),
+                        });
                     };
+                    for (field, value) in made {
+                        let value = match value {
+                            serde_json::Value::String(s) => ScalarValue::Str(s.into()),
+                            serde_json::Value::Bool(b) => ScalarValue::Boolean(b),
+                            serde_json::Value::Number(n) => match n.as_i64() {
+                                Some(i) => ScalarValue::Int(i),
+                                None => ScalarValue::F64(n.as_f64().unwrap_or_default()),
+                            },
+                            _ => continue,
+                        };
+                        let value = alias(&mut aliases, &map, &field, value);
+                        tx.put(&parent, field.as_str(), value)?;
+                    }
+                }
+                // A field cleared beside an `init`: gone, in plain maps.
+                OpType::Put(ScalarValue::Null) => {
+                    let _ = tx.delete(&parent, key.as_str());
+                }
+                OpType::Put(value) => {
+                    let value = alias(&mut aliases, &map, key.as_str(), value.clone());
                     tx.put(&parent, key.as_str(), value)?;
                 }
                 OpType::Delete => tx.delete(&parent, key.as_str())?,

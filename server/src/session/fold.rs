@@ -5,7 +5,7 @@
 //! way.
 
 use super::conduct::{Report, Rule};
-use super::doc::DocError;
+use super::doc::{DocError, INIT};
 use super::floor::Event;
 use super::method::{Check, Criterion, Entry, Experiment, Lesson, Party, Reflection, ReplayLink};
 use super::state::{Card, Participant, Round, Session, SessionFields, parse_id};
@@ -99,6 +99,8 @@ pub fn apply_record(
     index: usize,
     r: &Map,
 ) -> Result<(), DocError> {
+    let whole = fields(r)?;
+    let r = whole.as_ref().unwrap_or(r);
     let person = |session: &Session, key: &str, what| {
         let pseudonym = text(r, key)?;
         session
@@ -508,6 +510,52 @@ fn required_id(m: &Map, key: &str, prefix: char) -> Result<usize, DocError> {
     ref_id(m, key, prefix)?.ok_or_else(|| DocError::Missing(key.to_owned()))
 }
 /// Entries of a map keyed by `{prefix}{n}`, in id order.
+/// A record's fields as one map, when it keeps some in its `init` (the fields it was made
+/// with, as JSON) or marks some cleared (null): `init` first, then each key beside it, which
+/// wins, and without the cleared ones. `None` when the record is a plain map already (as
+/// every record of documents written before `init`).
+fn fields(r: &Map) -> Result<Option<Map>, DocError> {
+    let null = |v: &Value| matches!(v, Value::Scalar(ScalarValue::Null));
+    let init = r.get(INIT);
+    if init.is_none() && !r.values().any(|v| null(&v.value)) {
+        return Ok(None);
+    }
+    let mut out: HashMap<String, Value> = HashMap::with_capacity(r.len() + 8);
+    if let Some(init) = init {
+        let Value::Scalar(ScalarValue::Str(json)) = init else {
+            return Err(bad(INIT, "not text"));
+        };
+        let serde_json::Value::Object(made) =
+            serde_json::from_str(json.as_str()).map_err(|_| bad(INIT, "not a JSON object"))?
+        else {
+            return Err(bad(INIT, "not a JSON object"));
+        };
+        for (key, value) in made {
+            let scalar = match value {
+                serde_json::Value::String(s) => ScalarValue::Str(s.into()),
+                serde_json::Value::Bool(b) => ScalarValue::Boolean(b),
+                serde_json::Value::Number(n) => match n.as_i64() {
+                    Some(i) => ScalarValue::Int(i),
+                    None => ScalarValue::F64(n.as_f64().ok_or_else(|| bad(&key, "a number"))?),
+                },
+                _ => return Err(bad(&key, "not a plain value")),
+            };
+            out.insert(key, Value::Scalar(scalar));
+        }
+    }
+    for (key, v) in r.iter() {
+        if key == INIT {
+            continue;
+        }
+        if null(&v.value) {
+            out.remove(key);
+        } else {
+            out.insert(key.clone(), v.value.clone());
+        }
+    }
+    Ok(Some(Map::from(out)))
+}
+
 fn records(m: &Map, prefix: char) -> Result<Vec<&Map>, DocError> {
     let mut out: Vec<(usize, &Map)> = Vec::with_capacity(m.len());
     for (key, v) in m.iter() {

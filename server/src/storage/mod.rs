@@ -322,11 +322,22 @@ impl Storage {
 
     /// Writes durably; returns once the writes are on disk.
     pub async fn commit(&self, writes: Vec<Write>) -> Result<(), StorageError> {
+        self.submit(writes).await
+    }
+
+    /// Hands the writes to the writer thread now; the future resolves once they are on disk.
+    /// A room keeps working while it waits, and the writes of requests handed over in order
+    /// are committed in that order.
+    pub fn submit(
+        &self,
+        writes: Vec<Write>,
+    ) -> impl Future<Output = Result<(), StorageError>> + Send + 'static {
         let (done, wait) = oneshot::channel();
-        self.writer
-            .send(WriteRequest { writes, done })
-            .map_err(|_| StorageError::Closed)?;
-        wait.await.map_err(|_| StorageError::Closed)?
+        let sent = self.writer.send(WriteRequest { writes, done });
+        async move {
+            sent.map_err(|_| StorageError::Closed)?;
+            wait.await.map_err(|_| StorageError::Closed)?
+        }
     }
 
     /// Runs `f` on the backend, off the async workers.
