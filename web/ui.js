@@ -29,8 +29,11 @@ export function buildFrame(app, existingMain) {
       h('button', {
         type: 'button', class: 'lang-switch', id: 'lang-switch', lang: t('switchLang'),
         onclick: () => choose(t('switchLang')),
-      }, t('switchTo'))),
-    main, toastEl, liveEl);
+      }, t('switchTo')),
+      // Errors show in the top bar, which stays at the top: the bar grows for a while, and
+      // the message never covers the cards or forms under it.
+      toastEl),
+    main, liveEl);
   renderStatus();
   return main;
 }

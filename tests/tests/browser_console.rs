@@ -716,3 +716,105 @@ async fn coming_back(server: &Server, driver: &mut Driver) -> Result<()> {
     );
     Ok(())
 }
+
+// -------------------------------------------------------------------------------------------
+// Smaller things: text at 200 %, anonymous reports, errors off the cards
+// -------------------------------------------------------------------------------------------
+
+/// On a small phone with text at 200 % the top bar's parts do not overlap; in an anonymous
+/// session a report starts anonymous; an error sits on the top bar, over no card.
+#[tokio::test]
+async fn a_phone_at_double_text_size_in_an_anonymous_session() -> Result<()> {
+    let Some(_turn) = browser_turn().await else {
+        return Ok(());
+    };
+    let server = Server::start()?;
+    let mut driver = Driver::start().await?;
+    let outcome = double_text_anonymous(&server, &mut driver).await;
+    driver.stop().await;
+    outcome
+}
+
+async fn double_text_anonymous(server: &Server, driver: &mut Driver) -> Result<()> {
+    let facilitator = driver.open("facilitator", LAPTOP, "nl").await?;
+    let mut room = room(server, &facilitator, true).await?;
+    let small = phone(driver, "Gijs", SMALL_PHONE, &room.join_url, "client").await?;
+    small.cards_shown(4).await?;
+
+    // Text at 200 %: the top bar's parts each keep their own place.
+    for size in ["106.25%", "212.5%"] {
+        small
+            .js(&format!(
+                "document.documentElement.style.fontSize = '{size}'"
+            ))
+            .await?;
+        let overlap = small
+            .js("const r = ['.brand', '#conn-status', '#lang-switch'].map(s => document.querySelector(s).getBoundingClientRect());
+                 const cross = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+                 return cross(r[0], r[1]) || cross(r[1], r[2]) || cross(r[0], r[2]) || r.some(x => x.right > innerWidth + 0.5)")
+            .await?;
+        ensure!(
+            overlap == json!(false),
+            "the top bar's parts overlap at {size}"
+        );
+    }
+    small.axe("phone at 200 % text (360×640)").await?;
+    screen_shot(&small, "console-phone-200-percent").await?;
+
+    // An anonymous session: the report form starts anonymous.
+    small.click("#flag-open").await?;
+    small.wait_for("#flag-form").await?;
+    ensure!(
+        small
+            .js("return document.getElementById('flag-anonymous').checked")
+            .await?
+            == json!(true),
+        "in an anonymous session a report does not start anonymous"
+    );
+    small
+        .axe("phone, report form in an anonymous session")
+        .await?;
+    small.shot("console-phone-report-anonymous").await?;
+    small.click("#flag-cancel").await?;
+    small
+        .js("document.documentElement.style.fontSize = ''")
+        .await?;
+
+    // An error, with the cards scrolled into view: it covers the top bar only.
+    room.fac
+        .ok(Command::OpenRound {
+            phase: None,
+            budget: 1,
+            max_per_card: 1,
+            live: false,
+        })
+        .await?;
+    let round = room.fac.view().rounds.last().context("round")?.id.clone();
+    small
+        .wait_for(&format!("[data-key='vote-{}']", room.cards[0]))
+        .await?;
+    small
+        .click(&format!("[data-key='vote-{}']", room.cards[0]))
+        .await?;
+    small
+        .wait_js("const s = window.__tafel.status(); return s.pending === 0")
+        .await?;
+    small
+        .click(&format!("[data-key='vote-{}']", room.cards[1]))
+        .await?;
+    let said = toast(&small).await?;
+    ensure!(!said.is_empty(), "no message for a vote beyond the budget");
+    let covers = small
+        .js("const t = document.getElementById('toast').getBoundingClientRect(); const bar = document.querySelector('.topbar').getBoundingClientRect();
+             return [...document.querySelectorAll('.card')].some(c => { const r = c.getBoundingClientRect(); return r.top >= bar.bottom && r.top < t.bottom && r.bottom > t.top; })")
+        .await?;
+    small
+        .client
+        .screenshot()
+        .await
+        .map(|png| std::fs::write(artifacts().unwrap().join("console-phone-error.png"), png))??;
+    ensure!(covers == json!(false), "the error covers a card: {said}");
+    small.axe("phone, an error").await?;
+    let _ = round;
+    Ok(())
+}

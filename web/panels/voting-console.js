@@ -61,7 +61,7 @@ export function renderRoundStatus(store, actions, { view = {} } = {}) {
     const hidden = !round.live;
     const shown = !hidden || view.showTotals;
     return h('div', { class: 'round-status' },
-      h('p', { id: 'round-state' }, hidden ? t('roundRunningHidden') : t('roundRunning')),
+      h('p', { id: 'round-state' }, hidden && !view.showTotals ? t('roundRunningHidden') : t('roundRunning')),
       votersProgress(store, round),
       hidden && actions ? h('button', {
         type: 'button', class: 'secondary small', id: 'show-totals', 'data-key': 'show-totals',

@@ -201,6 +201,11 @@ export function start(main, { code }) {
     // Setting up is open in phase 0 and folded away after, unless the facilitator chose.
     regions.setupAuto = view.setupOpen ?? s.session.phase === 0;
     if (regions.setup.open !== regions.setupAuto) regions.setup.open = regions.setupAuto;
+    // After the end, looking back is the work: the replay and report open (once).
+    if (ended() && !view.afterwardsOpened) {
+      view.afterwardsOpened = true;
+      regions.afterwardsFold.open = true;
+    }
     const round = openRound(s);
     // The form opens a round on the current phase: built again when the phase changes.
     const roundKey = ended() ? 'ended' : round ? round.id : `none:${s.session.phase}`;
@@ -295,6 +300,7 @@ export function start(main, { code }) {
       lessons: h('div', {}),
       afterwards: h('div', {}),
       otherDevice: h('div', { class: 'other-device-body' }),
+      afterwardsFold: h('details', { class: 'panel fold afterwards-fold', id: 'afterwards-fold' }),
       setup: h('details', { class: 'panel fold setup', id: 'setup', ontoggle: (e) => {
         // Only the facilitator's own opening or closing counts, not the one the phase made.
         if (regions && e.target.open !== regions.setupAuto) view.setupOpen = e.target.open;
@@ -302,6 +308,10 @@ export function start(main, { code }) {
     };
     roundShown = undefined;
     kept.reset();
+    replace(regions.afterwardsFold,
+      h('summary', {}, h('h2', {}, t('sessionMoreHeading'))),
+      regions.afterwards);
+    regions.afterwardsFold.open = Boolean(view.afterwardsOpened);
     replace(regions.setup,
       h('summary', {}, h('h2', {}, t('setupHeading'))),
       regions.invite,
@@ -343,9 +353,7 @@ export function start(main, { code }) {
         h('div', { class: 'console-col' },
           regions.people,
           regions.setup,
-          h('details', { class: 'panel fold afterwards-fold', id: 'afterwards' },
-            h('summary', {}, h('h2', {}, t('sessionMoreHeading'))),
-            regions.afterwards))));
+          regions.afterwardsFold)));
     update();
   }
 
