@@ -41,7 +41,7 @@ export function renderAllCards(store, actions, { view = {}, merging = null } = {
   const others = PHASES.filter((n) => n !== phase).map((n) => ({ n, cards: cards.filter((c) => c.phase === n) })).filter((p) => p.cards.length);
   return h('section', { class: 'panel cards-section', 'aria-labelledby': 'cards-heading' },
     h('h2', { id: 'cards-heading', tabindex: '-1' }, t('allCardsHeading')),
-    picking ? mergeBanner(actions, picking) : null,
+    picking ? mergeBanner(actions, picking, cards.some((c) => c.id !== picking.id && c.status === 'visible' && c.phase === picking.phase)) : null,
     here.length ? list(here, { class: 'cards', id: 'cards' }) : h('p', { class: 'empty' }, t('noCards')),
     withdrawn ? h('p', { class: 'hint', id: 'withdrawn-count' }, t('withdrawnCount', { n: withdrawn })) : null,
     others.map(({ n, cards: inPhase }) => h('details', { class: 'other-phases', 'data-phase': n },
@@ -50,10 +50,10 @@ export function renderAllCards(store, actions, { view = {}, merging = null } = {
 }
 
 /** "Choose the card to merge … with", and a way out. */
-function mergeBanner(actions, card) {
+function mergeBanner(actions, card, targets) {
   return h('div', { class: 'merge-banner', id: 'merge-banner', role: 'group', 'aria-labelledby': 'merge-pick' },
     h('p', { id: 'merge-pick', tabindex: '-1' }, t('mergePick', { text: shorten(card.text ?? '') })),
-    h('p', { class: 'hint' }, t('mergePickHint')),
+    h('p', { class: 'hint' }, targets ? t('mergePickHint') : t('mergeNone')),
     h('button', { type: 'button', class: 'secondary small', id: 'merge-cancel', 'data-key': 'merge-cancel', onclick: () => actions.cancelMerge() }, t('mergeCancel')));
 }
 
