@@ -5,8 +5,9 @@
 // status with lock and end, and "open on another device"; under the cards what the method asks
 // of this phase (readiness, who is at the table, criteria, experiments, lessons, a
 // reflection), the rest of it folded away. Further down the reports, the balance, who is
-// there, and folded away the setup (invitation and ground rules; open in phase 0) and the
-// replay and report.
+// there, and folded away the setup (invitation and ground rules; in phase 0, while people
+// join, it stands open under the phases instead) and the replay and report (open once the
+// session ended).
 //
 // The parts are panels (web/panels/); this screen keeps the drafts and the open questions
 // (end the session? merge which card? show the running totals?), and builds the parts with
@@ -201,6 +202,9 @@ export function start(main, { code }) {
     // Setting up is open in phase 0 and folded away after, unless the facilitator chose.
     regions.setupAuto = view.setupOpen ?? s.session.phase === 0;
     if (regions.setup.open !== regions.setupAuto) regions.setup.open = regions.setupAuto;
+    // While people join (phase 0) the invitation stands under the phases; after, at the foot.
+    const setupHere = s.session.phase === 0 ? regions.setupTop : regions.setupBottom;
+    if (regions.setup.parentNode !== setupHere) setupHere.append(regions.setup);
     // After the end, looking back is the work: the replay and report open (once).
     if (ended() && !view.afterwardsOpened) {
       view.afterwardsOpened = true;
@@ -300,6 +304,8 @@ export function start(main, { code }) {
       lessons: h('div', {}),
       afterwards: h('div', {}),
       otherDevice: h('div', { class: 'other-device-body' }),
+      setupTop: h('div', {}),
+      setupBottom: h('div', {}),
       afterwardsFold: h('details', { class: 'panel fold afterwards-fold', id: 'afterwards-fold' }),
       setup: h('details', { class: 'panel fold setup', id: 'setup', ontoggle: (e) => {
         // Only the facilitator's own opening or closing counts, not the one the phase made.
@@ -341,6 +347,7 @@ export function start(main, { code }) {
             regions.otherDevice)),
         h('div', { class: 'console-col console-main' },
           regions.phase,
+          regions.setupTop,
           regions.cards,
           regions.work,
           h('details', { class: 'panel more-method', id: 'more-method' },
@@ -352,7 +359,7 @@ export function start(main, { code }) {
           regions.balance),
         h('div', { class: 'console-col' },
           regions.people,
-          regions.setup,
+          regions.setupBottom,
           regions.afterwardsFold)));
     update();
   }
