@@ -106,3 +106,63 @@ export function takeTokenFromFragment(kind, code) {
   }
   return getToken(kind, code);
 }
+
+// The sessions this browser facilitates, for the home page: code → { title, status,
+// created_at }. Only what the console shows anyway; the tokens stay under their own keys.
+const FACILITATING = 'tafel:facilitating';
+
+function readFacilitating() {
+  try {
+    const list = JSON.parse(localStorage.getItem(FACILITATING) || '{}');
+    return list && typeof list === 'object' ? list : {};
+  } catch {
+    return {};
+  }
+}
+
+/** Notes (or updates) a session this browser facilitates. */
+export function rememberFacilitating(code, info) {
+  const list = readFacilitating();
+  const next = { title: info.title, status: info.status, created_at: info.created_at };
+  if (JSON.stringify(list[code]) === JSON.stringify(next)) return;
+  list[code] = next;
+  try {
+    localStorage.setItem(FACILITATING, JSON.stringify(list));
+  } catch {
+    // Private mode: the home page will not list it.
+  }
+}
+
+/**
+ * The sessions whose facilitator key this browser holds, newest first: { code, title, status,
+ * created_at } (title and the rest unknown for a key kept before the list was).
+ */
+export function facilitatingSessions() {
+  const list = readFacilitating();
+  const codes = new Set(Object.keys(list));
+  try {
+    for (let i = 0; i < localStorage.length; i += 1) {
+      const key = localStorage.key(i);
+      if (key?.startsWith('tafel:facilitator:')) codes.add(key.slice('tafel:facilitator:'.length));
+    }
+  } catch {
+    // No storage: nothing kept.
+  }
+  return [...codes]
+    .filter((code) => getToken('facilitator', code))
+    .map((code) => ({ code, ...(list[code] || {}) }))
+    .sort((a, b) => (b.created_at || 0) - (a.created_at || 0));
+}
+
+/** Forgets a session on this device: its facilitator and projector keys and its entry. */
+export function forgetFacilitating(code) {
+  forgetToken('facilitator', code);
+  forgetToken('projector', code);
+  const list = readFacilitating();
+  delete list[code];
+  try {
+    localStorage.setItem(FACILITATING, JSON.stringify(list));
+  } catch {
+    // Nothing to forget.
+  }
+}

@@ -67,4 +67,12 @@ async function boot() {
   });
 }
 
+// A link with its secret pasted into the address bar of a page already open at the same
+// address (the console's "this address misses its secret part") changes only the fragment:
+// start again, so the screen takes the secret in.
+// (In-page links such as "#main" are not secrets: a token is 43 URL-safe characters.)
+window.addEventListener('hashchange', () => {
+  if (/^\/[fpr]\//.test(location.pathname) && /^#[A-Za-z0-9_-]{43}$/.test(location.hash)) location.reload();
+});
+
 boot();

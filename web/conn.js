@@ -49,9 +49,13 @@ export function newCommandId() {
 
 /** The refusal of a command, as the server sent it. */
 export class CommandError extends Error {
-  constructor(code, message) {
+  /** code: the protocol's ErrorCode; field: the command's field it is about, if any;
+   * command: the type of the command it answers, if any (to say what went wrong). */
+  constructor(code, message, { field, command } = {}) {
     super(message);
     this.code = code;
+    this.field = field;
+    this.command = command;
   }
 }
 
@@ -353,9 +357,9 @@ class Connection {
   }
 
   onError(msg) {
-    const error = new CommandError(msg.code, msg.message);
+    const entry = msg.id !== undefined && msg.id !== null ? this.outbox.get(msg.id) : null;
+    const error = new CommandError(msg.code, msg.message, { field: msg.field, command: entry?.cmd?.type });
     if (msg.id !== undefined && msg.id !== null) {
-      const entry = this.outbox.get(msg.id);
       this.outbox.delete(msg.id);
       this.saveOutbox();
       if (entry?.reject) entry.reject(error);

@@ -29,8 +29,11 @@ export function buildFrame(app, existingMain) {
       h('button', {
         type: 'button', class: 'lang-switch', id: 'lang-switch', lang: t('switchLang'),
         onclick: () => choose(t('switchLang')),
-      }, t('switchTo'))),
-    main, toastEl, liveEl);
+      }, t('switchTo')),
+      // Errors show in the top bar, which stays at the top: the bar grows for a while, and
+      // the message never covers the cards or forms under it.
+      toastEl),
+    main, liveEl);
   renderStatus();
   return main;
 }
@@ -97,11 +100,24 @@ function hideError() {
   if (toastEl) toastEl.hidden = true;
 }
 
-/** Plain words for an error with a protocol `code`. */
+/**
+ * Plain words for an error with a protocol `code`, naming its cause: the most specific of
+ * `error.<command>.<code>.<field>`, `error.<command>.<code>`, `error.<code>.<field>` and
+ * `error.<code>` that has words (command and field as the error carries them, see conn.js).
+ */
 export function errorText(error) {
-  const key = `error.${error?.code}`;
-  const text = t(key);
-  return text === key ? t('error.unknown') : text;
+  const { code, command, field } = error || {};
+  const keys = [
+    command && field ? `error.${command}.${code}.${field}` : null,
+    command ? `error.${command}.${code}` : null,
+    field ? `error.${code}.${field}` : null,
+    `error.${code}`,
+  ].filter(Boolean);
+  for (const key of keys) {
+    const text = t(key);
+    if (text !== key) return text;
+  }
+  return t('error.unknown');
 }
 
 /** Phase number, name and its one sentence. */

@@ -184,6 +184,11 @@ pub enum Command {
         /// The card that stays.
         into: CardId,
     },
+    /// Facilitator: undo a merge. The merged card is back on the board, on its own.
+    UnmergeCard {
+        /// The merged card.
+        card: CardId,
+    },
     /// Facilitator: move the session to a phase (0–5).
     SetPhase {
         /// The phase number, 0–5.
@@ -505,6 +510,7 @@ impl Command {
             Self::HideCard { .. } => "hide_card",
             Self::RestoreCard { .. } => "restore_card",
             Self::MergeCards { .. } => "merge_cards",
+            Self::UnmergeCard { .. } => "unmerge_card",
             Self::SetPhase { .. } => "set_phase",
             Self::OpenRound { .. } => "open_round",
             Self::CloseRound { .. } => "close_round",
@@ -623,6 +629,10 @@ pub enum ServerMessage {
         code: ErrorCode,
         /// A human-readable explanation (English), for logs and developers.
         message: String,
+        /// The command's field the refusal is about (`"budget"`, `"text"`, …), when it is
+        /// about one: a form can say which of its fields to fix.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        field: Option<String>,
     },
     /// What changed in the room, as this role may see it. Apply in order.
     Delta {

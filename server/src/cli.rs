@@ -1,8 +1,9 @@
 //! The `tafel` command: parse the config, start logging, bind, print where to go, serve until
 //! Ctrl-C or SIGTERM.
 
-use crate::config::{Config, LogFormat, lan_address};
+use crate::config::{Config, LogFormat};
 use clap::Parser;
+use std::io::IsTerminal;
 use tokio_util::sync::CancellationToken;
 
 /// Runs the server as the `tafel` binary does. Returns when it has stopped cleanly.
@@ -23,27 +24,45 @@ pub fn main() -> anyhow::Result<()> {
             let bound = listener.local_addr()?;
             println!("Tafel {}", env!("CARGO_PKG_VERSION"));
             println!("listening on {bound}");
-            if bound.ip().is_unspecified() {
-                println!("  on this computer: http://localhost:{}", bound.port());
-                if let Some(ip) = lan_address() {
-                    println!(
-                        "  from phones on this network: http://{ip}:{}",
-                        bound.port()
-                    );
-                }
-            }
-            println!("  links and QR codes use: {}", config.public_url_for(bound));
-            match &config.database_url {
-                Some(_) => println!(
-                    "  data: PostgreSQL (--database-url); other nodes reach this one at {}",
-                    config.node_addr_for(bound)
-                ),
-                None => println!("  data: {}", config.data_dir.join(crate::DB_FILE).display()),
+            for line in start_lines(&config, bound) {
+                println!("  {line}");
             }
             let shutdown = CancellationToken::new();
             tokio::spawn(stop_on_signal(shutdown.clone()));
             crate::run(listener, config, shutdown).await
         })
+}
+
+/// What the start tells a person, after "listening on": the address the facilitator opens, the
+/// one phones use (the base of every link and QR code), and where the data is kept, as a full
+/// path (a relative `--data-dir` is resolved against the working directory).
+pub fn start_lines(config: &Config, bound: std::net::SocketAddr) -> Vec<String> {
+    let public = config.public_url_for(bound);
+    let mut lines = Vec::new();
+    if bound.ip().is_unspecified() && config.public_url.is_none() {
+        lines.push(format!(
+            "facilitator, on this computer: http://localhost:{}/",
+            bound.port()
+        ));
+        lines.push(format!(
+            "phones (and the projector) on this network: {public}/"
+        ));
+    } else {
+        lines.push(format!("facilitator: {public}/"));
+        lines.push(format!("phones (and the projector): {public}/"));
+    }
+    match &config.database_url {
+        Some(_) => lines.push(format!(
+            "data: PostgreSQL (--database-url); other nodes reach this one at {}",
+            config.node_addr_for(bound)
+        )),
+        None => {
+            let file = config.data_dir.join(crate::DB_FILE);
+            let full = std::path::absolute(&file).unwrap_or(file);
+            lines.push(format!("data: {}", full.display()));
+        }
+    }
+    lines
 }
 
 /// Logs to standard error at the level of `TAFEL_LOG` (default `info`), as text or as JSON
@@ -52,8 +71,11 @@ pub fn main() -> anyhow::Result<()> {
 fn init_logging(format: LogFormat) {
     let filter =
         tracing_subscriber::EnvFilter::try_from_env("TAFEL_LOG").unwrap_or_else(|_| "info".into());
+    // Colour codes only for a person at a terminal: a log file or a pipe gets plain text.
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let logs = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(colour)
         .with_env_filter(filter);
     match format {
         LogFormat::Text => logs.init(),

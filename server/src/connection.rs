@@ -191,11 +191,18 @@ fn error(id: Option<String>, code: ErrorCode, message: impl Into<String>) -> Mes
         id,
         code,
         message: message.into(),
+        field: None,
     })
 }
 
 fn refusal(id: Option<String>, r: Refusal) -> Message {
-    error(id, r.code, r.message)
+    crate::metrics::error(r.code);
+    text(&ServerMessage::Error {
+        id,
+        code: r.code,
+        message: r.message,
+        field: r.field.map(str::to_owned),
+    })
 }
 
 /// Parses a client frame; on failure, the error to send (with the command id when one can be

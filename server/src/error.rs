@@ -13,6 +13,9 @@ pub struct Refusal {
     pub code: ErrorCode,
     /// The English message sent to the client.
     pub message: String,
+    /// The command's field the refusal is about (`budget`, `text`, …), when it is about one:
+    /// lets a client say which of a form's fields to fix.
+    pub field: Option<&'static str>,
 }
 
 impl Refusal {
@@ -21,7 +24,14 @@ impl Refusal {
         Self {
             code,
             message: message.into(),
+            field: None,
         }
+    }
+
+    /// The same refusal, about one field of the command.
+    pub fn on(mut self, field: &'static str) -> Self {
+        self.field = Some(field);
+        self
     }
 }
 
@@ -29,6 +39,15 @@ impl Refusal {
 /// that wraps one), so rules read like sentences: `return Err(refuse(Forbidden, "…"))`.
 pub fn refuse<E: From<Refusal>>(code: ErrorCode, message: impl Into<String>) -> E {
     Refusal::new(code, message).into()
+}
+
+/// A refusal about one field of the command (`refuse` with the field named).
+pub fn refuse_on<E: From<Refusal>>(
+    code: ErrorCode,
+    field: &'static str,
+    message: impl Into<String>,
+) -> E {
+    Refusal::new(code, message).on(field).into()
 }
 
 /// A failure of the storage layer. Rooms treat it as fatal for their in-memory state.

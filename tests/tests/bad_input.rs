@@ -16,7 +16,10 @@ async fn still_alive(c: &mut Client) -> anyhow::Result<()> {
 
 async fn error_code(c: &mut Client) -> anyhow::Result<(Option<String>, ErrorCode)> {
     loop {
-        if let ServerMessage::Error { id, code, message } = c.recv().await? {
+        if let ServerMessage::Error {
+            id, code, message, ..
+        } = c.recv().await?
+        {
             assert!(!message.is_empty(), "every error explains itself");
             return Ok((id, code));
         }

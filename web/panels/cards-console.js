@@ -1,9 +1,9 @@
 // Cards panel, the console's side: keeping the board tidy.
 //
 // - renderAllCards: every card, the current phase first (conditions under their idea) and
-//   each earlier or later phase folded away, with hiding, restoring, merging, and (from
-//   phase 3) making an idea an experiment.
-// - renderMergeForm: merging a card into another of its phase (a form: nothing read-only).
+//   each earlier or later phase folded away, with hiding, restoring, merging (pick the card,
+//   then the card it goes into; undo on the merged card), and (from phase 3) making an idea an
+//   experiment. Withdrawn cards have no text for anyone: they are counted, not drawn.
 //
 // Needs from the store: session (phase, status), cards, rounds (totals), participants
 // (authors), experiments (ideas tried). Render functions take (store, actions, options), see ui.js; with actions null
@@ -11,40 +11,64 @@
 
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
-import { canAct, cardLabel, field } from '../ui.js';
-import { all, experimentFromCard, isIdea, openRound, shorten, visibleCards, PHASES } from '../model.js';
+import { canAct, cardLabel } from '../ui.js';
+import { all, experimentFromCard, isIdea, openRound, shorten, PHASES } from '../model.js';
 import { byAuthor, cardView, conditionList, topLevel, votesBadge } from './cards.js';
+import { shownRound } from './voting-console.js';
 
 const STATUS_WORDS = { hidden: 'statusHidden', withdrawn: 'statusWithdrawn', merged: 'statusMerged' };
 
-/** Every card, for keeping the board tidy. actions: send, merge(card) (opens the merge form),
- * experiment(card) (makes an idea an experiment). */
-export function renderAllCards(store, actions) {
+/**
+ * Every card, for keeping the board tidy. actions: send, merge(card) (choose the card to merge
+ * with), mergeInto(card) (merge the chosen one into this one), cancelMerge(). options: { view:
+ * { showTotals }, merging (the card being merged, or null) }.
+ */
+export function renderAllCards(store, actions, { view = {}, merging = null } = {}) {
   const phase = store.session.phase;
-  const round = openRound(store);
-  const cards = [...store.cards.values()];
+  const round = shownRound(openRound(store), view);
+  const every = [...store.cards.values()];
+  const cards = every.filter((c) => c.status !== 'withdrawn');
+  const withdrawn = every.length - cards.length;
+  const picking = merging && canAct(store, actions) ? merging : null;
   const here = cards.filter((c) => c.phase === phase);
   // Conditions are drawn under their idea when both are in the same list, else on their own.
   const shownIn = (list) => new Set(list.map((c) => c.id));
   const drawIn = (within) => {
-    const draw = (c) => consoleCard(store, actions, c, round, conditionList(store, c, (x) => consoleCard(store, actions, x, round, null, false), within));
+    const draw = (c) => consoleCard(store, actions, c, round, conditionList(store, c, (x) => consoleCard(store, actions, x, round, null, false, picking), within), true, picking);
     return draw;
   };
   const list = (group, attrs) => h('ul', attrs, topLevel(group, shownIn(group)).map(drawIn(shownIn(group))));
   const others = PHASES.filter((n) => n !== phase).map((n) => ({ n, cards: cards.filter((c) => c.phase === n) })).filter((p) => p.cards.length);
   return h('section', { class: 'panel cards-section', 'aria-labelledby': 'cards-heading' },
     h('h2', { id: 'cards-heading', tabindex: '-1' }, t('allCardsHeading')),
+    picking ? mergeBanner(actions, picking, cards.some((c) => c.id !== picking.id && c.status === 'visible' && c.phase === picking.phase)) : null,
     here.length ? list(here, { class: 'cards', id: 'cards' }) : h('p', { class: 'empty' }, t('noCards')),
+    withdrawn ? h('p', { class: 'hint', id: 'withdrawn-count' }, t('withdrawnCount', { n: withdrawn })) : null,
     others.map(({ n, cards: inPhase }) => h('details', { class: 'other-phases', 'data-phase': n },
       h('summary', {}, t('earlierPhase', { n, name: t(`phase.${n}`), count: inPhase.length })),
       list(inPhase, { class: 'cards' }))));
 }
 
-function consoleCard(store, actions, card, round, nested, thread = true) {
+/** "Choose the card to merge … with", and a way out. */
+function mergeBanner(actions, card, targets) {
+  return h('div', { class: 'merge-banner', id: 'merge-banner', role: 'group', 'aria-labelledby': 'merge-pick' },
+    h('p', { id: 'merge-pick', tabindex: '-1' }, t('mergePick', { text: shorten(card.text ?? '') })),
+    h('p', { class: 'hint' }, targets ? t('mergePickHint') : t('mergeNone')),
+    h('button', { type: 'button', class: 'secondary small', id: 'merge-cancel', 'data-key': 'merge-cancel', onclick: () => actions.cancelMerge() }, t('mergeCancel')));
+}
+
+function consoleCard(store, actions, card, round, nested, thread = true, picking = null) {
   const statusWord = STATUS_WORDS[card.status];
-  const buttons = canAct(store, actions) ? moderation(store, actions, card) : [];
+  let buttons = canAct(store, actions) ? moderation(store, actions, card) : [];
+  if (picking) {
+    // Choosing where a card goes: every other visible card of its phase is a target.
+    const target = card.id !== picking.id && card.status === 'visible' && card.phase === picking.phase;
+    buttons = target
+      ? [h('button', { type: 'button', class: 'primary small', 'data-key': `merge-into-${card.id}`, 'aria-describedby': `fcard-${card.id}`, onclick: () => actions.mergeInto(card) }, t('mergeWith'))]
+      : [];
+  }
   return cardView(card, {
-    className: `card status-${card.status}`,
+    className: `card status-${card.status}${picking?.id === card.id ? ' merging' : ''}`,
     status: true,
     store,
     thread,
@@ -73,35 +97,6 @@ function moderation(store, actions, card) {
     ];
   }
   if (card.status === 'hidden') return [button('restore', t('restoreButton'), () => actions.send({ type: 'restore_card', card: card.id }))];
+  if (card.status === 'merged') return [button('unmerge', t('unmergeButton'), () => actions.send({ type: 'unmerge_card', card: card.id }, t('unmergedDone')))];
   return [];
-}
-
-/**
- * Merging a card into another of its phase. options: { card (the card object), draft:
- * { mergeTarget } }. actions: send, close(merged) (the screen closes the form; merged: whether
- * it was sent).
- */
-export function renderMergeForm(store, actions, { card, draft }) {
-  if (!actions) return null;
-  const targets = visibleCards(store, card.phase).filter((c) => c.id !== card.id);
-  const onMerge = (event) => {
-    event.preventDefault();
-    const into = draft.mergeTarget || targets[0]?.id;
-    if (!into) return;
-    actions.send({ type: 'merge_cards', card: card.id, into });
-    actions.close(true);
-  };
-  return h('form', { class: 'panel merge', id: 'merge-form', onsubmit: onMerge, 'aria-labelledby': 'merge-heading' },
-    h('h3', { id: 'merge-heading' }, t('mergeButton').replace('…', '')),
-    h('p', { class: 'card-text' }, card.text ?? ''),
-    targets.length
-      ? field({
-        id: 'merge-target', label: t('mergeInto'),
-        control: h('select', { onchange: (e) => { draft.mergeTarget = e.target.value; } },
-          targets.map((c) => h('option', { value: c.id }, shorten(c.text ?? c.id)))),
-      })
-      : h('p', {}, t('mergeNone')),
-    h('div', { class: 'row' },
-      targets.length ? h('button', { type: 'submit', class: 'primary' }, t('mergeYes')) : null,
-      h('button', { type: 'button', class: 'secondary', onclick: () => actions.close(false) }, t('cancelButton'))));
 }

@@ -139,11 +139,20 @@ export function renderBoard(store, actions, { round = null, votes = null, pendin
   const top = topLevel(cards, shown);
   return h('section', { class: 'cards-section', 'aria-labelledby': 'cards-heading' },
     h('h2', { id: 'cards-heading', tabindex: '-1' }, t('cardsHeading')),
+    mergedNotice(store),
     carriedSection(store, draw),
     top.length || waiting.length
       ? h('ul', { class: 'cards', id: 'cards' }, top.map((c) => draw(c)), waiting)
       : h('p', { class: 'empty' }, t('noCards')),
     earlierPhases(store, (card) => boardCard(store, actions, card, { view, shown: new Set(), readOnly: true })));
+}
+
+/** One's own cards the facilitator merged into another, each with the card it went into. */
+function mergedNotice(store) {
+  const merged = (store.you?.cards || []).map((id) => store.cards.get(id)).filter((c) => c?.status === 'merged' && c.merged_into);
+  if (!merged.length) return null;
+  return h('ul', { class: 'merged-notice', id: 'merged-notice' }, merged.map((c) => h('li', { 'data-card': c.id, 'data-into': c.merged_into },
+    t('yourCardMerged', { text: store.cards.get(c.merged_into)?.text ?? t('hiddenCard') }))));
 }
 
 /** Every earlier phase's visible cards, each phase folded away: earlier work stays in reach. */

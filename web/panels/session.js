@@ -4,7 +4,8 @@
 //   asks first).
 // - renderPhases (console): the phase buttons and the current phase explained.
 // - renderInvite (console): the join code, QR code and links to share; the projector's link,
-//   or a button for a new one; the facilitator's own link, folded away.
+//   or a button for a new one. (The facilitator's own link is the console's "open on another
+//   device".)
 // - renderJoin (projector): the QR code, link and code, large while people are joining.
 //
 // Needs from the store: session. Render functions take (store, actions, options), see
@@ -83,7 +84,7 @@ function endConfirm(actions, view) {
 /** The phases to move through, the current one pressed, and what it is about. */
 export function renderPhases(store, actions) {
   const current = store.session.phase;
-  return h('section', { class: 'panel', 'aria-labelledby': 'phase-heading' },
+  return h('section', { class: 'panel phase-panel', 'aria-labelledby': 'phase-heading' },
     h('h2', { id: 'phase-heading' }, t('phaseHeading')),
     actions ? h('div', { class: 'phase-buttons' },
       PHASES.map((n) => h('button', {
@@ -97,8 +98,7 @@ export function renderPhases(store, actions) {
 }
 
 /**
- * Inviting people. options: { links: { projector (null when this device does not know it),
- * facilitator } }. actions: newProjectorLink(). Read-only: the code, the QR code and the join
+ * Inviting people. options: { links: { projector (null when this device does not know it) } }. actions: newProjectorLink(). Read-only: the code, the QR code and the join
  * link as text.
  */
 export function renderInvite(store, actions, { links = {} } = {}) {
@@ -117,9 +117,6 @@ export function renderInvite(store, actions, { links = {} } = {}) {
         : h('div', {},
           h('p', { class: 'hint' }, t('projectorLinkUnknown')),
           h('button', { type: 'button', class: 'secondary', 'data-key': 'projector-link', onclick: actions.newProjectorLink }, t('projectorLinkNew'))),
-      h('details', { class: 'secret' },
-        h('summary', {}, t('facilitatorLinkLabel')),
-        copyField('facilitator-link', t('facilitatorLinkLabel'), links.facilitator)),
     ] : h('p', { class: 'join-url' }, session.join_url));
 }
 

@@ -1,19 +1,23 @@
-// Facilitator console (/f/CODE#token; laptop or tablet, also fine on a phone): invite people,
-// see who is there, give the floor and watch its balance, keep the ground rules and decide on
-// reported violations, move through the phases, keep the board tidy, run voting rounds, lock
-// or end the session, and share its replay and report (replay links, the report on phones).
-// What the method asks of each phase (the readiness check, who is at the table, the success
-// criteria, experiments, lessons, a reflection) stands at the top of the second column for
-// the current phase; the rest of it is folded away further down. A warning at the top says
-// while someone needed or affected is missing from the table.
+// Facilitator console (/f/CODE#token; laptop or tablet, also fine on a phone), built around the
+// current phase: at the top the session's title and one line of signals (hands waiting, new
+// reports, phones gone offline); then, in view on a 1280×800 laptop without scrolling, the
+// floor and the vote beside the phases and the phase's cards. Under the vote the session's
+// status with lock and end, and "open on another device"; under the cards what the method asks
+// of this phase (readiness, who is at the table, criteria, experiments, lessons, a
+// reflection), the rest of it folded away. Further down the reports, the balance, who is
+// there, and folded away the setup (invitation and ground rules; in phase 0, while people
+// join, it stands open under the phases instead) and the replay and report (open once the
+// session ended).
 //
 // The parts are panels (web/panels/); this screen keeps the drafts and the open questions
-// (end the session? merge which card?), and builds the parts with form fields again only when
-// what they show changed and nobody is typing in them.
+// (end the session? merge which card? show the running totals?), and builds the parts with
+// form fields again only when what they show changed and nobody is typing in them. Every
+// form sends what the room is when it is sent (actions.latest()), not what it was when drawn.
 
 import { h, replace } from '../dom.js';
+import { copyField } from '../ui.js';
 import { t } from '../i18n.js';
-import { getToken, setToken, forgetToken, takeTokenFromFragment } from '../api.js';
+import { getToken, setToken, forgetToken, takeTokenFromFragment, rememberFacilitating } from '../api.js';
 import { connect } from '../conn.js';
 import {
   errorText, announce, showError, showConnection, setTitle, startFloorClock, homeLink, showStopped, showAbsent, keptRegions,
@@ -25,7 +29,7 @@ import { renderCriteriaConsole } from '../panels/criteria-console.js';
 import { renderExperimentsConsole } from '../panels/experiments-console.js';
 import { renderReflectionConsole } from '../panels/reflection-console.js';
 import { renderLessons } from '../panels/lessons.js';
-import { renderAllCards, renderMergeForm } from '../panels/cards-console.js';
+import { renderAllCards } from '../panels/cards-console.js';
 import { renderOpenRound, renderRoundStatus } from '../panels/voting-console.js';
 import { renderFloorConsole, renderGiveAny } from '../panels/floor-console.js';
 import { renderFloorSettings } from '../panels/floor-settings.js';
@@ -34,6 +38,7 @@ import { renderRulesTally, renderRulesEditor } from '../panels/rules-console.js'
 import { renderReports } from '../panels/reports-console.js';
 import { renderParticipants } from '../panels/participants.js';
 import { renderStatus, renderPhases, renderInvite } from '../panels/session.js';
+import { renderSignals } from '../panels/signals-console.js';
 import { renderAfterwards } from '../panels/afterwards-console.js';
 
 export const NAME = 'facilitator';
@@ -59,8 +64,10 @@ export function start(main, { code }) {
   }
 
   const conn = connect({ code, kind: 'facilitator' });
-  const draft = { budget: '5', maxPerCard: '3', live: false, mergeTarget: '' };
-  const view = { confirmEnd: false };
+  const draft = { budget: '5', maxPerCard: '3', live: false };
+  // What only this screen knows: an open question, a hidden round's totals shown, and the
+  // folded parts as the facilitator left them (null: as the phase suggests).
+  const view = { confirmEnd: false, showTotals: false, setupOpen: null };
   let merging = null; // id of the card being merged into another
   let final = null;
   let regions = null;
@@ -108,9 +115,11 @@ export function start(main, { code }) {
   }
 
   // What the panels may do (see ui.js).
-  const actions = { send: run, refresh: () => update(), merge: startMerge, newProjectorLink, makeReplayLink };
+  const actions = {
+    send: run, refresh: () => update(), latest: () => conn.store,
+    merge: startMerge, mergeInto, cancelMerge, newProjectorLink, makeReplayLink,
+  };
   const replayUrls = loadReplayUrls(code);
-  const mergeActions = { send: run, close: closeMerge };
 
   // --- invite ----------------------------------------------------------------------------------
 
@@ -146,28 +155,28 @@ export function start(main, { code }) {
   }
 
   // --- merging ---------------------------------------------------------------------------------
+  // Merging is two picks on the cards themselves: "merge" on the duplicate, then "merge with
+  // this one" on the card that stays. The merged card stays in the console with an undo.
 
   function startMerge(card) {
     merging = card.id;
-    draft.mergeTarget = '';
-    renderMerge();
-    document.getElementById('merge-target')?.focus();
+    update();
+    document.getElementById('merge-pick')?.focus();
   }
 
-  /** Closes the merge form: focus goes to the cards once merged, else back to the card. */
-  function closeMerge(merged) {
+  function cancelMerge() {
     const id = merging;
     merging = null;
-    renderMerge();
-    if (merged) document.getElementById('cards-heading')?.focus();
-    else document.querySelector(`[data-key="merge-${CSS.escape(id)}"]`)?.focus();
+    update();
+    document.querySelector(`[data-key="merge-${CSS.escape(id)}"]`)?.focus();
   }
 
-  // The merge chooser has its own region, built only when it opens, so a busy room does not
-  // close its drop-down list while the facilitator is choosing.
-  function renderMerge() {
-    if (!regions) return;
-    replace(regions.merge, merging ? renderMergeForm(store(), mergeActions, { card: store().cards.get(merging), draft }) : null);
+  async function mergeInto(target) {
+    const id = merging;
+    merging = null;
+    update();
+    const done = await run({ type: 'merge_cards', card: id, into: target.id }, t('mergedDone'));
+    if (done) document.querySelector(`[data-key="unmerge-${CSS.escape(id)}"]`)?.focus();
   }
 
   // --- putting it together ------------------------------------------------------------------------
@@ -176,13 +185,31 @@ export function start(main, { code }) {
     if (final || !store().ready || !regions) return render();
     const s = store();
     setTitle(`${t('facilitatorHeading')}: ${s.session.title}`);
+    rememberFacilitating(code, { title: s.session.title, status: s.session.status, created_at: s.session.created_at });
     replace(regions.head,
-      h('p', { class: 'eyebrow' }, t('facilitatorHeading')),
+      h('p', { class: 'eyebrow sr-only' }, t('facilitatorHeading')),
       h('h1', {}, s.session.title),
       s.session.problem ? h('p', { class: 'problem-text' }, s.session.problem) : null);
-    replace(regions.invite, renderInvite(s, actions, { links: links() }));
+    replace(regions.signals, renderSignals(s));
+    kept.rebuild('invite', regions.invite, JSON.stringify([s.session.join_url, links(), ended()]),
+      () => renderInvite(store(), actions, { links: links() }));
+    kept.rebuild('other-device', regions.otherDevice, JSON.stringify(links().facilitator), () => [
+      h('p', { class: 'hint', id: 'other-device-text' }, t('otherDeviceText')),
+      copyField('facilitator-link', t('facilitatorLinkLabel'), links().facilitator),
+    ]);
     replace(regions.session, renderStatus(s, actions, { view }));
     replace(regions.phase, renderPhases(s, actions));
+    // Setting up is open in phase 0 and folded away after, unless the facilitator chose.
+    regions.setupAuto = view.setupOpen ?? s.session.phase === 0;
+    if (regions.setup.open !== regions.setupAuto) regions.setup.open = regions.setupAuto;
+    // While people join (phase 0) the invitation stands under the phases; after, at the foot.
+    const setupHere = s.session.phase === 0 ? regions.setupTop : regions.setupBottom;
+    if (regions.setup.parentNode !== setupHere) setupHere.append(regions.setup);
+    // After the end, looking back is the work: the replay and report open (once).
+    if (ended() && !view.afterwardsOpened) {
+      view.afterwardsOpened = true;
+      regions.afterwardsFold.open = true;
+    }
     const round = openRound(s);
     // The form opens a round on the current phase: built again when the phase changes.
     const roundKey = ended() ? 'ended' : round ? round.id : `none:${s.session.phase}`;
@@ -190,9 +217,10 @@ export function start(main, { code }) {
       roundShown = roundKey;
       replace(regions.votingForm, round || ended() ? null : renderOpenRound(s, actions, { draft }));
     }
-    replace(regions.votingStatus, renderRoundStatus(s, actions));
+    replace(regions.votingStatus, renderRoundStatus(s, actions, { view }));
     replace(regions.people, renderParticipants(s));
-    replace(regions.cards, renderAllCards(s, actions));
+    if (merging && s.cards.get(merging)?.status !== 'visible') merging = null;
+    replace(regions.cards, renderAllCards(s, actions, { view, merging: merging ? s.cards.get(merging) : null }));
     // The floor, its balance, the ground rules and reports.
     const floor = s.floor;
     const names = [...s.participants.values()].map((p) => `${p.id}:${p.name}:${p.perspective}`).join('|');
@@ -209,10 +237,6 @@ export function start(main, { code }) {
     kept.rebuild('reports', regions.reports, JSON.stringify([[...s.reports.values()], s.rules?.rules, names, ended()]),
       () => renderReports(store(), actions, { drafts: reportDrafts }));
     updateMethod(s, names);
-    if (merging && s.cards.get(merging)?.status !== 'visible') {
-      merging = null;
-      renderMerge();
-    }
   }
 
   /** The method's parts: the current phase's at the top, the others folded away. */
@@ -253,13 +277,13 @@ export function start(main, { code }) {
     }
     regions = {
       head: h('div', { class: 'session-head' }),
+      signals: h('div', { class: 'signals-wrap' }),
       invite: h('div', {}),
       session: h('div', {}),
       phase: h('div', {}),
       votingForm: h('div', {}),
       votingStatus: h('div', {}),
       people: h('div', {}),
-      merge: h('div', {}),
       cards: h('div', {}),
       floor: h('div', {}),
       give: h('div', {}),
@@ -279,43 +303,64 @@ export function start(main, { code }) {
       reflection: h('div', {}),
       lessons: h('div', {}),
       afterwards: h('div', {}),
+      otherDevice: h('div', { class: 'other-device-body' }),
+      setupTop: h('div', {}),
+      setupBottom: h('div', {}),
+      afterwardsFold: h('details', { class: 'panel fold afterwards-fold', id: 'afterwards-fold' }),
+      setup: h('details', { class: 'panel fold setup', id: 'setup', ontoggle: (e) => {
+        // Only the facilitator's own opening or closing counts, not the one the phase made.
+        if (regions && e.target.open !== regions.setupAuto) view.setupOpen = e.target.open;
+      } }),
     };
     roundShown = undefined;
     kept.reset();
+    replace(regions.afterwardsFold,
+      h('summary', {}, h('h2', {}, t('sessionMoreHeading'))),
+      regions.afterwards);
+    regions.afterwardsFold.open = Boolean(view.afterwardsOpened);
+    replace(regions.setup,
+      h('summary', {}, h('h2', {}, t('setupHeading'))),
+      regions.invite,
+      h('section', { class: 'panel rules-panel', 'aria-labelledby': 'rules-edit-heading' },
+        h('h2', { id: 'rules-edit-heading' }, t('rulesHeading')),
+        regions.rulesTally,
+        regions.rules));
+    // Reading order is the working order: the signals, the floor, the vote, then the phase and
+    // its cards; so "give the floor" is a few tab stops from the top.
     replace(main,
-      regions.head,
+      h('div', { class: 'console-top' }, regions.head, regions.signals),
       regions.tableWarning,
       h('div', { class: 'console' },
-        h('div', { class: 'console-col' },
-          h('div', { class: 'floor-wrap' },
-            regions.floor,
-            h('div', { class: 'panel floor-more' }, regions.give,
-              h('details', { class: 'settings-details' },
-                h('summary', {}, t('floorSettingsHeading')),
-                regions.settings))),
-          regions.invite,
-          regions.phase,
+        h('div', { class: 'console-col console-side' },
+          h('div', { class: 'floor-wrap' }, regions.floor),
           h('section', { class: 'panel voting', 'aria-labelledby': 'voting-heading' },
             h('h2', { id: 'voting-heading' }, t('votingHeading')),
             regions.votingForm,
-            regions.votingStatus)),
-        h('div', { class: 'console-col' },
-          regions.work,
-          regions.balance,
-          regions.reports,
-          h('section', { class: 'panel rules-panel', 'aria-labelledby': 'rules-edit-heading' },
-            h('h2', { id: 'rules-edit-heading' }, t('rulesHeading')),
-            regions.rulesTally,
-            regions.rules),
-          regions.people,
-          regions.merge,
+            regions.votingStatus),
+          h('div', { class: 'panel floor-more' }, regions.give,
+            h('details', { class: 'settings-details' },
+              h('summary', {}, t('floorSettingsHeading')),
+              regions.settings)),
+          regions.session,
+          h('details', { class: 'panel fold other-device', id: 'other-device' },
+            h('summary', { id: 'other-device-summary' }, h('h2', {}, t('otherDeviceHeading'))),
+            regions.otherDevice)),
+        h('div', { class: 'console-col console-main' },
+          regions.phase,
+          regions.setupTop,
           regions.cards,
+          regions.work,
           h('details', { class: 'panel more-method', id: 'more-method' },
             h('summary', {}, t('moreMethod')),
-            regions.moreBody),
-          regions.afterwards,
-          regions.session)));
-    renderMerge();
+            regions.moreBody))),
+      h('div', { class: 'console console-below' },
+        h('div', { class: 'console-col' },
+          regions.reports,
+          regions.balance),
+        h('div', { class: 'console-col' },
+          regions.people,
+          regions.setupBottom,
+          regions.afterwardsFold)));
     update();
   }
 

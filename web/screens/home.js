@@ -1,9 +1,11 @@
-// Home (/): join with a code, or start a new session as facilitator.
+// Home (/): join with a code, start a new session as facilitator, or go back to a session this
+// browser facilitates (listed from this device's own storage; the keys never leave it).
 
 import { h, replace } from '../dom.js';
 import { t, lang } from '../i18n.js';
-import { cleanCode, createSession, setToken } from '../api.js';
-import { field, errorText, setTitle } from '../ui.js';
+import { cleanCode, createSession, setToken, facilitatingSessions, forgetFacilitating } from '../api.js';
+import { field, errorText, setTitle, announce } from '../ui.js';
+import { STATUS_WORDS } from '../panels/session.js';
 import { TITLE_MAX, PROBLEM_MAX, NAME_MAX, nameProblem } from '../model.js';
 
 export const NAME = 'home';
@@ -121,12 +123,42 @@ export function start(main) {
           busy ? t('creating') : t('createButton'))));
   }
 
+  function mineSection() {
+    const mine = facilitatingSessions();
+    if (!mine.length) return null;
+    const date = (ms) => (ms ? new Intl.DateTimeFormat(lang(), { dateStyle: 'medium' }).format(new Date(ms)) : null);
+    return h('section', { class: 'panel mine', id: 'mine', 'aria-labelledby': 'mine-heading' },
+      h('h2', { id: 'mine-heading', tabindex: '-1' }, t('facilitatingHeading')),
+      h('p', { class: 'hint' }, t('facilitatingIntro')),
+      h('ul', { class: 'mine-list' }, mine.map((m) => {
+        const titleId = `mine-title-${m.code}`;
+        return h('li', { class: 'mine-item', 'data-code': m.code },
+          h('p', { class: 'mine-title', id: titleId }, m.title || m.code),
+          h('p', { class: 'card-meta' },
+            h('span', {}, t('facilitatingCode', { code: m.code })),
+            m.status ? h('span', {}, t(STATUS_WORDS[m.status])) : null,
+            m.created_at ? h('span', {}, date(m.created_at)) : null),
+          h('div', { class: 'row' },
+            h('a', { class: 'button', href: `/f/${m.code}`, 'data-key': `open-${m.code}`, 'aria-describedby': titleId }, t('facilitatingOpen')),
+            h('button', {
+              type: 'button', class: 'secondary small', 'data-key': `forget-${m.code}`, 'aria-describedby': titleId,
+              onclick: () => {
+                forgetFacilitating(m.code);
+                render();
+                announce(t('done'));
+                (document.getElementById('mine-heading') || document.getElementById('code'))?.focus();
+              },
+            }, t('facilitatingForget'))));
+      })));
+  }
+
   function render() {
     setTitle(null);
     replace(main,
       h('div', { class: 'intro' },
         h('h1', {}, t('homeTitle')),
         h('p', {}, t('homeIntro'))),
+      mineSection(),
       joinSection(),
       createSection());
   }

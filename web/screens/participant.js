@@ -281,7 +281,8 @@ export function start(main, { conn, onForgotten }) {
   }
 
   function openFlag() {
-    Object.assign(flagDraft, { open: true, rule: '', about: '', note: '', anonymous: false, error: null, busy: false });
+    // In an anonymous session a report starts anonymous too.
+    Object.assign(flagDraft, { open: true, rule: '', about: '', note: '', anonymous: Boolean(store().session.anonymous_cards), error: null, busy: false });
     update();
     renderFlag();
     document.getElementById('flag-rule')?.focus();

@@ -256,6 +256,7 @@ fn error_frame(id: &str, r: &Refusal) -> Utf8Bytes {
         id: Some(id.to_owned()),
         code: r.code,
         message: r.message.clone(),
+        field: r.field.map(str::to_owned),
     })
 }
 

@@ -84,6 +84,10 @@ pub struct YourChange {
 pub struct Changed {
     /// Per part, the entities that changed (empty for a part sent whole).
     parts: BTreeMap<Part, BTreeSet<usize>>,
+    /// Rounds whose totals changed and nothing else a role without the totals sees (a vote
+    /// that did not change how many people voted): sent only to roles that see the totals, so
+    /// a hidden round's progress cannot be counted vote by vote.
+    tallies: BTreeSet<usize>,
     /// Per person, what changed in their own data.
     you: BTreeMap<usize, YourChange>,
 }
@@ -107,8 +111,24 @@ impl Changed {
             .collect();
         Self {
             parts,
+            tallies: BTreeSet::new(),
             you: BTreeMap::new(),
         }
+    }
+
+    /// Only a round's totals changed: the roles that see them get the round, the others
+    /// nothing (unless something else marked the round whole).
+    pub fn tally(&mut self, round: usize) {
+        self.tallies.insert(round);
+    }
+
+    /// Rounds whose totals alone changed (not marked whole as well).
+    pub fn tallies(&self) -> impl Iterator<Item = usize> + '_ {
+        let whole = self.parts.get(&Part::Rounds);
+        self.tallies
+            .iter()
+            .copied()
+            .filter(move |r| !whole.is_some_and(|w| w.contains(r)))
     }
 
     /// A person wrote a card.
@@ -170,11 +190,11 @@ impl Changed {
 
     /// True when nothing changed for anyone.
     pub fn is_empty(&self) -> bool {
-        self.parts.is_empty() && self.you.is_empty()
+        self.room_unchanged() && self.you.is_empty()
     }
 
     /// Whether nothing in the room's parts changed (own data aside).
     pub fn room_unchanged(&self) -> bool {
-        self.parts.is_empty()
+        self.parts.is_empty() && self.tallies.is_empty()
     }
 }

@@ -269,7 +269,7 @@ impl Session {
     /// facilitator; never who voted for what.
     pub fn round_view(&self, index: usize, role: Role) -> RoundView {
         let r = &self.rounds[index];
-        let show_totals = !r.is_open() || r.live || role == Role::Facilitator;
+        let show_totals = self.shows_totals(index, role);
         RoundView {
             id: id('r', index),
             phase: r.phase,
@@ -295,6 +295,13 @@ impl Session {
                     .collect()
             }),
         }
+    }
+
+    /// Whether `role` sees a round's totals: always once it closed, while open only in a live
+    /// round or as the facilitator.
+    fn shows_totals(&self, index: usize, role: Role) -> bool {
+        let r = &self.rounds[index];
+        !r.is_open() || r.live || role == Role::Facilitator
     }
 
     /// Everything `role` may see at this moment: the patch of every part, so the welcome and
@@ -374,6 +381,18 @@ impl Session {
                 }
                 Part::ReplayLinks => {}
             }
+        }
+        // A vote that did not change how many people voted reaches only the roles that see
+        // the totals: to the others the round looks the same.
+        let tallies: Vec<usize> = changed
+            .tallies()
+            .filter(|r| self.shows_totals(*r, role))
+            .collect();
+        if !tallies.is_empty() {
+            patch
+                .rounds
+                .extend(tallies.into_iter().map(|r| self.round_view(r, role)));
+            patch.rounds.sort_by_key(|r| r.opened_at);
         }
         patch
     }

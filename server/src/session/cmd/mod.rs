@@ -122,6 +122,7 @@ pub fn apply(cx: &mut Ctx<'_, '_>, actor: Actor, cmd: &Command) -> Outcome {
         Command::HideCard { card } => card_status::hide(cx, actor, card),
         Command::RestoreCard { card } => card_status::restore(cx, actor, card),
         Command::MergeCards { card, into } => merge_cards::apply(cx, actor, card, into),
+        Command::UnmergeCard { card } => merge_cards::undo(cx, actor, card),
         Command::SetPhase { phase } => set_phase::apply(cx, actor, *phase),
         Command::OpenRound {
             phase,

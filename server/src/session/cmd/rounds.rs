@@ -1,7 +1,7 @@
 //! `open_round` and `close_round`: the facilitator runs a dot-vote over a phase's cards.
 
 use super::{Actor, Ctx, Outcome, facilitator};
-use crate::error::refuse;
+use crate::error::{refuse, refuse_on};
 use crate::session::changes::Part;
 use crate::session::doc;
 use crate::session::state::{PHASES, Round, id};
@@ -25,20 +25,23 @@ pub(super) fn open(
     }
     let phase = phase.unwrap_or(cx.s.fields.phase);
     if phase >= PHASES {
-        return Err(refuse(
+        return Err(refuse_on(
             ErrorCode::Invalid,
+            "phase",
             format!("phase must be 0 to {}", PHASES - 1),
         ));
     }
     if !(1..=limits::MAX_BUDGET).contains(&budget) {
-        return Err(refuse(
+        return Err(refuse_on(
             ErrorCode::Invalid,
+            "budget",
             format!("the budget must be 1 to {}", limits::MAX_BUDGET),
         ));
     }
     if !(1..=budget).contains(&max_per_card) {
-        return Err(refuse(
+        return Err(refuse_on(
             ErrorCode::Invalid,
+            "max_per_card",
             "the maximum per card must be 1 to the budget",
         ));
     }
@@ -46,8 +49,9 @@ pub(super) fn open(
         .filter(|c| cx.s.cards[*c].phase == phase && cx.s.cards[*c].status == CardStatus::Visible)
         .collect();
     if cards.is_empty() {
-        return Err(refuse(
+        return Err(refuse_on(
             ErrorCode::Invalid,
+            "cards",
             "this phase has no cards on the board to vote on",
         ));
     }

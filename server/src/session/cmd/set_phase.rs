@@ -1,7 +1,7 @@
 //! `set_phase`: the facilitator moves the group to a phase of the method (0–5).
 
 use super::{Actor, Ctx, Outcome, facilitator};
-use crate::error::refuse;
+use crate::error::refuse_on;
 use crate::session::changes::Part;
 use crate::session::doc;
 use crate::session::state::PHASES;
@@ -10,8 +10,9 @@ use tafel_protocol::{AckResult, ErrorCode};
 pub(super) fn apply(cx: &mut Ctx<'_, '_>, actor: Actor, phase: u8) -> Outcome {
     facilitator(actor)?;
     if phase >= PHASES {
-        return Err(refuse(
+        return Err(refuse_on(
             ErrorCode::Invalid,
+            "phase",
             format!("phase must be 0 to {}", PHASES - 1),
         ));
     }

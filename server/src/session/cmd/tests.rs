@@ -743,6 +743,96 @@ fn facilitator_hides_restores_and_merges() {
 }
 
 #[test]
+fn a_merge_is_undone_and_the_card_is_back_on_its_own() {
+    let mut r = Room::new(false);
+    let a = r.add(participant(1), "Roosters");
+    let b = r.add(participant(2), "Het rooster");
+    assert_eq!(
+        r.refused(F, C::UnmergeCard { card: b.clone() }),
+        ErrorCode::CardUnavailable,
+        "a card that is not merged"
+    );
+    r.ok(
+        F,
+        C::MergeCards {
+            card: b.clone(),
+            into: a.clone(),
+        },
+    );
+    assert_eq!(
+        r.refused(participant(2), C::UnmergeCard { card: b.clone() }),
+        ErrorCode::Forbidden
+    );
+    r.ok(F, C::UnmergeCard { card: b.clone() });
+    let back = r.record.state.card_view(1, Role::Participant);
+    assert_eq!(
+        (back.status, back.merged_into, back.text.as_deref()),
+        (CardStatus::Visible, None, Some("Het rooster"))
+    );
+    r.assert_hydrates();
+}
+
+#[test]
+fn a_refusal_names_the_field_it_is_about() {
+    let mut r = Room::new(false);
+    let field = |r: &mut Room, cmd: C| r.checked(F, &cmd).expect_err("accepted").field;
+    assert_eq!(
+        field(&mut r, open_round(5, 3)),
+        Some("cards"),
+        "no cards yet"
+    );
+    r.add(participant(1), "Een kaart");
+    assert_eq!(field(&mut r, open_round(0, 1)), Some("budget"));
+    assert_eq!(field(&mut r, open_round(2, 3)), Some("max_per_card"));
+    assert_eq!(field(&mut r, C::SetPhase { phase: 9 }), Some("phase"));
+}
+
+#[test]
+fn in_a_hidden_round_only_the_facilitator_hears_of_every_vote() {
+    let mut r = Room::new(false);
+    let a = r.add(participant(1), "A");
+    let b = r.add(participant(1), "B");
+    r.ok(F, open_round(5, 3));
+    let vote = |card: &str| C::Vote {
+        round: "r1".into(),
+        card: card.into(),
+    };
+    let rounds = |r: &Room, changed: &Changed, role: Role| {
+        r.record
+            .state
+            .patch(changed, role, &r.moment())
+            .rounds
+            .len()
+    };
+    // A first vote changes how many people voted: everyone hears of it.
+    let (_, first) = r.checked_step(participant(2), &vote(&a));
+    for role in [Role::Facilitator, Role::Participant, Role::Projector] {
+        assert_eq!(rounds(&r, &first, role), 1, "{role:?}");
+    }
+    // A second vote by the same person changes only the totals.
+    let (_, second) = r.checked_step(participant(2), &vote(&b));
+    assert_eq!(rounds(&r, &second, Role::Facilitator), 1);
+    assert_eq!(rounds(&r, &second, Role::Participant), 0);
+    assert_eq!(rounds(&r, &second, Role::Projector), 0);
+    assert!(
+        r.record
+            .state
+            .patch(&second, Role::Projector, &r.moment())
+            .is_empty(),
+        "the projector gets no delta for it at all"
+    );
+    // Taking back every vote changes the number again.
+    let unvote = |card: &str| C::Unvote {
+        round: "r1".into(),
+        card: card.into(),
+    };
+    let (_, _) = r.checked_step(participant(2), &unvote(&a));
+    let (_, last) = r.checked_step(participant(2), &unvote(&b));
+    assert_eq!(rounds(&r, &last, Role::Projector), 1);
+    assert_eq!(r.record.state.round_view(0, Role::Projector).voters, 0);
+}
+
+#[test]
 fn an_ended_session_refuses_everything_and_closes_its_round() {
     let mut r = Room::new(false);
     let a = r.add(participant(1), "A");

@@ -67,8 +67,15 @@ pub(super) fn apply(
     };
     doc::put_vote(cx.tx, cx.o, cx.s.vote_records, &record)?;
     cx.s.vote_records += 1;
+    let voters = cx.s.rounds[r].by_voter.len();
     cx.s.rounds[r].tally(me, c, delta);
-    cx.changed.entity(Part::Rounds, r);
+    // Whoever does not see the totals sees the round change only when the number of people
+    // who voted does (someone's first vote, or their last taken back).
+    if cx.s.rounds[r].by_voter.len() == voters {
+        cx.changed.tally(r);
+    } else {
+        cx.changed.entity(Part::Rounds, r);
+    }
     cx.changed.your_votes(me, r);
     Ok(AckResult::default())
 }

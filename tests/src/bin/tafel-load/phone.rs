@@ -364,9 +364,9 @@ impl Phone {
             };
             let (id, refusal) = match msg {
                 ServerMessage::Ack { id, .. } => (Some(id), None),
-                ServerMessage::Error { id, code, message } => {
-                    (id, Some(format!("{code:?}: {message}")))
-                }
+                ServerMessage::Error {
+                    id, code, message, ..
+                } => (id, Some(format!("{code:?}: {message}"))),
                 _ => return,
             };
             let n = id.as_deref().and_then(|i| i.parse::<u64>().ok());

@@ -267,6 +267,7 @@ fn facilitator_command() -> BoxedStrategy<C> {
         1 => id('k', 5).prop_map(|card| C::HideCard { card }),
         1 => id('k', 5).prop_map(|card| C::RestoreCard { card }),
         1 => (id('k', 5), id('k', 5)).prop_map(|(card, into)| C::MergeCards { card, into }),
+        1 => id('k', 5).prop_map(|card| C::UnmergeCard { card }),
         3 => phase().prop_map(|phase| C::SetPhase { phase }),
         4 => round_command(),
         2 => id('r', 2).prop_map(|round| C::CloseRound { round }),
