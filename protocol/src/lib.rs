@@ -784,6 +784,11 @@ pub enum ErrorCode {
     /// The server could not complete the command; nothing changed. Try again (the same id
     /// may be resent: refusals are not remembered).
     Internal,
+    /// Too many sessions were created lately, from this address or on the whole server;
+    /// wait and try again.
+    TooManySessions,
+    /// Creating a session on this server needs the organiser key, and it was missing or wrong.
+    OrganiserKey,
 }
 
 /// The three kinds of connection.

@@ -91,7 +91,7 @@ pub async fn run(
         let exit = room.serve(rx, shutdown, lost).await;
         // Given up only after the last write: the next node to be asked takes it at once.
         if let Some(lease) = lease
-            && !matches!(exit, Exit::Lost)
+            && !matches!(exit, Exit::Lost | Exit::Deleted)
         {
             lease.release().await;
         }
@@ -167,6 +167,8 @@ enum Exit {
     Failed,
     /// Another node owns the session now: the lease was lost, or a write was fenced off.
     Lost,
+    /// The session was deleted.
+    Deleted,
 }
 
 struct Room {
@@ -192,6 +194,8 @@ struct Room {
     flushed_at: tokio::time::Instant,
     /// The fence of the session's lease, carried by every write (several nodes).
     fence: Option<u64>,
+    /// The facilitator deleted the session: the room deletes it and stops after this batch.
+    deleting: Option<Reply<()>>,
 }
 
 /// The moment now, for commands and views: taken from the room's parts, not the whole room,
@@ -239,6 +243,7 @@ impl Room {
             failed: false,
             flushed_at: tokio::time::Instant::now(),
             fence,
+            deleting: None,
         }
     }
 
@@ -297,6 +302,21 @@ impl Room {
                 );
                 break Exit::Failed;
             }
+            if let Some(reply) = self.deleting.take() {
+                match self.storage.delete(&self.code).await {
+                    Ok(_) => {
+                        tracing::info!("session deleted");
+                        let _ = reply.send(Ok(()));
+                        return self.deleted(rx).await;
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "could not delete the session");
+                        let why = "the session could not be deleted; try again";
+                        let _ =
+                            reply.send(Err(JoinError::Refused(refuse(ErrorCode::Internal, why))));
+                    }
+                }
+            }
         };
         let stopping = Instant::now();
         if !matches!(exit, Exit::Failed | Exit::Lost)
@@ -315,6 +335,7 @@ impl Room {
                 Exit::Shutdown => "shutdown",
                 Exit::Failed => "failed",
                 Exit::Lost => "lost_lease",
+                Exit::Deleted => "deleted",
             },
             changes = self.record.seq(),
             ms = stop_ms,
@@ -322,6 +343,14 @@ impl Room {
         );
         // Dropping `self` drops every outbox sender: connections close and clients resume.
         exit
+    }
+
+    /// The session is gone from storage: everyone who knocks hears so, and dropping the room
+    /// closes every connection (its phones resume, and learn there is no such session).
+    async fn deleted(self, mut rx: mpsc::Receiver<RoomMsg>) -> Exit {
+        drop(self);
+        not_found(&mut rx).await;
+        Exit::Deleted
     }
 
     /// When the floor next changes by itself, on tokio's clock.
@@ -465,6 +494,7 @@ impl Room {
             }
             RoomMsg::Leave { conn } => self.fanout.remove(conn, &mut b.changed),
             RoomMsg::Info { reply } => b.later.push(Later::Info(reply)),
+            RoomMsg::Delete { reply } => self.deleting = Some(reply),
         }
     }
 
