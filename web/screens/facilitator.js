@@ -13,7 +13,7 @@
 
 import { h, replace } from '../dom.js';
 import { t } from '../i18n.js';
-import { getToken, setToken, forgetToken, takeTokenFromFragment } from '../api.js';
+import { getToken, setToken, forgetToken, takeTokenFromFragment, fetchOk } from '../api.js';
 import { connect } from '../conn.js';
 import {
   errorText, announce, showError, showConnection, setTitle, startFloorClock, homeLink, showStopped, showAbsent, keptRegions,
@@ -60,7 +60,7 @@ export function start(main, { code }) {
 
   const conn = connect({ code, kind: 'facilitator' });
   const draft = { budget: '5', maxPerCard: '3', live: false, mergeTarget: '' };
-  const view = { confirmEnd: false };
+  const view = { confirmEnd: false, confirmDelete: 0 };
   let merging = null; // id of the card being merged into another
   let final = null;
   let regions = null;
@@ -107,8 +107,27 @@ export function start(main, { code }) {
     }
   }
 
+  /** Deletes the session for good (asked twice before this), then says so. */
+  async function deleteSession() {
+    try {
+      await fetchOk('DELETE', `/api/sessions/${encodeURIComponent(code)}`, null, getToken('facilitator', code));
+    } catch (err) {
+      showError(errorText(err));
+      return;
+    }
+    conn.close();
+    forgetToken('facilitator', code);
+    forgetToken('projector', code);
+    try {
+      localStorage.removeItem(`tafel:replay-urls:${code}`);
+    } catch {
+      // Nothing kept.
+    }
+    showStopped(main, t('sessionDeleted'), homeLink());
+  }
+
   // What the panels may do (see ui.js).
-  const actions = { send: run, refresh: () => update(), merge: startMerge, newProjectorLink, makeReplayLink };
+  const actions = { send: run, refresh: () => update(), merge: startMerge, newProjectorLink, makeReplayLink, deleteSession };
   const replayUrls = loadReplayUrls(code);
   const mergeActions = { send: run, close: closeMerge };
 
