@@ -191,6 +191,16 @@ impl Flow {
     }
 }
 
+/// Whether a frame is a `join` or a `resume` (read before the whole message is parsed).
+fn is_hello(frame: &str) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Kind<'a> {
+        #[serde(rename = "type", borrow)]
+        kind: &'a str,
+    }
+    serde_json::from_str::<Kind<'_>>(frame).is_ok_and(|k| matches!(k.kind, "join" | "resume"))
+}
+
 /// The reason of the close for a connection that never said who it is.
 const JOIN_LATE: &str = "send join or resume first";
 
@@ -322,8 +332,9 @@ where
     let mut bucket = Bucket::new(env.rate);
     let mut deadline = Instant::now() + IDLE;
     // A connection that has not joined within this is closed (a join in progress is not
-    // interrupted: the loop waits for its answer).
-    let join_by = Instant::now() + JOIN_WAIT;
+    // interrupted: the loop waits for its answer). Each answered `join` or `resume` gives
+    // it this long again, so a phone may try another code; pings do not.
+    let mut join_by = Instant::now() + JOIN_WAIT;
     let mut counted = crate::metrics::connection_opened();
 
     // Order matters under `biased`: stopping first, then what the client says (so a busy room
@@ -340,10 +351,12 @@ where
                             break Flow::Close(close::POLICY, "too many messages");
                         }
                         let was_in = in_room.is_some();
+                        let hello = !was_in && is_hello(t.as_str());
                         let flow = on_text(&mut socket, t.as_str(), &env, &mut sink, &mut in_room, id).await;
-                        if !was_in {
+                        if hello {
                             // Answered, either way: no longer pending against its address.
                             env.unjoined.joined();
+                            join_by = Instant::now() + JOIN_WAIT;
                         }
                         if let (false, Some(r)) = (was_in, &in_room) {
                             counted.joined(r.role);
