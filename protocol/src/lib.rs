@@ -789,6 +789,10 @@ pub enum ErrorCode {
     TooManySessions,
     /// Creating a session on this server needs the organiser key, and it was missing or wrong.
     OrganiserKey,
+    /// The server could not store the command (its disk is full or read-only, or its database
+    /// fails); it was not applied. Resend it (the same id) a little later: the session goes on,
+    /// and takes commands again as soon as storage works.
+    StorageUnavailable,
 }
 
 /// The three kinds of connection.

@@ -54,6 +54,7 @@ fn status(code: ErrorCode) -> StatusCode {
         | UnknownReflection | UnknownLink => StatusCode::NOT_FOUND,
         TooManyAttempts | TooManySessions => StatusCode::TOO_MANY_REQUESTS,
         OrganiserKey => StatusCode::UNAUTHORIZED,
+        StorageUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         Forbidden | BadToken => StatusCode::FORBIDDEN,
         Internal => StatusCode::INTERNAL_SERVER_ERROR,
         SessionLocked | SessionEnded | SessionFull | RoundOpen | RoundClosed | NoTurn

@@ -159,6 +159,8 @@ struct Batch {
     replies: Vec<(ConnId, Utf8Bytes, Option<Instant>)>,
     welcomes: Vec<PendingWelcome>,
     later: Vec<Later>,
+    /// The commands of the batch (connection and id), to refuse if it cannot be stored.
+    commands: Vec<(ConnId, String)>,
 }
 
 enum Exit {
@@ -286,6 +288,7 @@ impl Room {
                 replies: Vec::new(),
                 welcomes: Vec::new(),
                 later: Vec::new(),
+                commands: Vec::new(),
             };
             match msg {
                 Some(msg) => self.handle(msg, &mut batch),
@@ -351,6 +354,51 @@ impl Room {
         drop(self);
         not_found(&mut rx).await;
         Exit::Deleted
+    }
+
+    /// The batch could not be stored (a full or read-only disk, a failing database): nothing of
+    /// it is acknowledged or shown. The room reads its session back as stored (what every
+    /// connection was last shown), answers the batch's commands with `storage_unavailable`,
+    /// turns its joins away, and goes on with every connection; the next batch tries storage
+    /// again. Only a session that cannot even be read back unloads, as before.
+    async fn unstored(&mut self, b: Batch, e: StorageError) -> Result<(), StorageError> {
+        tracing::error!(error = %e, commands = b.commands.len(), "storage failed; the batch is refused and the room goes on as stored");
+        let loaded = match load::load(&self.code, &self.storage).await {
+            Ok(Some(loaded)) => loaded,
+            _ => return Err(e),
+        };
+        self.record = loaded.record;
+        self.tokens = loaded.tokens;
+        self.store_seq = loaded.store_seq;
+        self.since_snapshot = loaded.since_snapshot;
+        let why = refuse::<Refusal>(
+            ErrorCode::StorageUnavailable,
+            "the server could not store this, so it was not applied; send it again shortly",
+        );
+        for (conn, id) in &b.commands {
+            self.fanout.send(*conn, error_frame(id, &why));
+        }
+        for (conn, frame, taken) in b.replies {
+            if taken.is_none() {
+                // A sync: still a barrier after everything sent before.
+                self.fanout.send(conn, frame);
+            }
+        }
+        for w in b.welcomes {
+            let _ = w.reply.send(Err(JoinError::Refused(why.clone())));
+        }
+        for later in b.later {
+            match later {
+                Later::Info(reply) => {
+                    let _ = reply.send(Err(JoinError::Refused(why.clone())));
+                }
+                Later::Refused(reply, refusal) => {
+                    let _ = reply.send(Err(JoinError::Refused(refusal)));
+                }
+            }
+        }
+        self.drop_overflowed();
+        Ok(())
     }
 
     /// When the floor next changes by itself, on tokio's clock.
@@ -447,6 +495,7 @@ impl Room {
                     return;
                 };
                 let taken = Instant::now();
+                b.commands.push((conn, id.clone()));
                 crate::metrics::command(cmd.name());
                 let actor = Actor {
                     role: who.role,
@@ -559,7 +608,11 @@ impl Room {
         if !b.writes.is_empty() {
             let mut writes = load::fenced(&self.code, self.fence);
             writes.append(&mut b.writes);
-            self.storage.commit(writes).await?;
+            match self.storage.commit(writes).await {
+                Ok(()) => {}
+                Err(e @ StorageError::Fenced(_)) => return Err(e),
+                Err(e) => return self.unstored(b, e).await,
+            }
         }
 
         // New connections join the room now; this batch's delta is already in their welcome.

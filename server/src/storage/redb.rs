@@ -23,8 +23,10 @@ const TOKENS: TableDefinition<(&str, &[u8]), &[u8]> = TableDefinition::new("toke
 
 /// A redb database file.
 pub struct RedbBackend {
-    /// Shared by every read and write; taken alone only to rewrite the file after a deletion.
-    db: RwLock<Database>,
+    /// Shared by every read and write; taken alone only to rewrite the file after a deletion,
+    /// or to open it again after an I/O error (`None` until that works: redb refuses every
+    /// operation after one, and nothing may be acknowledged that is not in the file).
+    db: RwLock<Option<Database>>,
     path: PathBuf,
 }
 
@@ -39,7 +41,7 @@ impl RedbBackend {
         let _ = std::fs::remove_file(rewrite_path(path));
         let db = Self::open_file(path)?;
         Ok(Self {
-            db: RwLock::new(db),
+            db: RwLock::new(Some(db)),
             path: path.to_owned(),
         })
     }
@@ -55,8 +57,34 @@ impl RedbBackend {
         Ok(db)
     }
 
-    fn db(&self) -> RwLockReadGuard<'_, Database> {
-        self.db.read().unwrap_or_else(|e| e.into_inner())
+    /// Runs `f` on the open database, opening the file again first if an I/O error closed
+    /// it. A failure of `f` closes it (the next call opens it again): after a full or
+    /// read-only disk, Tafel carries on by itself once the disk is writable.
+    fn with_db<T>(
+        &self,
+        f: impl Fn(&Database) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        let result = {
+            let guard: RwLockReadGuard<'_, Option<Database>> =
+                self.db.read().unwrap_or_else(|e| e.into_inner());
+            guard.as_ref().map(&f)
+        };
+        let result = match result {
+            Some(result) => result,
+            None => {
+                let mut db = self.db.write().unwrap_or_else(|e| e.into_inner());
+                if db.is_none() {
+                    *db = Some(Self::open_file(&self.path)?);
+                    tracing::info!("the database file is open again");
+                }
+                f(db.as_ref().expect("just opened"))
+            }
+        };
+        if let Err(StorageError::Db(e)) = &result {
+            tracing::warn!(error = %e, "closing the database file; it is opened again on the next request");
+            *self.db.write().unwrap_or_else(|e| e.into_inner()) = None;
+        }
+        result
     }
 
     /// Rewrites the file with only what it holds now: freed pages of a B-tree keep their old
@@ -66,9 +94,12 @@ impl RedbBackend {
         let mut db = self.db.write().unwrap_or_else(|e| e.into_inner());
         let new_path = rewrite_path(&self.path);
         let _ = std::fs::remove_file(&new_path);
+        if db.is_none() {
+            *db = Some(Self::open_file(&self.path)?);
+        }
         {
             let fresh = Self::open_file(&new_path)?;
-            let read = db.begin_read().map_err(db_err)?;
+            let read = db.as_ref().expect("open").begin_read().map_err(db_err)?;
             let write = fresh.begin_write().map_err(db_err)?;
             copy(&read, &write, META)?;
             copy(&read, &write, SNAPSHOTS)?;
@@ -77,10 +108,7 @@ impl RedbBackend {
             write.commit().map_err(db_err)?;
         }
         // Only now is the old file let go: until the rename, it is the database.
-        let placeholder = Database::builder()
-            .create_with_backend(redb::backends::InMemoryBackend::new())
-            .map_err(db_err)?;
-        drop(std::mem::replace(&mut *db, placeholder));
+        *db = None;
         let renamed = std::fs::rename(&new_path, &self.path).map_err(db_err);
         if let Some(dir) = self.path.parent()
             && let Ok(dir) = std::fs::File::open(dir)
@@ -88,7 +116,7 @@ impl RedbBackend {
             let _ = dir.sync_all();
         }
         // Opened again whether or not the rename worked: the old file is whole either way.
-        *db = Self::open_file(&self.path)?;
+        *db = Some(Self::open_file(&self.path)?);
         renamed
     }
 }
@@ -130,7 +158,14 @@ impl RedbBackend {
         &self,
         requests: &[Vec<Write>],
     ) -> Result<Vec<Result<(), StorageError>>, StorageError> {
-        let tx = self.db().begin_write().map_err(db_err)?;
+        self.with_db(|db| Self::commit_in(db, requests))
+    }
+
+    fn commit_in(
+        db: &Database,
+        requests: &[Vec<Write>],
+    ) -> Result<Vec<Result<(), StorageError>>, StorageError> {
+        let tx = db.begin_write().map_err(db_err)?;
         let mut results = Vec::with_capacity(requests.len());
         {
             let meta = tx.open_table(META).map_err(db_err)?;
@@ -194,7 +229,36 @@ impl RedbBackend {
 
 impl Backend for RedbBackend {
     fn create(&self, s: &NewSession) -> Result<(), StorageError> {
-        let tx = self.db().begin_write().map_err(db_err)?;
+        self.with_db(|db| Self::create_in(db, s))
+    }
+
+    fn commit(&self, requests: &[Vec<Write>]) -> Vec<Result<(), StorageError>> {
+        match self.commit_all(requests) {
+            Ok(results) => results,
+            Err(e) => requests.iter().map(|_| Err(e.clone())).collect(),
+        }
+    }
+
+    fn delete(&self, code: &str) -> Result<bool, StorageError> {
+        let existed = self.with_db(|db| Self::delete_in(db, code))?;
+        if existed {
+            self.rewrite()?;
+        }
+        Ok(existed)
+    }
+
+    fn list(&self) -> Result<Vec<String>, StorageError> {
+        self.with_db(Self::list_in)
+    }
+
+    fn load(&self, code: &str) -> Result<Option<StoredSession>, StorageError> {
+        self.with_db(|db| Self::load_in(db, code))
+    }
+}
+
+impl RedbBackend {
+    fn create_in(db: &Database, s: &NewSession) -> Result<(), StorageError> {
+        let tx = db.begin_write().map_err(db_err)?;
         {
             let mut meta = tx.open_table(META).map_err(db_err)?;
             if meta.get(s.code.as_str()).map_err(db_err)?.is_some() {
@@ -219,15 +283,8 @@ impl Backend for RedbBackend {
         tx.commit().map_err(db_err)
     }
 
-    fn commit(&self, requests: &[Vec<Write>]) -> Vec<Result<(), StorageError>> {
-        match self.commit_all(requests) {
-            Ok(results) => results,
-            Err(e) => requests.iter().map(|_| Err(e.clone())).collect(),
-        }
-    }
-
-    fn delete(&self, code: &str) -> Result<bool, StorageError> {
-        let tx = self.db().begin_write().map_err(db_err)?;
+    fn delete_in(db: &Database, code: &str) -> Result<bool, StorageError> {
+        let tx = db.begin_write().map_err(db_err)?;
         let existed = {
             let mut meta = tx.open_table(META).map_err(db_err)?;
             let existed = meta.remove(code).map_err(db_err)?.is_some();
@@ -248,14 +305,11 @@ impl Backend for RedbBackend {
             existed
         };
         tx.commit().map_err(db_err)?;
-        if existed {
-            self.rewrite()?;
-        }
         Ok(existed)
     }
 
-    fn list(&self) -> Result<Vec<String>, StorageError> {
-        let tx = self.db().begin_read().map_err(db_err)?;
+    fn list_in(db: &Database) -> Result<Vec<String>, StorageError> {
+        let tx = db.begin_read().map_err(db_err)?;
         let meta = tx.open_table(META).map_err(db_err)?;
         let mut codes = Vec::new();
         for entry in meta.iter().map_err(db_err)? {
@@ -264,8 +318,8 @@ impl Backend for RedbBackend {
         Ok(codes)
     }
 
-    fn load(&self, code: &str) -> Result<Option<StoredSession>, StorageError> {
-        let tx = self.db().begin_read().map_err(db_err)?;
+    fn load_in(db: &Database, code: &str) -> Result<Option<StoredSession>, StorageError> {
+        let tx = db.begin_read().map_err(db_err)?;
         let meta = tx.open_table(META).map_err(db_err)?;
         let Some(raw_meta) = meta.get(code).map_err(db_err)? else {
             return Ok(None);
