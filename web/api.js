@@ -41,9 +41,32 @@ export async function request(method, path, body, token) {
   return response.json().catch(() => null);
 }
 
-/** POST /api/sessions with a CreateSession body; resolves to SessionCreated. */
-export function createSession(body) {
-  return request('POST', '/api/sessions', body);
+/**
+ * POST /api/sessions with a CreateSession body (and the organiser key, when this server asks
+ * for one); resolves to SessionCreated.
+ */
+export function createSession(body, organiserKey) {
+  return request('POST', '/api/sessions', body, organiserKey || undefined);
+}
+
+// The organiser key, once given on this device: kept so the home page asks for it only once.
+const ORGANISER_KEY = 'tafel:organiser-key';
+
+export function getOrganiserKey() {
+  try {
+    return localStorage.getItem(ORGANISER_KEY);
+  } catch {
+    return null;
+  }
+}
+
+export function setOrganiserKey(key) {
+  try {
+    if (key) localStorage.setItem(ORGANISER_KEY, key);
+    else localStorage.removeItem(ORGANISER_KEY);
+  } catch {
+    // Private mode: asked again next time.
+  }
 }
 
 /** GET /api/sessions/{code}; resolves to SessionInfo. */

@@ -374,7 +374,7 @@ class Connection {
       this.ws?.close();
       return;
     }
-    if (!this.welcomed && msg.code === 'internal') {
+    if (!this.welcomed && (msg.code === 'internal' || msg.code === 'storage_unavailable')) {
       // The server could not open the session just now (it is moving between servers, or
       // storage failed): try again after the usual backoff.
       this.ws?.close();

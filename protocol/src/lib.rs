@@ -794,6 +794,15 @@ pub enum ErrorCode {
     /// The server could not complete the command; nothing changed. Try again (the same id
     /// may be resent: refusals are not remembered).
     Internal,
+    /// Too many sessions were created lately, from this address or on the whole server;
+    /// wait and try again.
+    TooManySessions,
+    /// Creating a session on this server needs the organiser key, and it was missing or wrong.
+    OrganiserKey,
+    /// The server could not store the command (its disk is full or read-only, or its database
+    /// fails); it was not applied. Resend it (the same id) a little later: the session goes on,
+    /// and takes commands again as soon as storage works.
+    StorageUnavailable,
 }
 
 /// The three kinds of connection.

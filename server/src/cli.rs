@@ -27,6 +27,15 @@ pub fn main() -> anyhow::Result<()> {
             for line in start_lines(&config, bound) {
                 println!("  {line}");
             }
+            match &config.organiser_key {
+                Some(k) if !k.is_empty() => {
+                    println!("  new sessions: only with the organiser key (--organiser-key)")
+                }
+                _ => println!(
+                    "  new sessions: anyone who reaches this server may create one \
+                     (set --organiser-key to limit that)"
+                ),
+            }
             let shutdown = CancellationToken::new();
             tokio::spawn(stop_on_signal(shutdown.clone()));
             crate::run(listener, config, shutdown).await

@@ -30,6 +30,35 @@ pub struct Config {
     #[arg(long, env = "TAFEL_MAX_MESSAGES_PER_SEC", default_value_t = 20)]
     pub max_messages_per_sec: u32,
 
+    /// Wrong join codes and tokens the whole server answers per minute, from every address
+    /// together, after a burst of 20. Beyond it a wrong code waits its turn for its answer; a
+    /// right code or a valid token is answered at once. With 100 live sessions, the default
+    /// makes guessing any code take about 1.7 years (see the README).
+    #[arg(long, env = "TAFEL_WRONG_CODES_PER_MINUTE", default_value_t = 10)]
+    pub wrong_codes_per_minute: u32,
+
+    /// A key that creating a session needs (the home page asks for it once and keeps it on
+    /// that device). Without it, anyone who reaches the server may create sessions.
+    #[arg(long, env = "TAFEL_ORGANISER_KEY", hide_env_values = true)]
+    pub organiser_key: Option<String>,
+
+    /// Sessions one address may create an hour (bursts of a sixth of it, at least one).
+    #[arg(
+        long,
+        env = "TAFEL_SESSIONS_PER_ADDRESS_PER_HOUR",
+        default_value_t = 60
+    )]
+    pub sessions_per_address_per_hour: u32,
+
+    /// Sessions the whole server may create an hour (bursts of a sixth of it).
+    #[arg(long, env = "TAFEL_SESSIONS_PER_HOUR", default_value_t = 600)]
+    pub sessions_per_hour: u32,
+
+    /// Delete sessions that ended more than this many days ago, for good (checked every hour,
+    /// and at start). Fractions are allowed. Off by default: Tafel deletes nothing by itself.
+    #[arg(long, env = "TAFEL_DELETE_ENDED_AFTER_DAYS")]
+    pub delete_ended_after_days: Option<f64>,
+
     /// PostgreSQL database to keep sessions in, for several nodes sharing it, e.g.
     /// `postgres://tafel@db.internal/tafel` or `host=/run/postgresql dbname=tafel`. Without it,
     /// sessions live in the embedded file in --data-dir (one node).

@@ -28,6 +28,9 @@ use tokio_util::sync::CancellationToken;
 /// Silence after which the server closes a connection.
 pub const IDLE: Duration = Duration::from_secs(60);
 
+/// How long a new connection may take to send its `join` or `resume`.
+pub const JOIN_WAIT: Duration = Duration::from_secs(10);
+
 /// WebSocket close codes the server uses.
 pub mod close {
     /// Normal closure (idle).
@@ -38,6 +41,11 @@ pub mod close {
     pub const POLICY: u16 = 1008;
     /// A frame over the size limit.
     pub const TOO_BIG: u16 = 1009;
+    /// A frame that breaks RFC 6455 (reserved bits, an unmasked frame, an unknown opcode, a
+    /// stray continuation, a fragmented or oversized control frame).
+    pub const PROTOCOL: u16 = 1002;
+    /// A text frame that is not valid UTF-8.
+    pub const INVALID_DATA: u16 = 1007;
     /// The client fell behind; resume for a fresh snapshot.
     pub const TRY_AGAIN: u16 = 1013;
 }
@@ -57,6 +65,8 @@ pub struct ConnEnv {
     pub rate: u32,
     /// Buckets of participants who left with theirs not yet full.
     pub rates: Arc<RateBook>,
+    /// Counts the connection as pending (against its address) until its join is answered.
+    pub unjoined: crate::accept::Unjoined,
     /// The connection comes from another node, which passes a phone's frames on to this one
     /// (the owner of its session). It is never passed on again.
     pub forwarded: bool,
@@ -167,14 +177,48 @@ impl Flow {
             Flow::Continue => "open",
             Flow::Close(close::NORMAL, _) => "idle",
             Flow::Close(close::GOING_AWAY, _) => "shutdown",
+            Flow::Close(close::POLICY, JOIN_LATE) => "join_timeout",
             Flow::Close(close::POLICY, _) => "rate_limit",
             Flow::Close(close::TOO_BIG, _) => "too_big",
             Flow::Close(close::TRY_AGAIN, _) => "resync",
+            Flow::Close(close::PROTOCOL, _) => "protocol_error",
+            Flow::Close(close::INVALID_DATA, _) => "invalid_utf8",
             Flow::Close(..) => "other",
             Flow::Gone(why) => why,
             Flow::Forward(_) => "forwarding",
             Flow::Relay(..) => "forwarded",
         }
+    }
+}
+
+/// Whether a frame is a `join` or a `resume` (read before the whole message is parsed).
+fn is_hello(frame: &str) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Kind<'a> {
+        #[serde(rename = "type", borrow)]
+        kind: &'a str,
+    }
+    serde_json::from_str::<Kind<'_>>(frame).is_ok_and(|k| matches!(k.kind, "join" | "resume"))
+}
+
+/// The reason of the close for a connection that never said who it is.
+const JOIN_LATE: &str = "send join or resume first";
+
+/// How a read error ends the connection: with the close code RFC 6455 names for it when the
+/// socket can still carry one, or without a word when the client is gone.
+fn read_error(e: &axum::Error) -> Flow {
+    match std::error::Error::source(e).and_then(|s| s.downcast_ref::<tungstenite::Error>()) {
+        Some(tungstenite::Error::Capacity(_)) => Flow::Close(close::TOO_BIG, "message too big"),
+        Some(tungstenite::Error::Utf8(_)) => {
+            Flow::Close(close::INVALID_DATA, "a text frame is not valid UTF-8")
+        }
+        Some(tungstenite::Error::Protocol(
+            tungstenite::error::ProtocolError::ResetWithoutClosingHandshake,
+        )) => Flow::Gone("read_error"),
+        Some(tungstenite::Error::Protocol(_)) => {
+            Flow::Close(close::PROTOCOL, "the frame breaks the WebSocket protocol")
+        }
+        _ => Flow::Gone("read_error"),
     }
 }
 
@@ -294,6 +338,10 @@ where
     let mut in_room: Option<InRoom> = None;
     let mut bucket = Bucket::new(env.rate);
     let mut deadline = Instant::now() + IDLE;
+    // A connection that has not joined within this is closed (a join in progress is not
+    // interrupted: the loop waits for its answer). Each answered `join` or `resume` gives
+    // it this long again, so a phone may try another code; pings do not.
+    let mut join_by = Instant::now() + JOIN_WAIT;
     let mut counted = crate::metrics::connection_opened();
 
     // Order matters under `biased`: stopping first, then what the client says (so a busy room
@@ -310,7 +358,13 @@ where
                             break Flow::Close(close::POLICY, "too many messages");
                         }
                         let was_in = in_room.is_some();
+                        let hello = !was_in && is_hello(t.as_str());
                         let flow = on_text(&mut socket, t.as_str(), &env, &mut sink, &mut in_room, id).await;
+                        if hello {
+                            // Answered, either way: no longer pending against its address.
+                            env.unjoined.joined();
+                            join_by = Instant::now() + JOIN_WAIT;
+                        }
                         if let (false, Some(r)) = (was_in, &in_room) {
                             counted.joined(r.role);
                             if let Some(who) = &r.who {
@@ -332,15 +386,7 @@ where
                     }
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
                     Some(Ok(Message::Close(_))) | None => break Flow::Gone("client"),
-                    Some(Err(e)) => {
-                        let too_big = std::error::Error::source(&e)
-                            .and_then(|s| s.downcast_ref::<tungstenite::Error>())
-                            .is_some_and(|e| matches!(e, tungstenite::Error::Capacity(_)));
-                        if too_big {
-                            break Flow::Close(close::TOO_BIG, "message too big");
-                        }
-                        break Flow::Gone("read_error");
-                    }
+                    Some(Err(e)) => break read_error(&e),
                 }
             },
             out = outbox.recv() => match out {
@@ -351,6 +397,9 @@ where
                 }
                 None => break Flow::Close(close::TRY_AGAIN, "you fell behind; reconnect to catch up"),
             },
+            _ = tokio::time::sleep_until(join_by), if in_room.is_none() => {
+                break Flow::Close(close::POLICY, JOIN_LATE);
+            }
             _ = tokio::time::sleep_until(deadline) => break Flow::Close(close::NORMAL, "no message for 60 seconds"),
         }
     };
@@ -568,7 +617,7 @@ async fn enter(
     in_room: &mut Option<InRoom>,
     mut make: impl FnMut(ConnSink, oneshot::Sender<Result<Joined, JoinError>>) -> RoomMsg,
 ) -> Result<Entered, Refusal> {
-    env.guard.begin_when_free(env.peer).await?;
+    let attempt = env.guard.begin_when_free(env.peer).await?;
     let conn = sink.clone().expect("a connection enters a room once");
     let result = match secrets::normalize_code(code) {
         Some(code) => reach(env, &code, hello, |reply| make(conn.clone(), reply)).await,
@@ -579,7 +628,7 @@ async fn enter(
     };
     match result {
         Ok(Reached::Here(joined, room)) => {
-            env.guard.succeeded(env.peer);
+            drop(attempt);
             *sink = None;
             *in_room = Some(InRoom {
                 room,
@@ -593,17 +642,17 @@ async fn enter(
         }
         Ok(Reached::There(entered)) => {
             // The owner counted the token against the phone's address itself.
-            env.guard.succeeded(env.peer);
+            drop(attempt);
             Ok(entered)
         }
         Err(r) if matches!(r.code, ErrorCode::SessionNotFound | ErrorCode::BadToken) => {
             tracing::info!(peer = %env.peer, code = ?r.code, "wrong code or token");
-            env.guard.fail(env.peer).await;
+            attempt.fail().await;
             Err(r)
         }
         Err(r) => {
             // The code was right (a locked session, a name too long): not a guess.
-            env.guard.succeeded(env.peer);
+            drop(attempt);
             Err(r)
         }
     }

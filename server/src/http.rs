@@ -39,6 +39,10 @@ pub struct AppState {
     pub rates: Arc<crate::connection::RateBook>,
     /// Replays and reports, read from storage.
     pub replays: Arc<Replays>,
+    /// Who may create sessions, and how fast.
+    pub creation: Arc<crate::creation::Creation>,
+    /// Connections per address not yet past their first request or their join.
+    pub pending: Arc<crate::accept::PendingBook>,
 }
 
 /// The HTTP status that goes with a refusal's code: the one place that mapping lives.
@@ -48,7 +52,9 @@ fn status(code: ErrorCode) -> StatusCode {
         SessionNotFound | UnknownCard | UnknownRound | UnknownParticipant | UnknownRule
         | UnknownReport | UnknownCheck | UnknownParty | UnknownCriterion | UnknownExperiment
         | UnknownReflection | UnknownLink => StatusCode::NOT_FOUND,
-        TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+        TooManyAttempts | TooManySessions => StatusCode::TOO_MANY_REQUESTS,
+        OrganiserKey => StatusCode::UNAUTHORIZED,
+        StorageUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         Forbidden | BadToken => StatusCode::FORBIDDEN,
         Internal => StatusCode::INTERNAL_SERVER_ERROR,
         SessionLocked | SessionEnded | SessionFull | RoundOpen | RoundClosed | NoTurn
@@ -81,8 +87,14 @@ pub fn router(app: AppState) -> Router {
         .route("/app/{*path}", get(asset))
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(metrics))
-        .route("/api/sessions", post(create_session))
-        .route("/api/sessions/{code}", get(session_info))
+        .route(
+            "/api/sessions",
+            post(create_session).layer(middleware::from_fn(body_in_time)),
+        )
+        .route(
+            "/api/sessions/{code}",
+            get(session_info).delete(delete_session),
+        )
         .route("/api/sessions/{code}/qr.svg", get(qr_code))
         .route("/api/sessions/{code}/replay", get(replay_timeline))
         .route("/api/sessions/{code}/replay/{n}", get(replay_moment))
@@ -93,6 +105,34 @@ pub fn router(app: AppState) -> Router {
         .fallback(not_found)
         .layer(middleware::map_response(security_headers))
         .with_state(app)
+}
+
+/// Reads a request's body within [`crate::accept::BODY_READ`]: a client that sends its
+/// headers and then trickles (or withholds) the body is answered 408 and closed.
+async fn body_in_time(req: axum::extract::Request, next: middleware::Next) -> Response {
+    let (parts, body) = req.into_parts();
+    let read = axum::body::to_bytes(body, 64 * 1024);
+    match tokio::time::timeout(crate::accept::BODY_READ, read).await {
+        Ok(Ok(bytes)) => {
+            next.run(axum::extract::Request::from_parts(parts, bytes.into()))
+                .await
+        }
+        Ok(Err(_)) => Refusal::new(ErrorCode::BadMessage, "the request body could not be read")
+            .into_response(),
+        Err(_) => {
+            crate::metrics::http_timeout();
+            let body = HttpError {
+                code: ErrorCode::BadMessage,
+                message: "the request body did not arrive in time".into(),
+            };
+            (
+                StatusCode::REQUEST_TIMEOUT,
+                [(header::CONNECTION, "close")],
+                Json(body),
+            )
+                .into_response()
+        }
+    }
 }
 
 async fn not_found() -> Response {
@@ -148,17 +188,108 @@ async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Response {
 
 async fn create_session(
     State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     body: Result<Json<CreateSession>, JsonRejection>,
 ) -> Response {
+    let (ip, _) = client(&app, peer, &headers);
+    let key = bearer(&headers);
+    if let Err(r) = organiser_key(&app, ip, key.as_deref()).await {
+        return r.into_response();
+    }
     let Json(req) = match body {
         Ok(body) => body,
         Err(e) => return Refusal::new(ErrorCode::BadMessage, e.body_text()).into_response(),
     };
+    if let Err(r) = app.creation.take(ip) {
+        return r.into_response();
+    }
     let registry = &app.registry;
     let (storage, public_url) = (registry.storage(), &registry.config().public_url);
     match sessions::create(storage, public_url, req, crate::room::now_ms()).await {
         Ok(created) => (StatusCode::CREATED, Json(created)).into_response(),
         Err(r) => r.into_response(),
+    }
+}
+
+/// Deletes a session for good, for its facilitator (token in `Authorization: Bearer …`): the
+/// room deletes it from storage and closes its connections; its code, links and tokens answer
+/// as unknown from then on.
+async fn delete_session(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+) -> Response {
+    let (ip, _) = client(&app, peer, &headers);
+    let token = bearer(&headers).unwrap_or_default();
+    let attempt = match app.guard.begin_when_free(ip).await {
+        Ok(attempt) => attempt,
+        Err(r) => return r.into_response(),
+    };
+    let code = match app.replays.facilitator(&code, &token).await {
+        Err(r) if matches!(r.code, ErrorCode::SessionNotFound | ErrorCode::BadToken) => {
+            attempt.fail().await;
+            return r.into_response();
+        }
+        Err(r) => return r.into_response(),
+        Ok(code) => {
+            drop(attempt);
+            code
+        }
+    };
+    match app
+        .registry
+        .ask(&code, |reply| RoomMsg::Delete { reply })
+        .await
+    {
+        Ok(Answer::Here((), _)) => {}
+        // Another node runs it: deleting it in the database takes its lease too, so that node
+        // stops the room and closes its connections at its next renewal.
+        Ok(Answer::Elsewhere(_)) => {
+            if let Err(e) = app.registry.storage().delete(&code).await {
+                tracing::error!(error = %e, "could not delete a session");
+                return Refusal::new(ErrorCode::Internal, "the session could not be deleted")
+                    .into_response();
+            }
+        }
+        Err(r) if r.code == ErrorCode::SessionNotFound => {}
+        Err(r) => return r.into_response(),
+    }
+    app.replays.forget(&code);
+    tracing::info!(room = %code, "session deleted by its facilitator");
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// The token in `Authorization: Bearer …`, if any.
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|v| v.trim().to_owned())
+}
+
+/// Checks the organiser key when the server has one; a wrong key counts as a wrong code.
+async fn organiser_key(app: &AppState, ip: IpAddr, given: Option<&str>) -> Result<(), Refusal> {
+    use crate::creation::KeyCheck;
+    if !app.creation.needs_key() {
+        return Ok(());
+    }
+    let attempt = app.guard.begin_when_free(ip).await?;
+    match app.creation.check_key(given) {
+        KeyCheck::Fine => Ok(()),
+        KeyCheck::Missing => Err(refuse(
+            ErrorCode::OrganiserKey,
+            "starting a session on this server needs the organiser key",
+        )),
+        KeyCheck::Wrong => {
+            attempt.fail().await;
+            Err(refuse(
+                ErrorCode::OrganiserKey,
+                "this is not the organiser key of this server",
+            ))
+        }
     }
 }
 
@@ -179,7 +310,7 @@ async fn lookup(
     (peer, forwarded): (IpAddr, bool),
     code: &str,
 ) -> Result<SessionInfo, Refusal> {
-    app.guard.begin_when_free(peer).await?;
+    let attempt = app.guard.begin_when_free(peer).await?;
     let result = match secrets::normalize_code(code) {
         Some(code) => look_up(app, peer, forwarded, &code).await,
         None => Err(refuse(
@@ -187,9 +318,8 @@ async fn lookup(
             "there is no session with this code",
         )),
     };
-    match &result {
-        Err(r) if r.code == ErrorCode::SessionNotFound => app.guard.fail(peer).await,
-        _ => app.guard.succeeded(peer),
+    if matches!(&result, Err(r) if r.code == ErrorCode::SessionNotFound) {
+        attempt.fail().await;
     }
     result
 }
@@ -296,20 +426,12 @@ async fn history(
     code: &str,
     wanted: Wanted,
 ) -> Result<(Arc<Opened>, tafel_protocol::Role), Refusal> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default()
-        .trim()
-        .to_owned();
-    app.guard.begin_when_free(peer.ip()).await?;
+    let token = bearer(headers).unwrap_or_default();
+    let attempt = app.guard.begin_when_free(peer.ip()).await?;
     let result = app.replays.open(code, &token, wanted).await;
-    match &result {
-        Err(r) if matches!(r.code, ErrorCode::SessionNotFound | ErrorCode::BadToken) => {
-            app.guard.fail(peer.ip()).await
-        }
-        _ => app.guard.succeeded(peer.ip()),
+    if matches!(&result, Err(r) if matches!(r.code, ErrorCode::SessionNotFound | ErrorCode::BadToken))
+    {
+        attempt.fail().await;
     }
     result
 }
@@ -408,10 +530,17 @@ async fn websocket(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
+    unjoined: Option<axum::Extension<crate::accept::Unjoined>>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
     let (peer, forwarded) = client(&app, peer, &headers);
+    let unjoined = unjoined.map(|u| u.0).unwrap_or_default();
+    if forwarded {
+        // Another node passes many phones on from its one address; each counted at its door.
+        unjoined.joined();
+    }
     let env = ConnEnv {
+        unjoined,
         registry: app.registry.clone(),
         guard: app.guard.clone(),
         peer,

@@ -4,10 +4,12 @@
 //!
 //! - [`cli`] — the `tafel` binary's entry: config, logging, bind, signals.
 //! - [`config`] — the flags and their `TAFEL_…` environment variables.
+//! - [`accept`] — the HTTP/1 server loop: header time limit, pending connections per address.
 //! - [`http`] — the router: API, QR code, embedded web client ([`web`]), the `/ws` upgrade.
 //! - [`connection`] — one WebSocket: frames to typed messages, limits, outbox writes.
 //! - [`registry`] — which rooms are loaded (handles only); loads each session once.
 //! - [`replays`] — replays and reports, answered from storage (no live room needed).
+//! - [`retention`] — deleting sessions that ended long ago, when the operator asks for it.
 //! - [`session`] — the session core, pure: the state, the document's shape, the floor, the
 //!   ground rules, every command's rules and each role's view. No tokio, axum or storage.
 //! - [`room`] — the live actor of one session: its mailbox, clock, loading and snapshots, the
@@ -16,21 +18,24 @@
 //!   group commit.
 //! - [`cluster`] — several nodes over PostgreSQL: this node's leases, and passing a phone on
 //!   to the node that owns its session.
-//! - [`sessions`] — creating and storing a new session.
+//! - [`sessions`] — creating and storing a new session; [`creation`] — who may, how fast.
 //! - [`secrets`] — tokens, hashes, pseudonyms, join codes. [`guard`] — the wrong-code throttle.
 //! - [`error`] — errors, and their mapping to the wire and to HTTP.
 //! - [`metrics`] — process-wide counters for operators, served at `GET /metrics`.
 
+pub mod accept;
 pub mod cli;
 pub mod cluster;
 pub mod config;
 pub mod connection;
+pub mod creation;
 pub mod error;
 pub mod guard;
 pub mod http;
 pub mod metrics;
 pub mod registry;
 pub mod replays;
+pub mod retention;
 pub mod room;
 pub mod secrets;
 pub mod session;
@@ -57,7 +62,7 @@ const LISTEN_BACKLOG: u32 = 4096;
 /// Bytes the kernel buffers for one phone's socket (it doubles this for bookkeeping). A phone
 /// that stops reading then fills its outbox, and is dropped, after tens of kilobytes instead of
 /// megabytes; a welcome bigger than this simply goes out in several writes.
-const SEND_BUFFER: usize = 64 * 1024;
+pub(crate) const SEND_BUFFER: usize = 64 * 1024;
 
 /// Binds the listening socket, with room for a storm of reconnects in its accept queue.
 pub fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
@@ -86,10 +91,10 @@ pub async fn run(
     if let Some(keeper) = &keeper {
         tokio::spawn(keeper.clone().run(renewing.clone()));
     }
-    let guard = match &keeper {
-        Some(_) => guard::JoinGuard::shared(storage.clone()),
-        None => guard::JoinGuard::default(),
-    };
+    let guard = guard::JoinGuard::new(
+        config.wrong_codes_per_minute,
+        keeper.as_ref().map(|_| storage.clone()),
+    );
     let room_config = room::RoomConfig {
         public_url: config.public_url_for(bound).into(),
         idle: Duration::from_secs(config.idle_secs),
@@ -100,6 +105,15 @@ pub async fn run(
         room_config.public_url.clone(),
     ));
     let registry = registry::Registry::new(storage, room_config, shutdown.clone(), keeper);
+    if let Some(days) = config.delete_ended_after_days {
+        anyhow::ensure!(
+            days.is_finite() && days > 0.0,
+            "--delete-ended-after-days must be a positive number of days"
+        );
+        let age = Duration::from_secs_f64(days * 86_400.0);
+        tokio::spawn(retention::run(registry.clone(), age, shutdown.clone()));
+        tracing::info!(days, "sessions that ended longer ago than this are deleted");
+    }
     let app = http::AppState {
         registry: registry.clone(),
         guard: Arc::new(guard),
@@ -108,23 +122,20 @@ pub async fn run(
         rate: config.max_messages_per_sec,
         rates: Arc::default(),
         replays,
+        pending: Arc::default(),
+        creation: Arc::new(creation::Creation::new(
+            config.organiser_key.as_deref(),
+            config.sessions_per_address_per_hour,
+            config.sessions_per_hour,
+        )),
     };
-    let service = http::router(app.clone()).into_make_service_with_connect_info::<SocketAddr>();
-    // Without TCP_NODELAY a small frame that follows another waits for the phone's delayed ACK
-    // (40 ms or more): every delta after a quiet moment would arrive late.
-    // A send buffer of its own size per phone: the kernel would otherwise grow it to megabytes
-    // for a phone that stopped reading, long before its outbox fills and the room drops it.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %e, "could not set TCP_NODELAY");
-        }
-        if let Err(e) = socket2::SockRef::from(&*tcp).set_send_buffer_size(SEND_BUFFER) {
-            tracing::debug!(error = %e, "could not set SO_SNDBUF");
-        }
-    });
-    axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-        .await?;
+    accept::serve(
+        listener,
+        http::router(app.clone()),
+        app.pending.clone(),
+        shutdown.clone(),
+    )
+    .await;
     // axum does not wait for upgraded connections: they close themselves on `shutdown`, each
     // write bounded by a timeout; the bound here is a last resort, the rooms store regardless.
     app.sockets.close();

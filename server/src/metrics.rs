@@ -75,6 +75,9 @@ struct Metrics {
     fenced_writes: Counter,
     forwarded: Gauge,
     forwards: Counter,
+    pending: Gauge,
+    http_timeouts: Counter,
+    refused: ByName,
 }
 
 /// Half a millisecond to about two seconds, doubling: 0.5, 1, 2, 4 … 1024, 2048 ms.
@@ -110,6 +113,9 @@ impl Metrics {
             fenced_writes: Counter::default(),
             forwarded: Gauge::default(),
             forwards: Counter::default(),
+            pending: Gauge::default(),
+            http_timeouts: Counter::default(),
+            refused: ByName::default(),
             registry: Registry::default(),
         };
         r.register(
@@ -214,6 +220,22 @@ impl Metrics {
             "Connections and lookups this node passed on to another node",
             m.forwards.clone(),
         );
+        r.register(
+            "pending_connections",
+            "TCP connections not yet past their first request's headers, or WebSockets not yet \
+             joined",
+            m.pending.clone(),
+        );
+        r.register(
+            "http_timeouts",
+            "HTTP requests closed because their headers or body did not arrive in time",
+            m.http_timeouts.clone(),
+        );
+        r.register(
+            "refused",
+            "Connections and requests refused before any work, by reason",
+            m.refused.clone(),
+        );
         Self {
             registry: r,
             connections: gauges,
@@ -223,6 +245,34 @@ impl Metrics {
 }
 
 static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
+
+/// A TCP connection waits for its first request, or a WebSocket for its join; counted until
+/// the returned guard is dropped.
+#[must_use = "the connection counts as pending while the guard lives"]
+pub fn pending_connection() -> Pending {
+    METRICS.pending.inc();
+    Pending(())
+}
+
+/// See [`pending_connection`].
+pub struct Pending(());
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        METRICS.pending.dec();
+    }
+}
+
+/// An HTTP request's headers or body did not arrive within its time limit.
+pub fn http_timeout() {
+    METRICS.http_timeouts.inc();
+}
+
+/// A connection or request was refused before any work, for `reason` (a fixed word such as
+/// `unjoined_limit` or `sessions_per_address`).
+pub fn refused(reason: &'static str) {
+    METRICS.refused.get_or_create(&[("reason", reason)]).inc();
+}
 
 /// Every metric, in the OpenMetrics text format (ends with `# EOF`).
 pub fn render() -> String {

@@ -228,6 +228,9 @@ mod tests {
         fn list(&self) -> Result<Vec<String>, StorageError> {
             self.inner.list()
         }
+        fn delete(&self, code: &str) -> Result<bool, StorageError> {
+            self.inner.delete(code)
+        }
     }
 
     #[tokio::test]

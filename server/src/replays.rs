@@ -72,6 +72,43 @@ impl Replays {
         }
     }
 
+    /// Checks that `token` is the facilitator's of the session `code`; its code, normalized.
+    pub async fn facilitator(&self, code: &str, token: &str) -> Result<String, Refusal> {
+        let code = secrets::normalize_code(code).ok_or_else(|| {
+            refuse::<Refusal>(
+                ErrorCode::SessionNotFound,
+                "there is no session with this code",
+            )
+        })?;
+        let stored = self.storage.load(&code).await.map_err(OpenError::from)?;
+        let Some(stored) = stored else {
+            return Err(refuse(
+                ErrorCode::SessionNotFound,
+                "there is no session with this code",
+            ));
+        };
+        let hash = secrets::hash_token(token);
+        match stored.tokens.iter().find(|(h, _)| *h == hash) {
+            Some((_, grant)) if grant.role == Role::Facilitator => Ok(code),
+            Some(_) => Err(refuse(
+                ErrorCode::Forbidden,
+                "only the facilitator may delete the session",
+            )),
+            None => Err(refuse(
+                ErrorCode::BadToken,
+                "this link or token is not valid for this session",
+            )),
+        }
+    }
+
+    /// Forgets what was read of a session (it was deleted).
+    pub fn forget(&self, code: &str) {
+        self.kept
+            .lock()
+            .expect("not poisoned")
+            .retain(|o| o.code != code);
+    }
+
     /// A session's history, for the holder of `token`, with the role they read it as.
     pub async fn open(
         &self,

@@ -31,8 +31,9 @@ function joinCode(session) {
 }
 
 /**
- * The session's status with lock, unlock and end. options: { view: { confirmEnd } } (the
- * question "end the session?" is open).
+ * The session's status with lock, unlock, end and delete. options: { view: { confirmEnd,
+ * confirmDelete } } (the question "end the session?" is open; deleting asks twice: step 1,
+ * then step 2). actions: send, deleteSession().
  */
 export function renderStatus(store, actions, { view = {} } = {}) {
   const status = store.session.status;
@@ -41,7 +42,50 @@ export function renderStatus(store, actions, { view = {} } = {}) {
     h('h2', { id: 'session-heading' }, t('sessionHeading')),
     h('p', { class: `status status-${status}`, id: 'session-status', 'data-status': status }, t(STATUS_WORDS[status])),
     buttons.length ? h('div', { class: 'row' }, buttons) : null,
-    actions && view.confirmEnd && status !== 'ended' ? endConfirm(actions, view) : null);
+    actions && view.confirmEnd && status !== 'ended' ? endConfirm(actions, view) : null,
+    actions?.deleteSession ? deleteControls(actions, view) : null);
+}
+
+/**
+ * Deleting the session for good: a button, then two questions, each with a way back. The
+ * second says plainly what goes; only its yes deletes.
+ */
+function deleteControls(actions, view) {
+  const step = view.confirmDelete || 0;
+  const cancel = () => h('button', {
+    type: 'button', class: 'secondary', 'data-key': `delete-no-${step}`,
+    onclick: () => {
+      view.confirmDelete = 0;
+      refreshAndFocus(actions, '[data-key="delete"]');
+    },
+  }, t('cancelButton'));
+  if (step === 0) {
+    return h('div', { class: 'row delete-session' },
+      h('button', {
+        type: 'button', class: 'danger-outline', 'data-key': 'delete',
+        onclick: () => {
+          view.confirmDelete = 1;
+          refreshAndFocus(actions, '[data-key="delete-no-1"]');
+        },
+      }, t('deleteButton')));
+  }
+  const question = step === 1 ? t('deleteConfirm1') : t('deleteConfirm2');
+  return h('div', { class: 'confirm delete-confirm', role: 'group', 'aria-labelledby': 'delete-confirm' },
+    h('p', { id: 'delete-confirm' }, question),
+    h('div', { class: 'row' },
+      h('button', {
+        type: 'button', class: 'danger', 'data-key': `delete-yes-${step}`,
+        onclick: () => {
+          if (step === 1) {
+            view.confirmDelete = 2;
+            refreshAndFocus(actions, '[data-key="delete-no-2"]');
+          } else {
+            view.confirmDelete = 0;
+            actions.deleteSession();
+          }
+        },
+      }, step === 1 ? t('deleteYes1') : t('deleteYes2')),
+      cancel()));
 }
 
 function statusButtons(actions, status, view) {

@@ -17,7 +17,7 @@
 import { h, replace } from '../dom.js';
 import { copyField } from '../ui.js';
 import { t } from '../i18n.js';
-import { getToken, setToken, forgetToken, takeTokenFromFragment, rememberFacilitating } from '../api.js';
+import { getToken, setToken, forgetToken, takeTokenFromFragment, rememberFacilitating, forgetFacilitating, fetchOk } from '../api.js';
 import { connect } from '../conn.js';
 import {
   errorText, announce, showError, showConnection, setTitle, startFloorClock, homeLink, showStopped, showAbsent, keptRegions,
@@ -67,7 +67,7 @@ export function start(main, { code }) {
   const draft = { budget: '5', maxPerCard: '3', live: false };
   // What only this screen knows: an open question, a hidden round's totals shown, and the
   // folded parts as the facilitator left them (null: as the phase suggests).
-  const view = { confirmEnd: false, showTotals: false, setupOpen: null };
+  const view = { confirmEnd: false, confirmDelete: 0, showTotals: false, setupOpen: null };
   let merging = null; // id of the card being merged into another
   let final = null;
   let regions = null;
@@ -114,10 +114,28 @@ export function start(main, { code }) {
     }
   }
 
+  /** Deletes the session for good (asked twice before this), then says so. */
+  async function deleteSession() {
+    try {
+      await fetchOk('DELETE', `/api/sessions/${encodeURIComponent(code)}`, null, getToken('facilitator', code));
+    } catch (err) {
+      showError(errorText(err));
+      return;
+    }
+    conn.close();
+    forgetFacilitating(code); // its tokens, and its line on the home page
+    try {
+      localStorage.removeItem(`tafel:replay-urls:${code}`);
+    } catch {
+      // Nothing kept.
+    }
+    showStopped(main, t('sessionDeleted'), homeLink());
+  }
+
   // What the panels may do (see ui.js).
   const actions = {
     send: run, refresh: () => update(), latest: () => conn.store,
-    merge: startMerge, mergeInto, cancelMerge, newProjectorLink, makeReplayLink,
+    merge: startMerge, mergeInto, cancelMerge, newProjectorLink, makeReplayLink, deleteSession,
   };
   const replayUrls = loadReplayUrls(code);
 

@@ -3,7 +3,7 @@
 
 import { h, replace } from '../dom.js';
 import { t, lang } from '../i18n.js';
-import { cleanCode, createSession, setToken, facilitatingSessions, forgetFacilitating } from '../api.js';
+import { cleanCode, createSession, setToken, facilitatingSessions, forgetFacilitating, getOrganiserKey, setOrganiserKey } from '../api.js';
 import { field, errorText, setTitle, announce } from '../ui.js';
 import { STATUS_WORDS } from '../panels/session.js';
 import { TITLE_MAX, PROBLEM_MAX, NAME_MAX, nameProblem } from '../model.js';
@@ -11,7 +11,9 @@ import { TITLE_MAX, PROBLEM_MAX, NAME_MAX, nameProblem } from '../model.js';
 export const NAME = 'home';
 
 export function start(main) {
-  const draft = { code: '', title: '', problem: '', name: '', language: lang(), anonymous: false };
+  const draft = { code: '', title: '', problem: '', name: '', language: lang(), anonymous: false, key: '' };
+  // Whether this server asked for the organiser key (and the one kept here, if any, was wrong).
+  let askKey = false;
   let errors = {};
   let busy = false;
   let createError = null;
@@ -47,16 +49,25 @@ export function start(main) {
       document.getElementById('facilitator-name').focus();
       return;
     }
+    const typedKey = askKey ? draft.key.trim() : '';
+    if (askKey && !typedKey) {
+      errors = { key: t('organiserKeyMissing') };
+      render();
+      document.getElementById('organiser-key').focus();
+      return;
+    }
     busy = true;
     render();
     try {
+      const key = typedKey || getOrganiserKey();
       const created = await createSession({
         title,
         problem: draft.problem.trim(),
         language: draft.language,
         anonymous_cards: draft.anonymous,
         ...(draft.name.trim() ? { facilitator_name: draft.name.trim() } : {}),
-      });
+      }, key);
+      if (typedKey) setOrganiserKey(typedKey);
       setToken('facilitator', created.code, created.facilitator_token);
       setToken('projector', created.code, created.projector_token);
       // The facilitator link, on this very server (whatever host name the server thinks it has).
@@ -64,6 +75,17 @@ export function start(main) {
       location.assign(target.pathname + target.hash);
     } catch (err) {
       busy = false;
+      if (err.code === 'organiser_key') {
+        // Asked once: the key typed next is kept on this device.
+        const hadKey = askKey || Boolean(getOrganiserKey());
+        setOrganiserKey(null);
+        askKey = true;
+        draft.key = '';
+        errors = { key: t(hadKey ? 'organiserKeyWrong' : 'organiserKeyNeeded') };
+        render();
+        document.getElementById('organiser-key').focus();
+        return;
+      }
       createError = errorText(err);
       render();
       document.getElementById('create-error')?.focus();
@@ -118,6 +140,13 @@ export function start(main) {
         h('div', { class: 'choice' },
           h('input', { type: 'checkbox', id: 'anonymous', name: 'anonymous_cards', checked: draft.anonymous, onchange: bind('anonymous') }),
           h('label', { for: 'anonymous' }, t('anonymousLabel'))),
+        askKey ? field({
+          id: 'organiser-key', label: t('organiserKeyLabel'), hint: t('organiserKeyHint'), error: errors.key,
+          control: h('input', {
+            type: 'password', name: 'organiser_key', value: draft.key, autocomplete: 'off',
+            autocapitalize: 'off', spellcheck: 'false', oninput: bind('key'),
+          }),
+        }) : null,
         createError ? h('p', { class: 'error-text', id: 'create-error', tabindex: '-1' }, createError) : null,
         h('button', { type: 'submit', class: 'primary', disabled: busy, 'aria-disabled': busy ? 'true' : null },
           busy ? t('creating') : t('createButton'))));

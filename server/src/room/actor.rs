@@ -88,7 +88,7 @@ pub async fn run(
         let exit = room.serve(rx, shutdown, lost).await;
         // Given up only after the last write: the next node to be asked takes it at once.
         if let Some(lease) = lease
-            && !matches!(exit, Exit::Lost)
+            && !matches!(exit, Exit::Lost | Exit::Deleted)
         {
             lease.release().await;
         }
@@ -156,6 +156,8 @@ struct Batch {
     replies: Vec<(ConnId, Utf8Bytes, Option<Instant>)>,
     welcomes: Vec<PendingWelcome>,
     later: Vec<Later>,
+    /// The commands of the batch (connection and id), to refuse if it cannot be stored.
+    commands: Vec<(ConnId, String)>,
     /// Messages taken.
     taken: usize,
 }
@@ -170,6 +172,7 @@ impl Batch {
             replies: Vec::new(),
             welcomes: Vec::new(),
             later: Vec::new(),
+            commands: Vec::new(),
             taken: 0,
         }
     }
@@ -197,6 +200,8 @@ struct Sealed {
     replies: Vec<(ConnId, Utf8Bytes, Option<Instant>)>,
     welcomes: Vec<(ConnId, Utf8Bytes, Joined, Reply<Joined>)>,
     later: Vec<Later>,
+    /// The batch's commands, to refuse if it cannot be stored.
+    commands: Vec<(ConnId, String)>,
 }
 
 /// A sealed batch whose commit is under way.
@@ -211,6 +216,8 @@ enum Exit {
     Failed,
     /// Another node owns the session now: the lease was lost, or a write was fenced off.
     Lost,
+    /// The session was deleted.
+    Deleted,
 }
 
 struct Room {
@@ -234,6 +241,9 @@ struct Room {
     failed: bool,
     /// The fence of the session's lease, carried by every write (several nodes).
     fence: Option<u64>,
+    /// The facilitator deleted the session: the room deletes it and stops once what it took
+    /// before is stored and answered.
+    deleting: Option<Reply<()>>,
 }
 
 /// The moment now, for commands and views: taken from the room's parts, not the whole room,
@@ -289,6 +299,7 @@ impl Room {
             floor_sent_at: 0,
             failed: false,
             fence,
+            deleting: None,
         }
     }
 
@@ -325,6 +336,27 @@ impl Room {
                 }
                 continue;
             }
+            if inflight.is_none()
+                && let Some(reply) = self.deleting.take()
+            {
+                if let Err(e) = self.flush(&mut batch).await {
+                    tracing::error!(error = %e, "storage failed before the session was deleted");
+                }
+                match self.storage.delete(&self.code).await {
+                    Ok(_) => {
+                        tracing::info!("session deleted");
+                        let _ = reply.send(Ok(()));
+                        return self.deleted(rx).await;
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "could not delete the session");
+                        let why = "the session could not be deleted; try again";
+                        let _ =
+                            reply.send(Err(JoinError::Refused(refuse(ErrorCode::Internal, why))));
+                    }
+                }
+                continue;
+            }
             if self.failed && inflight.is_none() {
                 tracing::error!(
                     "a change failed in the document; unloading the room so it reloads from disk"
@@ -339,8 +371,19 @@ impl Room {
                 _ = shutdown.cancelled() => break Exit::Shutdown,
                 done = committed(&mut inflight) => {
                     let f = inflight.take().expect("a commit was in flight");
-                    if let Err(e) = done {
-                        break failed(&e);
+                    match done {
+                        Ok(()) => {}
+                        Err(e @ StorageError::Fenced(_)) => break failed(&e),
+                        Err(e) => {
+                            let next = std::mem::replace(&mut batch, Batch::new(&self.record));
+                            match self.unstored(f.sealed, next, e).await {
+                                Ok(()) => {
+                                    batch = Batch::new(&self.record);
+                                    continue;
+                                }
+                                Err(e) => break failed(&e),
+                            }
+                        }
                     }
                     self.deliver(f.sealed, &mut batch);
                     // Snapshots wait for a quiet moment (below); a room that never pauses
@@ -352,10 +395,10 @@ impl Room {
                         break failed(&e);
                     }
                 }
-                msg = rx.recv(), if !self.failed && batch.taken < MAX_BATCH => match msg {
+                msg = rx.recv(), if !self.failed && self.deleting.is_none() && batch.taken < MAX_BATCH => match msg {
                     Some(msg) => {
                         self.handle(msg, &mut batch);
-                        while batch.taken < MAX_BATCH && !self.failed {
+                        while batch.taken < MAX_BATCH && !self.failed && self.deleting.is_none() {
                             match rx.try_recv() {
                                 Ok(msg) => self.handle(msg, &mut batch),
                                 Err(_) => break,
@@ -404,6 +447,7 @@ impl Room {
                 Exit::Shutdown => "shutdown",
                 Exit::Failed => "failed",
                 Exit::Lost => "lost_lease",
+                Exit::Deleted => "deleted",
             },
             changes = self.record.seq(),
             ms = stop_ms,
@@ -422,6 +466,72 @@ impl Room {
                 self.storage.submit(writes).await?;
             }
             self.deliver(sealed, batch);
+        }
+        Ok(())
+    }
+
+    /// The session is gone from storage: everyone who knocks hears so, and dropping the room
+    /// closes every connection (its phones resume, and learn there is no such session).
+    async fn deleted(self, mut rx: mpsc::Receiver<RoomMsg>) -> Exit {
+        drop(self);
+        not_found(&mut rx).await;
+        Exit::Deleted
+    }
+
+    /// A sealed batch could not be stored (a full or read-only disk, a failing database):
+    /// nothing of it, nor of what the room took while its commit was in flight (`next`, which
+    /// built on it), is acknowledged or shown. The room reads its session back as stored (what
+    /// every connection was last shown), answers both batches' commands with
+    /// `storage_unavailable`, turns their joins away, and goes on with every connection; the
+    /// next batch tries storage again. Only a session that cannot even be read back unloads.
+    async fn unstored(
+        &mut self,
+        sealed: Sealed,
+        next: Batch,
+        e: StorageError,
+    ) -> Result<(), StorageError> {
+        let commands = sealed.commands.len() + next.commands.len();
+        tracing::error!(error = %e, commands, "storage failed; the batch is refused and the room goes on as stored");
+        let loaded = match load::load(&self.code, &self.storage).await {
+            Ok(Some(loaded)) => loaded,
+            _ => return Err(e),
+        };
+        self.record = loaded.record;
+        self.tokens = loaded.tokens;
+        self.store_seq = loaded.store_seq;
+        self.since_snapshot = loaded.since_snapshot;
+        let why = refuse::<Refusal>(
+            ErrorCode::StorageUnavailable,
+            "the server could not store this, so it was not applied; send it again shortly",
+        );
+        // Those welcomed in the sealed batch joined the fan-out when it was sealed; they never
+        // got their welcome, and nobody was told they came.
+        let mut unseen = Changed::default();
+        for (conn, _, _, reply) in sealed.welcomes {
+            self.fanout.remove(conn, &mut unseen);
+            let _ = reply.send(Err(JoinError::Refused(why.clone())));
+        }
+        for w in next.welcomes {
+            let _ = w.reply.send(Err(JoinError::Refused(why.clone())));
+        }
+        for (conn, id) in sealed.commands.iter().chain(&next.commands) {
+            self.fanout.send(*conn, error_frame(id, &why));
+        }
+        for (conn, frame, taken) in sealed.replies.into_iter().chain(next.replies) {
+            if taken.is_none() {
+                // A sync: still a barrier after everything sent before.
+                self.fanout.send(conn, frame);
+            }
+        }
+        for later in sealed.later.into_iter().chain(next.later) {
+            match later {
+                Later::Info(reply) => {
+                    let _ = reply.send(Err(JoinError::Refused(why.clone())));
+                }
+                Later::Refused(reply, refusal) => {
+                    let _ = reply.send(Err(JoinError::Refused(refusal)));
+                }
+            }
         }
         Ok(())
     }
@@ -487,6 +597,7 @@ impl Room {
                     return;
                 };
                 let taken = Instant::now();
+                let id_for_refusal = id.clone();
                 crate::metrics::command(cmd.name());
                 let actor = Actor {
                     role: who.role,
@@ -524,6 +635,7 @@ impl Room {
                     }
                 };
                 b.replies.push((conn, frame, Some(taken)));
+                b.commands.push((conn, id_for_refusal));
             }
             RoomMsg::Sync { conn, id } => {
                 if self.fanout.who(conn).is_some() {
@@ -534,6 +646,7 @@ impl Room {
             }
             RoomMsg::Leave { conn } => self.fanout.remove(conn, &mut b.changed),
             RoomMsg::Info { reply } => b.later.push(Later::Info(reply)),
+            RoomMsg::Delete { reply } => self.deleting = Some(reply),
         }
     }
 
@@ -658,6 +771,7 @@ impl Room {
             replies: b.replies,
             welcomes,
             later: b.later,
+            commands: b.commands,
         };
         (writes, sealed)
     }

@@ -94,6 +94,12 @@ pub enum RoomMsg {
         /// Told the answer.
         reply: Reply<SessionInfo>,
     },
+    /// Delete the session for good: the room deletes it from storage, stops, and closes every
+    /// connection; whoever asks after that hears that there is no such session.
+    Delete {
+        /// Told once the session is gone from storage.
+        reply: Reply<()>,
+    },
 }
 
 impl RoomMsg {
@@ -104,6 +110,9 @@ impl RoomMsg {
                 let _ = reply.send(Err(why()));
             }
             RoomMsg::Info { reply } => {
+                let _ = reply.send(Err(why()));
+            }
+            RoomMsg::Delete { reply } => {
                 let _ = reply.send(Err(why()));
             }
             RoomMsg::Command { .. } | RoomMsg::Sync { .. } | RoomMsg::Leave { .. } => {}

@@ -325,6 +325,9 @@ impl crate::storage::Backend for Gated {
     fn list(&self) -> Result<Vec<String>, crate::error::StorageError> {
         self.inner.list()
     }
+    fn delete(&self, code: &str) -> Result<bool, crate::error::StorageError> {
+        self.inner.delete(code)
+    }
 }
 
 #[tokio::test(start_paused = true)]

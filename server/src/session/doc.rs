@@ -680,6 +680,20 @@ pub fn load(snapshot: &[u8], changes: &[u8]) -> Result<(Automerge, u64), DocErro
     Ok((doc, after))
 }
 
+/// When the session ended (the time of its `end` change), if it did.
+pub fn ended_at(doc: &Automerge) -> Option<Millis> {
+    doc.get_changes_meta(&[])
+        .into_iter()
+        .filter(|c| {
+            c.message
+                .as_deref()
+                .and_then(|m| serde_json::from_str::<ChangeMessage>(m).ok())
+                .is_some_and(|m| m.cmd == "end")
+        })
+        .map(|c| c.timestamp)
+        .max()
+}
+
 /// The change messages of the whole history, oldest first, for rebuilding the command-id
 /// answers after a restart.
 pub fn messages(doc: &Automerge) -> Vec<ChangeMessage> {

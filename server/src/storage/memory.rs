@@ -99,6 +99,16 @@ impl Backend for MemoryBackend {
         Ok(self.sessions.lock().expect("poisoned").get(code).cloned())
     }
 
+    fn delete(&self, code: &str) -> Result<bool, StorageError> {
+        self.shared.lock().expect("poisoned").leases.remove(code);
+        Ok(self
+            .sessions
+            .lock()
+            .expect("poisoned")
+            .remove(code)
+            .is_some())
+    }
+
     fn cluster(&self) -> Option<&dyn Cluster> {
         Some(self)
     }

@@ -124,6 +124,10 @@ pub trait Backend: Send + Sync + 'static {
     fn load(&self, code: &str) -> Result<Option<StoredSession>, StorageError>;
     /// The codes of every session stored.
     fn list(&self) -> Result<Vec<String>, StorageError>;
+    /// Deletes a session for good: its record, snapshot, changes, tokens (and lease), so that
+    /// none of its bytes stay behind (the embedded file is rewritten without them). Answers
+    /// whether there was one.
+    fn delete(&self, code: &str) -> Result<bool, StorageError>;
     /// The records several nodes share, if this backend can be shared (the embedded file
     /// cannot).
     fn cluster(&self) -> Option<&dyn Cluster> {
@@ -370,6 +374,12 @@ impl Storage {
         self.blocking(|b| b.list()).await
     }
 
+    /// Deletes a session for good (see [`Backend::delete`]); whether there was one.
+    pub async fn delete(&self, code: &str) -> Result<bool, StorageError> {
+        let code = code.to_owned();
+        self.blocking(move |b| b.delete(&code)).await
+    }
+
     /// Whether several nodes share this storage (it keeps leases).
     pub fn is_shared(&self) -> bool {
         self.backend.cluster().is_some()
@@ -612,6 +622,26 @@ pub(crate) mod contract {
             let fenced = one(backend, vec![fence("BBBBBB", 1), changes("BBBBBB", 2, 2)]);
             assert!(matches!(fenced, Err(StorageError::Fenced(_))), "{fenced:?}");
         }
+
+        // Deleted for good: gone from loading and listing, its writes refused, the others kept.
+        assert!(backend.delete("AAAAAA").unwrap());
+        assert!(backend.load("AAAAAA").unwrap().is_none());
+        assert_eq!(backend.list().unwrap(), ["BBBBBB"]);
+        assert!(!backend.delete("AAAAAA").unwrap(), "nothing left to delete");
+        assert!(matches!(
+            one(backend, vec![changes("AAAAAA", 9, 9)]),
+            Err(StorageError::UnknownSession(_))
+        ));
+        assert_eq!(
+            backend.load("BBBBBB").unwrap().unwrap().changes,
+            vec![(1, vec![1])]
+        );
+        // Its code may be given to a new session, which starts empty.
+        backend.create(&new_session("AAAAAA")).unwrap();
+        let fresh = backend.load("AAAAAA").unwrap().unwrap();
+        assert!(fresh.changes.is_empty() && fresh.snapshot_upto == 0);
+        assert_eq!(fresh.tokens.len(), new_session("AAAAAA").tokens.len());
+        assert!(backend.delete("AAAAAA").unwrap());
     }
 
     fn fence(code: &str, fence: u64) -> Write {

@@ -517,6 +517,18 @@ impl Backend for PgBackend {
         })
     }
 
+    fn delete(&self, code: &str) -> Result<bool, StorageError> {
+        // Its snapshot, changes, tokens and lease go with it (ON DELETE CASCADE); PostgreSQL
+        // reuses the space, and `VACUUM FULL` gives it back to the file system.
+        self.with(|conn| {
+            let deleted = conn
+                .client
+                .execute("DELETE FROM tafel_sessions WHERE code = $1", &[&code])
+                .map_err(pg_err)?;
+            Ok(deleted > 0)
+        })
+    }
+
     fn list(&self) -> Result<Vec<String>, StorageError> {
         self.with(|conn| {
             let rows = conn
