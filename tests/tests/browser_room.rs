@@ -502,8 +502,8 @@ async fn phones(server: &Server, driver: &mut Driver) -> Result<()> {
 
     // Phase 0: who I am; the rules folded with the answer in view; the floor after the work.
     for (phone, name, who) in [
-        (&anna, "390", "Je doet mee als Anna (medewerker)."),
-        (&bram, "360", "Je doet mee als Bram (cliënt)."),
+        (&anna, "390", "Je doet mee als Anna (Medewerker)."),
+        (&bram, "360", "Je doet mee als Bram (Cliënt)."),
     ] {
         phone.wait_for("#you-are").await?;
         ensure!(phone.text("#you-are").await? == who);
