@@ -99,11 +99,12 @@ export function start(main, { code }) {
     fit(board, pager);
   }
 
-  /** Before the work starts: phase 0 and nothing on the board yet. */
+  /** Before the work starts: phase 0 and nothing on the board yet but the phase itself (no
+   * cards, no floor, no check, nothing the facilitator shows). */
   function isLobby(s) {
-    const floor = s.floor;
-    return s.session.phase === 0 && !floor?.turn && !floor?.queue?.length && !openRound(s)
-      && !visibleCards(s, 0).length && !latestCheck(s) && !openOne(s, 'reflections');
+    if (s.session.phase !== 0 || visibleCards(s, 0).length || openRound(s) || latestCheck(s) || openOne(s, 'reflections')) return false;
+    return renderRoomBoard(s).every((part) => !part || part.classList.contains('phase') || part.classList.contains('board')
+      || (part.classList.contains('board-pair') && !part.children.length));
   }
 
   /**
