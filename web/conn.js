@@ -14,17 +14,25 @@
 //   so a reload does not lose what was not yet sent.
 // - Reconnects with exponential backoff and full jitter, so a room full of phones does not
 //   come back at the same moment after a server restart.
-// - Pings every 20 s; a connection that stays silent is dropped and made again.
+// - Notices a dead connection within seconds, since a phone whose Wi-Fi went keeps a socket
+//   that looks open: it pings every 10 s while the screen is on, and at once when a command
+//   waits 2 s for its answer; a ping unanswered for 3 s (or the browser saying it went
+//   offline) drops the socket and makes a new one. An attempt that hangs is given up too.
 
 import { getToken, setToken, forgetToken } from './api.js';
 
 export const PROTOCOL_VERSION = 1;
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_CAP_MS = 15000;
-const PING_EVERY_MS = 20000;
-const SILENT_TOO_LONG_MS = 45000;
-const ANSWER_EXPECTED_MS = 12000;
-const PROBE_ANSWER_MS = 5000;
+const PING_EVERY_MS = 10000;
+const SILENT_TOO_LONG_MS = 30000;
+/** A command unanswered this long makes the phone ask the server whether it is still there. */
+const ANSWER_EXPECTED_MS = 2000;
+/** A ping unanswered this long means the connection is gone. */
+const PROBE_ANSWER_MS = 3000;
+/** A new socket that has not opened after this long is given up (and tried again). */
+const OPEN_TIMEOUT_MS = 8000;
+const TICK_MS = 1000;
 
 /** Errors to join or resume that trying again will not fix. */
 const FINAL_HELLO_ERRORS = new Set([
@@ -160,14 +168,17 @@ class Connection {
 
     this.loadOutbox();
     this.onWake = () => this.reconnectSoon();
+    // The browser knows the network is gone: say so now, and come back with `online`.
+    this.onOffline = () => this.drop();
+    window.addEventListener('offline', this.onOffline);
     this.onVisible = () => {
       if (document.visibilityState === 'visible') this.wakeUp();
     };
     window.addEventListener('online', this.onWake);
     document.addEventListener('visibilitychange', this.onVisible);
-    this.ticker = setInterval(() => this.tick(), 5000);
+    this.ticker = setInterval(() => this.tick(), TICK_MS);
     this.pinger = setInterval(() => {
-      if (this.welcomed) this.write({ type: 'ping' });
+      if (this.welcomed && document.visibilityState !== 'hidden') this.probe();
     }, PING_EVERY_MS);
     this.open();
   }
@@ -209,6 +220,7 @@ class Connection {
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
     const ws = new WebSocket(`${scheme}://${location.host}/ws`);
     this.ws = ws;
+    this.openedAt = Date.now();
     ws.onopen = () => {
       this.lastHeard = Date.now();
       this.hello();
@@ -284,19 +296,33 @@ class Connection {
     const ws = this.ws;
     if (!ws) return;
     this.ws = null;
+    this.probeSentAt = 0;
     ws.onclose = null;
     ws.close();
     this.lost();
   }
 
+  /** Asks the server whether it is still there (a ping); its answer is any message. */
+  probe() {
+    if (this.probeSentAt > this.lastHeard) return; // one question at a time
+    if (this.write({ type: 'ping' })) this.probeSentAt = Date.now();
+  }
+
   tick() {
-    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return;
+    if (!this.ws) return;
     const now = Date.now();
+    if (this.ws.readyState === WebSocket.CONNECTING && now - this.openedAt > OPEN_TIMEOUT_MS) {
+      // The handshake hangs (the network swallows it): give this attempt up.
+      this.drop();
+      return;
+    }
+    if (this.ws.readyState !== WebSocket.OPEN) return;
     const silent = now - this.lastHeard;
     const waiting = this.pending().some((entry) => entry.sentAt && now - entry.sentAt > ANSWER_EXPECTED_MS
       && entry.sentAt > this.lastHeard);
+    if (waiting) this.probe();
     const unanswered = this.probeSentAt > this.lastHeard && now - this.probeSentAt > PROBE_ANSWER_MS;
-    if (silent > SILENT_TOO_LONG_MS || waiting || unanswered) this.drop();
+    if (silent > SILENT_TOO_LONG_MS || unanswered) this.drop();
   }
 
   write(msg) {
@@ -465,6 +491,7 @@ class Connection {
     clearInterval(this.ticker);
     clearInterval(this.pinger);
     window.removeEventListener('online', this.onWake);
+    window.removeEventListener('offline', this.onOffline);
     document.removeEventListener('visibilitychange', this.onVisible);
     const ws = this.ws;
     this.ws = null;

@@ -8,6 +8,7 @@ import { turnRemaining, countdown, balanceWord, charCount, isEnded } from './mod
 let statusEl;
 let liveEl;
 let toastEl;
+let offlineEl;
 let toastTimer;
 let connection = null;
 let lastConnection = null;
@@ -20,6 +21,7 @@ export function buildFrame(app, existingMain) {
   statusEl = h('span', { class: 'conn', id: 'conn-status' });
   liveEl = h('div', { class: 'sr-only', id: 'live', 'aria-live': 'polite', 'aria-atomic': 'true' });
   toastEl = h('div', { class: 'toast', id: 'toast', role: 'alert', hidden: true });
+  offlineEl = h('p', { class: 'offline-banner', id: 'offline-banner', hidden: true });
   const main = existingMain || h('main', { id: 'main', tabindex: '-1' });
   replace(app,
     h('a', { class: 'skip', href: '#main' }, t('skipToMain')),
@@ -33,7 +35,7 @@ export function buildFrame(app, existingMain) {
       // Errors show in the top bar, which stays at the top: the bar grows for a while, and
       // the message never covers the cards or forms under it.
       toastEl),
-    main, liveEl);
+    offlineEl, main, liveEl);
   renderStatus();
   return main;
 }
@@ -48,6 +50,7 @@ export function showConnection(conn) {
 
 function renderStatus() {
   if (!statusEl) return;
+  if (offlineEl) offlineEl.hidden = true;
   if (!connection) {
     statusEl.hidden = true;
     return;
@@ -64,6 +67,11 @@ function renderStatus() {
     return;
   }
   statusEl.hidden = false;
+  // Offline, in plain words under the top bar: what happens to what one does meanwhile.
+  if (offlineEl && state === 'offline') {
+    offlineEl.hidden = false;
+    offlineEl.textContent = pending > 0 ? t('offlinePending', { n: pending }) : t('offlineBanner');
+  }
   statusEl.className = `conn conn-${kind}`;
   statusEl.setAttribute('data-state', kind);
   statusEl.textContent = text;
@@ -137,16 +145,20 @@ export function cardLabel(store, cardId) {
 /**
  * The ranked result of a round, highest first, as the server ordered it. Tied cards share a
  * rank (1, 2, 2, 4): the report's rows carry it (`rank`, and their own `text`), live rows get
- * it counted the same way.
+ * it counted the same way. Each row has a bar as long as its votes against the most any card
+ * got. options: { id, top (show only the first places with votes, ties at the cut included) }.
  */
-export function ranking(store, round, { id = 'ranking' } = {}) {
-  const rows = round.results || [];
-  const rankOf = (row) => row.rank ?? 1 + rows.filter((r) => r.votes > row.votes).length;
+export function ranking(store, round, { id = 'ranking', top = null } = {}) {
+  const all = round.results || [];
+  const rankOf = (row) => row.rank ?? 1 + all.filter((r) => r.votes > row.votes).length;
+  const rows = top ? all.filter((row) => rankOf(row) <= top && row.votes > 0) : all;
+  const most = Math.max(1, ...all.map((r) => r.votes));
   return h('ol', { class: 'ranking', id, 'data-round': round.id },
     rows.map((row) => h('li', { class: 'ranking-row', 'data-card': row.card, 'data-votes': row.votes, 'data-rank': rankOf(row), value: rankOf(row) },
       h('span', { class: 'rank', 'aria-hidden': 'true' }, String(rankOf(row))),
       h('span', { class: 'ranking-text' }, row.text ?? cardLabel(store, row.card)),
-      h('span', { class: 'ranking-votes' }, voteCount(row.votes)))));
+      h('span', { class: 'ranking-votes' }, voteCount(row.votes)),
+      bar(row.votes / most))));
 }
 
 export function voteCount(n) {

@@ -399,6 +399,24 @@ pub struct YourFloor {
     /// The reports you made and where they stand.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reports: Vec<YourReport>,
+    /// Your latest turn, once it ended (how, and the floor time it took), so your phone can
+    /// say "your time is up" after a hard stop; absent while you have the floor, and before
+    /// your first turn.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_turn: Option<YourLastTurn>,
+}
+
+/// Your latest turn, ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct YourLastTurn {
+    /// The turn, e.g. `"t4"`.
+    pub turn: String,
+    /// How it ended.
+    pub how: TurnEnd,
+    /// Its floor time, ms (pauses not counted).
+    pub used_ms: i64,
+    /// When it ended (server clock).
+    pub ended_at: Millis,
 }
 
 /// A warning after a confirmed violation.

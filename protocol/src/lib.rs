@@ -153,12 +153,17 @@ pub enum Command {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         lesson_of: Option<LessonOf>,
     },
-    /// Person: change the text of one's own card (not while it is in an open round).
+    /// Person: change the text of one's own card, and its kind if given (not while it is in
+    /// an open round: voters vote on the text they read).
     EditCard {
         /// The card.
         card: CardId,
         /// The new text, 1–500 characters.
         text: String,
+        /// The new kind; absent keeps it. An example with a source and a lesson about
+        /// something keep their kind.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        kind: Option<CardKind>,
     },
     /// Person: take back one's own card (not while it is in an open round).
     WithdrawCard {

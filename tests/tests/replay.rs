@@ -74,6 +74,7 @@ async fn the_replay_of_each_moment_equals_what_each_role_was_shown() -> anyhow::
     record(&mut t, &mut moments).await?;
     t.anna
         .ok(Command::EditCard {
+            kind: None,
             card: a.clone(),
             text: "Vaste gezichten op elke groep".into(),
         })

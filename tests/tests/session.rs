@@ -59,6 +59,7 @@ async fn a_participant_joins_and_comes_back_as_the_same_person() -> anyhow::Resu
     );
     again
         .ok(Command::EditCard {
+            kind: None,
             card,
             text: "Zelf kiezen wanneer ik opsta, ook in het weekend".into(),
         })
@@ -161,6 +162,7 @@ async fn everyone_sees_the_card_life_cycle() -> anyhow::Result<()> {
         .await?;
 
     anna.ok(Command::EditCard {
+        kind: None,
         card: a.clone(),
         text: "Vaste gezichten op elke groep".into(),
     })
@@ -326,6 +328,7 @@ async fn every_permission_is_enforced_by_the_server() -> anyhow::Result<()> {
         Command::Unlock,
         Command::End,
         Command::EditCard {
+            kind: None,
             card: a.clone(),
             text: "Van Bram nu".into(),
         },
@@ -426,6 +429,7 @@ async fn no_hidden_data_in_any_message_to_participants_or_the_projector() -> any
     let a = anna.ok(idea("Anoniem van Anna")).await?.card.unwrap();
     let b = bram.ok(idea("Anoniem van Bram")).await?.card.unwrap();
     bram.ok(Command::EditCard {
+        kind: None,
         card: b.clone(),
         text: "Anoniem van Bram, aangepast".into(),
     })

@@ -24,6 +24,7 @@ export function balanceLine(balance, ids) {
 
 /** "Everyone has spoken", or how many of how many have not. */
 function silentText(balance) {
+  if (!balance.people) return t('balanceNobody');
   return balance.silent === 0 ? t('allSpoke') : t('silentCount', { n: balance.silent, m: balance.people });
 }
 

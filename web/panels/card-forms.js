@@ -122,11 +122,15 @@ function onAdd(event, actions, draft) {
 }
 
 /**
- * Changing one's own card. options: { card (its id), draft: { editText } }. actions: send,
- * stopEdit() (closes the form; the screen gives focus back to the card's edit button).
+ * Changing one's own card: its text, and its kind (an example with a source and a lesson
+ * about something keep theirs, as the server has it). options: { card (its id), draft: {
+ * editText, editKind } }. actions: send, stopEdit() (closes the form; the screen gives focus
+ * back to the card's edit button).
  */
 export function renderEditForm(store, actions, { card, draft }) {
   if (!canAct(store, actions)) return null;
+  const current = store.cards.get(card);
+  const kindFixed = Boolean(current?.source || current?.lesson_of);
   const onSave = (event) => {
     event.preventDefault();
     const text = draft.editText.trim();
@@ -134,12 +138,23 @@ export function renderEditForm(store, actions, { card, draft }) {
       showError(t('cardEmpty'));
       return;
     }
-    actions.send({ type: 'edit_card', card, text }, t('cardSaved'));
+    const cmd = { type: 'edit_card', card, text };
+    if (!kindFixed && draft.editKind && draft.editKind !== current?.kind) cmd.kind = draft.editKind;
+    actions.send(cmd, t('cardSaved'));
     actions.stopEdit();
   };
+  const kind = draft.editKind || current?.kind;
+  const suggested = PHASE_KINDS[store.session.phase] || [];
+  const option = (k) => h('option', { value: k, selected: k === kind }, t(`kind.${k}`));
   return h('form', { class: 'panel add-card editing', id: 'edit-card-form', novalidate: true, onsubmit: onSave, 'aria-labelledby': 'edit-card-heading' },
     h('h2', { id: 'edit-card-heading' }, t('editCardHeading')),
     cardTextField('edit-text', 4, draft.editText, (value) => { draft.editText = value; }, false),
+    kindFixed ? null : field({
+      id: 'edit-kind', label: t('cardKindLabel'),
+      control: h('select', { name: 'kind', onchange: (event) => { draft.editKind = event.target.value; } },
+        h('optgroup', { label: t('kindsForPhase') }, suggested.map(option)),
+        h('optgroup', { label: t('kindsOther') }, CARD_KINDS.filter((k) => !suggested.includes(k)).map(option))),
+    }),
     h('div', { class: 'row' },
       h('button', { type: 'submit', class: 'primary' }, t('saveButton')),
       h('button', { type: 'button', class: 'secondary', onclick: actions.stopEdit }, t('cancelButton'))));

@@ -180,7 +180,8 @@ function boardCard(store, actions, card, { round = null, votes = null, view = {}
     thread: !underIdea,
     below: [
       editable && view.confirmWithdraw === card.id ? withdrawConfirm(actions, card, view) : null,
-      act && view.confirmWithdraw !== card.id && view.editing !== card.id ? cardActions(store, actions, card, { own: editable, readOnly, view }) : null,
+      act && view.confirmWithdraw !== card.id && view.editing !== card.id
+        ? cardActions(store, actions, card, { own: editable, readOnly, view, frozen: Boolean(round?.cards.includes(card.id)) }) : null,
       round && act && !readOnly && round.cards.includes(card.id) ? voteControls(actions, round, card, votes) : null,
     ],
     nested: readOnly ? null : conditionList(store, card, (c) => boardCard(store, actions, c, { round, votes, view, shown, underIdea: true })),
@@ -189,7 +190,7 @@ function boardCard(store, actions, card, { round = null, votes = null, view = {}
 
 /** "Build on this" on every card; on one's own: change, withdraw, and (from phase 3, an idea
  * not tried yet) make it an experiment. */
-function cardActions(store, actions, card, { own, readOnly, view }) {
+function cardActions(store, actions, card, { own, readOnly, view, frozen = false }) {
   const textId = readOnly ? `card-text-e-${card.id}` : `card-text-${card.id}`;
   const key = readOnly ? `e-${card.id}` : card.id;
   const button = (name, text, onclick) => h('button', {
@@ -199,8 +200,10 @@ function cardActions(store, actions, card, { own, readOnly, view }) {
   return h('div', { class: 'card-actions' },
     button('build', t('buildOnButton'), () => actions.buildOn(card)),
     own && isIdea(card) && !tried && store.session.phase >= 3 ? button('try', t('makeExperiment'), () => actions.experiment(card)) : null,
-    own ? button('edit', t('editButton'), () => actions.edit(card)) : null,
-    own ? button('withdraw', t('withdrawButton'), () => {
+    // While people vote on it, its text stays what they read (the server holds it too).
+    own && frozen ? h('p', { class: 'hint card-frozen', id: `frozen-${key}` }, t('cardFrozen')) : null,
+    own && !frozen ? button('edit', t('editButton'), () => actions.edit(card)) : null,
+    own && !frozen ? button('withdraw', t('withdrawButton'), () => {
       view.confirmWithdraw = card.id;
       refreshAndFocus(actions, `[data-key="withdraw-no-${CSS.escape(card.id)}"]`);
     }) : null);

@@ -15,7 +15,7 @@
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
 import { canAct, countdownView, personName, sendAndRefresh, showError } from '../ui.js';
-import { clock, ownShare, percent, queuePlace, responsesLeft, canRespond, serverNow, timeOfDay } from '../model.js';
+import { clock, duration, ownShare, percent, queuePlace, responsesLeft, canRespond, serverNow, timeOfDay } from '../model.js';
 
 /** The badge of a direct-response hand. */
 export function responseBadge() {
@@ -41,6 +41,7 @@ export function renderFloor(store, actions) {
     h('h2', { id: 'floor-heading', tabindex: '-1', class: mine ? 'sr-only' : null }, t('floorHeading')),
     floor.paused ? h('p', { class: 'floor-paused', id: 'floor-paused' }, t('floorPaused')) : null,
     mine && act ? myTurn(store, actions) : speakerLine(store),
+    !mine && act ? timeUp(store) : null,
     !mine && act ? placeText(place, floor) : null,
     !mine && act && handUnlisted ? h('p', { class: 'queue-place', id: 'queue-place', 'data-place': 'later' }, t('placeLater', { n: floor.waiting })) : null,
     !mine && act && floor.settings.order === 'round' && !place
@@ -87,10 +88,19 @@ function placeText(place, floor) {
 function handButtons(store, actions, place) {
   const floor = store.floor;
   const yours = store.you?.floor || {};
+  // A hand raised or lowered that has not reached the server yet: said so, in place of the
+  // buttons (one tap is enough; it goes out once the phone is back).
+  const waiting = (actions.pending?.() || []).filter((e) => e.cmd.type === 'raise_hand' || e.cmd.type === 'lower_hand').at(-1);
+  if (waiting) {
+    return h('p', { class: 'pending-note', id: 'hand-pending', 'data-cmd': waiting.cmd.type },
+      waiting.cmd.type === 'lower_hand' ? t('pendingLower') : t('pendingRaise'));
+  }
   // One's own hand comes from one's own data: the queue may not list it (far down the line,
   // or waiting after a report).
   const hand = yours.hand || null;
-  const button = (id, className, text, onclick, attrs) => h('button', { type: 'button', class: `${className} big-button`, id, 'data-key': id, ...attrs, onclick }, text);
+  // In phase 0 the work is getting ready: the hand is there, but not the big main action.
+  const size = store.session?.phase === 0 ? '' : ' big-button';
+  const button = (id, className, text, onclick, attrs) => h('button', { type: 'button', class: `${store.session?.phase === 0 ? 'secondary' : className}${size}`, id, 'data-key': id, ...attrs, onclick }, text);
   const buttons = [];
   if (hand) {
     buttons.push(button('lower-hand', 'secondary', hand === 'response' ? t('lowerResponse') : t('lowerHand'),
@@ -115,12 +125,25 @@ function handButtons(store, actions, place) {
   return [buttons.length ? h('div', { class: 'hand-buttons' }, buttons) : null, responseHint];
 }
 
+/** How long one spoke in how many turns, and (when others spoke too) one's share. */
 function shareLine(floor, yours) {
   const share = ownShare(floor, yours);
   let text;
   if (share.turns === 0) text = t('shareNone');
-  else if (share.minutes < 1) text = t('shareUnderMinute', { pct: percent(share.fraction) });
-  else text = t('shareMinutes', { min: share.minutes, pct: percent(share.fraction) });
+  else {
+    const spoke = t(share.turns === 1 ? 'shareOneTurn' : 'shareTurns', { time: duration(share.ms), n: share.turns });
+    const of = share.fraction === null || share.ms === 0 ? ''
+      : share.fraction >= 1 ? t('shareOnlyYou') : t('shareOfAll', { pct: percent(share.fraction) });
+    text = of ? `${spoke} ${of}` : spoke;
+  }
   return h('p', { class: 'share', id: 'my-share', 'data-floor-ms': share.ms }, text);
+}
+
+/** After a hard stop: "your time is up", until one raises a hand again or speaks again. */
+function timeUp(store) {
+  const yours = store.you?.floor || {};
+  const last = yours.last_turn;
+  if (!last || last.how !== 'limit' || yours.hand) return null;
+  return h('p', { class: 'time-up', id: 'time-up', 'data-turn': last.turn }, t('timeUp', { time: duration(last.used_ms) }));
 }
 

@@ -33,10 +33,12 @@ export function rulesList(rules) {
 
 /**
  * The ground rules for a participant. options: { prominent (in phase 0, or while unanswered:
- * with an introduction), flagOpen (the report form is open: no button to open it) }.
+ * with an introduction), flagOpen (the report form is open: no button to open it), fold (an
+ * object whose `open` says whether the list is unfolded: the list is folded behind "read the
+ * 10 ground rules" so they do not fill the first screen, and the answer stays in view) }.
  * actions: send, refresh, openFlag().
  */
-export function renderRules(store, actions, { prominent = false, flagOpen = false } = {}) {
+export function renderRules(store, actions, { prominent = false, flagOpen = false, fold = null } = {}) {
   const rules = store.rules;
   if (!rules?.rules?.length) return null;
   const agreed = store.you?.floor?.agreed;
@@ -53,7 +55,10 @@ export function renderRules(store, actions, { prominent = false, flagOpen = fals
   return h('section', { class: prominent ? 'panel rules prominent' : 'panel rules', id: 'rules', 'aria-labelledby': 'rules-heading' },
     h('h2', { id: 'rules-heading', tabindex: '-1' }, t('rulesHeading')),
     prominent ? h('p', {}, t('rulesIntro')) : null,
-    rulesList(rules),
+    fold ? h('details', {
+      class: 'rules-fold', id: 'rules-fold', open: Boolean(fold.open),
+      ontoggle: (event) => { fold.open = event.target.open; },
+    }, h('summary', {}, t('rulesRead', { n: rules.rules.length })), rulesList(rules)) : rulesList(rules),
     act ? h('p', { class: answered ? 'rules-answer' : 'rules-answer open', id: 'rules-answer' }, answer) : null,
     act ? h('div', { class: 'answer-buttons', role: 'group', 'aria-labelledby': 'rules-answer' },
       answerButton(true, 'rules-agree', t('agreeButton')),

@@ -33,11 +33,15 @@ export function liveResults(store, round) {
   return round.results ? [h('h3', {}, t('liveResults')), ranking(store, round, { id: 'live-ranking' })] : null;
 }
 
-/** A closed round's ranking under its heading; `tag` and `heading` fit it into its screen. */
-export function result(store, round, { tag = 'section', className, heading = 'h2' }) {
+/** A closed round's ranking under its heading; `tag` and `heading` fit it into its screen,
+ * `top` shows only the first places (ties at the cut included) and says how many more. */
+export function result(store, round, { tag = 'section', className, heading = 'h2', top = null }) {
+  const shown = ranking(store, round, { top });
+  const more = (round.results || []).length - shown.children.length;
   return h(tag, { class: className, 'aria-labelledby': tag === 'section' ? 'result-heading' : null },
     h(heading, { id: 'result-heading' }, t('resultHeading')),
-    ranking(store, round));
+    shown,
+    more > 0 ? h('p', { class: 'hint', id: 'ranking-more' }, t('rankingMore', { n: more })) : null);
 }
 
 // --- the phone -----------------------------------------------------------------------------------
@@ -121,5 +125,8 @@ export function renderRoundBoard(store) {
       liveResults(store, round));
   }
   const closed = lastClosedRound(store, store.session.phase);
-  return closed ? result(store, closed, { className: 'round-panel result' }) : null;
+  return closed ? result(store, closed, { className: 'round-panel result', top: BOARD_TOP }) : null;
 }
+
+/** How many places of a result the big screen shows (the rest are on the phones and the console). */
+const BOARD_TOP = 5;

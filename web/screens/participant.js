@@ -73,6 +73,8 @@ export function start(main, { conn, onForgotten }) {
   // report form's draft.
   const floorSeen = { turn: undefined, mine: false, place: null, nearEnd: null, warnings: null };
   const flagDraft = { open: false, rule: '', about: '', note: '', anonymous: false, error: null, busy: false };
+  // The ground rules' list, folded until the person opens it.
+  const rulesFold = { open: false };
   const closedWarnings = loadClosedWarnings(conn.code);
 
   window.__tafel = conn.testHooks();
@@ -128,6 +130,7 @@ export function start(main, { conn, onForgotten }) {
     view.editing = card.id;
     view.confirmWithdraw = null;
     draft.editText = card.text || '';
+    draft.editKind = card.kind;
     update();
     const textarea = document.getElementById('edit-text');
     textarea.focus();
@@ -308,6 +311,7 @@ export function start(main, { conn, onForgotten }) {
     const session = store().session;
     return [
       h('h1', { id: 'session-title', tabindex: '-1', 'data-key': 'session-title' }, session.title),
+      youAre(),
       session.problem ? h('details', { class: 'problem', open: true },
         h('summary', {}, t('problemHeading')),
         h('p', { class: 'problem-text' }, session.problem)) : null,
@@ -317,6 +321,28 @@ export function start(main, { conn, onForgotten }) {
         ? h('p', { class: 'report-link' }, h('a', { class: 'button wide', id: 'report-link', href: `/r/${encodeURIComponent(conn.code)}?report` }, t('readReport')))
         : null,
     ];
+  }
+
+  /** "You take part as Anna (care worker)": who this phone is in the room. */
+  function youAre() {
+    const me = store().participants.get(store().you?.id);
+    if (!me) return null;
+    return h('p', { class: 'you-are', id: 'you-are', 'data-participant': me.id },
+      t('youAre', { name: me.name, perspective: t(`perspective.${me.perspective}`) }));
+  }
+
+  /**
+   * The floor comes first while the group works on the problem (phases 1 to 5) and whenever it
+   * is this person's turn; in phase 0 the work of getting ready comes first and the floor
+   * follows the cards. It never moves while someone has focus in it.
+   */
+  function placeFloor(top) {
+    if (regions.floorAtTop === top) return;
+    const active = regions.floor.contains(document.activeElement) ? document.activeElement : null;
+    if (top) regions.warnings.after(regions.floor);
+    else regions.cards.after(regions.floor);
+    regions.floorAtTop = top;
+    if (active && document.activeElement !== active) active.focus({ preventScroll: true });
   }
 
   /** Updates everything that follows the room; leaves the forms alone. */
@@ -360,10 +386,12 @@ export function start(main, { conn, onForgotten }) {
     noticeWarnings();
     replace(regions.warnings, renderWarnings(s, warningActions, { closed: closedWarnings }));
     replace(regions.floor, renderFloor(s, base));
+    const myTurn = s.floor?.turn && s.floor.turn.speaker === s.you?.id;
+    placeFloor(s.session.phase > 0 || Boolean(myTurn));
     const unanswered = !ended() && mustAnswerRules(s.rules, yourFloor());
     const rulesOnTop = s.session.phase === 0 && Boolean(s.rules?.rules?.length);
     replace(regions.reminder, unanswered && !rulesOnTop ? renderRulesReminder(s, base) : null);
-    replace(regions.rules, renderRules(s, rulesActions, { prominent: rulesOnTop || unanswered, flagOpen: flagDraft.open }));
+    replace(regions.rules, renderRules(s, rulesActions, { prominent: rulesOnTop || unanswered, flagOpen: flagDraft.open, fold: rulesFold }));
     placeRules(rulesOnTop);
     if (flagDraft.open && (ended() || !s.rules?.rules?.length)) {
       flagDraft.open = false;
@@ -461,6 +489,7 @@ export function start(main, { conn, onForgotten }) {
       budget: h('div', { class: 'budget-wrap' }),
       formAfterCards: false,
       rulesAtTop: false,
+      floorAtTop: true,
     };
     regions.rulesWrap.append(regions.rules, regions.flag);
     kept.reset();

@@ -262,6 +262,17 @@ pub fn put_card_text(
     tx.put(&obj, "edited_at", at)
 }
 
+/// Records a card's new kind (changed by its author).
+pub fn put_card_kind(
+    tx: &mut Transaction<'_>,
+    o: &Objs,
+    index: usize,
+    kind: tafel_protocol::CardKind,
+) -> Result<(), AutomergeError> {
+    let obj = card_obj(tx, o, index)?;
+    tx.put(&obj, "kind", wire(&kind))
+}
+
 /// Records a card's new status.
 pub fn put_card_status(
     tx: &mut Transaction<'_>,

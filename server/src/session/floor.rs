@@ -79,6 +79,8 @@ pub struct Stats {
     pub turns: u32,
     /// Direct responses given, per phase.
     pub responses: HashMap<u8, u32>,
+    /// Their latest turn (an index into `Floor::turns`).
+    pub last_turn: Option<usize>,
 }
 
 /// The floor of one session.
@@ -155,8 +157,10 @@ impl Floor {
                     // Direct responses answer the speaker before; a new speaker ends them.
                     self.hands.retain(|h| h.kind != HandKind::Response);
                 }
+                let turn = self.turns.len();
                 let stats = self.stats_mut(p);
                 stats.turns += 1;
+                stats.last_turn = Some(turn);
                 if kind == TurnKind::Response {
                     *stats.responses.entry(phase).or_default() += 1;
                 }
@@ -185,6 +189,12 @@ impl Floor {
                 });
             }
             Event::End { how } => {
+                if how != TurnEnd::Next {
+                    // A direct response answers the turn that runs: it ends with that turn,
+                    // unless the floor goes straight on to a direct response (`Next`), when
+                    // the other responses to the same speaker wait their turn.
+                    self.hands.retain(|h| h.kind != HandKind::Response);
+                }
                 let paused = self.paused_since;
                 if let Some(turn) = self.running_mut() {
                     if let Some(since) = paused {

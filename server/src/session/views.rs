@@ -18,7 +18,7 @@ use tafel_protocol::{
     Balance, CardStatus, CardTotal, CardView, FloorView, Millis, ParticipantView, Patch,
     PersonFloor, Perspective, PerspectiveFloor, QueueEntry, QueueReason, ReportStatus, ReportView,
     Role, RoundStatus, RoundView, RuleView, RulesView, SessionView, TurnView, View, You, YouPatch,
-    YourFloor, YourReport, YourVotes, YourWarning,
+    YourFloor, YourLastTurn, YourReport, YourVotes, YourWarning,
 };
 
 impl Session {
@@ -173,6 +173,16 @@ impl Session {
             turns: fl.turns_of(me),
             responses_used: fl.responses_in(me, self.fields.phase),
             hand_wait_until: self.holds.get(&me).copied(),
+            last_turn: fl.stats(me).last_turn.and_then(|i| {
+                let turn = &fl.turns[i];
+                let (at, how) = turn.ended?;
+                Some(YourLastTurn {
+                    turn: id('t', i),
+                    how,
+                    used_ms: (at - turn.started_at - turn.paused_ms).max(0),
+                    ended_at: at,
+                })
+            }),
             agreed: self
                 .agreements
                 .get(&me)

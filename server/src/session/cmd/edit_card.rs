@@ -5,7 +5,7 @@ use super::{Actor, Ctx, Outcome, card, card_in, not_in_open_round, person, text_
 use crate::error::{Refusal, refuse};
 use crate::session::changes::Part;
 use crate::session::doc;
-use tafel_protocol::{AckResult, CardStatus, ErrorCode, limits};
+use tafel_protocol::{AckResult, CardKind, CardStatus, ErrorCode, limits};
 
 fn own_card(cx: &Ctx<'_, '_>, actor: Actor, id: &str) -> Result<usize, Refusal> {
     let me = person(actor)?;
@@ -19,13 +19,35 @@ fn own_card(cx: &Ctx<'_, '_>, actor: Actor, id: &str) -> Result<usize, Refusal> 
     Ok(c)
 }
 
-pub(super) fn edit(cx: &mut Ctx<'_, '_>, actor: Actor, id: &str, text: &str) -> Outcome {
+pub(super) fn edit(
+    cx: &mut Ctx<'_, '_>,
+    actor: Actor,
+    id: &str,
+    text: &str,
+    kind: Option<CardKind>,
+) -> Outcome {
     let c = own_card(cx, actor, id)?;
     card_in(cx.s, c, &[CardStatus::Visible, CardStatus::Hidden])?;
     not_in_open_round(cx.s, c)?;
     let text = text_of(text, limits::CARD_CHARS, "a card")?;
+    let old = &cx.s.cards[c];
+    let kind = kind.filter(|k| *k != old.kind);
+    if kind.is_some() && (old.source.is_some() || old.lesson_of.is_some()) {
+        let what = if old.source.is_some() {
+            "an example with a source stays an example"
+        } else {
+            "a lesson about something stays a lesson"
+        };
+        return Err(refuse(ErrorCode::Invalid, what));
+    }
     doc::put_card_text(cx.tx, cx.o, c, &text, cx.now)?;
+    if let Some(kind) = kind {
+        doc::put_card_kind(cx.tx, cx.o, c, kind)?;
+    }
     let card = &mut cx.s.cards[c];
+    if let Some(kind) = kind {
+        card.kind = kind;
+    }
     card.text = text;
     card.edited_at = Some(cx.now);
     cx.changed.entity(Part::Cards, c);

@@ -206,8 +206,19 @@ pub(super) fn end(cx: &mut Ctx<'_, '_>, actor: Actor) -> Outcome {
 /// Ends the running turn (the caller checked there is one).
 pub(crate) fn end_turn(cx: &mut Ctx<'_, '_>, how: TurnEnd, at: i64) -> Result<(), CmdError> {
     let speaker = cx.s.floor.running().map(|t| t.speaker);
+    // Whose direct response ends with this turn (see `Floor::apply`).
+    let responders: Vec<usize> = if how == TurnEnd::Next {
+        Vec::new()
+    } else {
+        cx.s.floor
+            .hands
+            .iter()
+            .filter(|h| h.kind == HandKind::Response)
+            .map(|h| h.p)
+            .collect()
+    };
     record(cx, Event::End { how }, at)?;
-    if let Some(p) = speaker {
+    for p in speaker.into_iter().chain(responders) {
         cx.changed.your_floor(p);
     }
     Ok(())

@@ -117,7 +117,7 @@ pub fn apply(cx: &mut Ctx<'_, '_>, actor: Actor, cmd: &Command) -> Outcome {
             };
             add_card::apply(cx, actor, text, *kind, extras)
         }
-        Command::EditCard { card, text } => edit_card::edit(cx, actor, card, text),
+        Command::EditCard { card, text, kind } => edit_card::edit(cx, actor, card, text, *kind),
         Command::WithdrawCard { card } => edit_card::withdraw(cx, actor, card),
         Command::HideCard { card } => card_status::hide(cx, actor, card),
         Command::RestoreCard { card } => card_status::restore(cx, actor, card),

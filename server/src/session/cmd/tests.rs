@@ -279,6 +279,7 @@ fn only_the_author_edits_or_withdraws_a_card() {
         r.refused(
             participant(2),
             C::EditCard {
+                kind: None,
                 card: k.clone(),
                 text: "Gekaapt".into()
             }
@@ -289,6 +290,7 @@ fn only_the_author_edits_or_withdraws_a_card() {
         r.refused(
             F,
             C::EditCard {
+                kind: None,
                 card: k.clone(),
                 text: "Ook niet".into()
             }
@@ -302,6 +304,7 @@ fn only_the_author_edits_or_withdraws_a_card() {
     r.ok(
         participant(1),
         C::EditCard {
+            kind: None,
             card: k.clone(),
             text: "  Tweede versie ".into(),
         },
@@ -319,12 +322,72 @@ fn only_the_author_edits_or_withdraws_a_card() {
         r.refused(
             participant(1),
             C::EditCard {
+                kind: None,
                 card: k,
                 text: "terug".into()
             }
         ),
         ErrorCode::CardUnavailable
     );
+}
+
+#[test]
+fn an_author_changes_a_cards_kind_while_editing_but_an_example_keeps_its_source() {
+    let mut r = Room::new(false);
+    let k = r.add(participant(1), "Een probleem, eigenlijk");
+    r.ok(
+        participant(1),
+        C::EditCard {
+            card: k.clone(),
+            text: "Een probleem, eigenlijk".into(),
+            kind: Some(CardKind::Problem),
+        },
+    );
+    let view = r.record.state.card_view(0, Role::Participant);
+    assert_eq!(view.kind, CardKind::Problem);
+    let example = r
+        .ok(
+            participant(1),
+            C::AddCard {
+                text: "Zo doen ze het in Zwolle".into(),
+                kind: CardKind::Example,
+                builds_on: None,
+                source: Some("Zorggroep Zwolle".into()),
+                lesson_of: None,
+            },
+        )
+        .card
+        .unwrap();
+    assert_eq!(
+        r.refused(
+            participant(1),
+            C::EditCard {
+                card: example.clone(),
+                text: "Zo doen ze het".into(),
+                kind: Some(CardKind::Idea),
+            }
+        ),
+        ErrorCode::Invalid
+    );
+    assert_eq!(
+        r.record
+            .state
+            .card_view(1, Role::Participant)
+            .text
+            .as_deref(),
+        Some("Zo doen ze het in Zwolle"),
+        "a refused edit changes nothing"
+    );
+    // Its own kind again is no change of kind: allowed.
+    r.ok(
+        participant(1),
+        C::EditCard {
+            card: example,
+            text: "Zo doen ze het".into(),
+            kind: Some(CardKind::Example),
+        },
+    );
+    r.assert_hydrates();
 }
 
 #[test]
@@ -349,6 +412,7 @@ fn anonymous_cards_hide_the_author_yet_the_author_can_edit() {
     r.ok(
         participant(1),
         C::EditCard {
+            kind: None,
             card: k.clone(),
             text: "Beter idee".into(),
         },
@@ -357,6 +421,7 @@ fn anonymous_cards_hide_the_author_yet_the_author_can_edit() {
         r.refused(
             participant(2),
             C::EditCard {
+                kind: None,
                 card: k,
                 text: "x".into()
             }
@@ -686,6 +751,7 @@ fn rounds_take_the_visible_cards_of_the_phase() {
         r.refused(
             participant(1),
             C::EditCard {
+                kind: None,
                 card: b,
                 text: "x".into()
             }
@@ -902,6 +968,7 @@ fn unknown_ids_are_refused_cleanly() {
             r.refused(
                 participant(1),
                 C::EditCard {
+                    kind: None,
                     card: bad.into(),
                     text: "t".into()
                 }
@@ -931,6 +998,7 @@ fn a_document_with_every_field_as_its_own_key_reads_the_same() {
         C::EditCard {
             card: a.clone(),
             text: "A2".into(),
+            kind: Some(CardKind::Problem),
         },
     );
     r.ok(F, C::HideCard { card: a.clone() });
@@ -980,6 +1048,7 @@ fn hydrating_the_saved_document_gives_the_same_state() {
         r.ok(
             participant(1),
             C::EditCard {
+                kind: None,
                 card: a.clone(),
                 text: "A2".into(),
             },

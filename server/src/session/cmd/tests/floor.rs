@@ -712,6 +712,79 @@ fn a_direct_response_ends_when_someone_new_gets_the_floor() {
 }
 
 #[test]
+fn a_direct_response_ends_with_the_turn_it_answers() {
+    let response = C::RaiseHand {
+        kind: HandKind::Response,
+    };
+    let mut r = Room::new(false);
+    raise(&mut r, 1);
+    r.ok(F, C::GiveFloor { to: None }); // p2 speaks
+    r.ok(participant(2), response.clone());
+    r.ok(participant(3), response.clone());
+    // Straight on to a direct response: the other response to the same speaker waits.
+    r.ok(F, C::GiveFloor { to: None });
+    assert_eq!(speaker(&r).as_deref(), Some("p3"));
+    assert_eq!(
+        queue(&r, Role::Participant),
+        vec![("p4".into(), QueueReason::Response)]
+    );
+    // That exchange ends without another response: the waiting one ends with it.
+    let (answer, changed) = r.step(participant(2), &C::EndTurn);
+    answer.unwrap();
+    assert_eq!(r.record.state.your_floor(3).hand, None);
+    assert!(queue(&r, Role::Facilitator).is_empty());
+    assert!(
+        changed.you().any(|(p, c)| p == 3 && c.floor),
+        "the responder's own data is sent again"
+    );
+
+    // A speaker's turn that the facilitator ends, or that runs out, takes its responses along;
+    // ordinary hands stay up.
+    for ending in ["facilitator", "limit"] {
+        let mut r = Room::new(false);
+        r.ok(
+            F,
+            settings(FloorSettingsChange {
+                mode: Some(tafel_protocol::LimitMode::Hard),
+                turn_secs: Some(60),
+                ..Default::default()
+            }),
+        );
+        raise(&mut r, 1);
+        raise(&mut r, 2);
+        r.ok(F, C::GiveFloor { to: None }); // p2 speaks
+        r.ok(participant(3), response.clone());
+        assert_eq!(queue(&r, Role::Participant)[0].1, QueueReason::Response);
+        if ending == "facilitator" {
+            r.ok(F, C::EndTurn);
+        } else {
+            r.now += 60_000;
+            assert!(r.limit_reached());
+        }
+        assert_eq!(r.record.state.your_floor(3).hand, None, "{ending}");
+        let last = r.record.state.your_floor(1).last_turn.unwrap();
+        let how = if ending == "limit" {
+            TurnEnd::Limit
+        } else {
+            TurnEnd::Facilitator
+        };
+        assert_eq!((last.turn.as_str(), last.how), ("t1", how), "{ending}");
+        if ending == "limit" {
+            assert_eq!(last.used_ms, 60_000);
+        }
+        assert_eq!(
+            queue(&r, Role::Participant)
+                .into_iter()
+                .map(|(p, _)| p)
+                .collect::<Vec<_>>(),
+            vec!["p3".to_string()],
+            "{ending}: the ordinary hand stays"
+        );
+        r.assert_hydrates();
+    }
+}
+
+#[test]
 fn switching_to_hard_limits_in_overtime_ends_the_turn_at_the_switch() {
     let mut r = Room::new(false);
     r.ok(

@@ -245,7 +245,8 @@ fn person_command() -> BoxedStrategy<C> {
             .prop_map(|(experiment, change)| C::UpdateExperiment { experiment, change: Box::new(change) }),
         3 => (id('y', 2), text(), text())
             .prop_map(|(reflection, worked, not_worked)| C::Reflect { reflection, worked, not_worked }),
-        2 => (id('k', 5), text()).prop_map(|(card, text)| C::EditCard { card, text }),
+        2 => (id('k', 5), text(), proptest::option::of(card_kind()))
+            .prop_map(|(card, text, kind)| C::EditCard { card, text, kind }),
         1 => id('k', 5).prop_map(|card| C::WithdrawCard { card }),
         8 => (id('r', 2), id('k', 5)).prop_map(|(round, card)| C::Vote { round, card }),
         3 => (id('r', 2), id('k', 5)).prop_map(|(round, card)| C::Unvote { round, card }),

@@ -20,6 +20,7 @@ fn the_replayed_state_at_any_change_is_the_live_one_across_checkpoints() {
             r.ok(
                 participant(1 + n % 3),
                 C::EditCard {
+                    kind: None,
                     card: k.clone(),
                     text: format!("kaart {n}, beter"),
                 },
