@@ -22,6 +22,13 @@ pub fn main() -> anyhow::Result<()> {
         .block_on(async {
             let listener = crate::listen(config.listen)?;
             let bound = listener.local_addr()?;
+            // Listened for before the start is printed: whoever reads "listening on" may stop
+            // the server at once, and it still stops cleanly.
+            #[cfg(unix)]
+            let term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            #[cfg(not(unix))]
+            let term = None::<()>;
             println!("Tafel {}", env!("CARGO_PKG_VERSION"));
             println!("listening on {bound}");
             for line in start_lines(&config, bound) {
@@ -37,7 +44,7 @@ pub fn main() -> anyhow::Result<()> {
                 ),
             }
             let shutdown = CancellationToken::new();
-            tokio::spawn(stop_on_signal(shutdown.clone()));
+            tokio::spawn(stop_on_signal(term, shutdown.clone()));
             crate::run(listener, config, shutdown).await
         })
 }
@@ -97,19 +104,27 @@ fn init_logging(format: LogFormat) {
     }
 }
 
-async fn stop_on_signal(shutdown: CancellationToken) {
+#[cfg(unix)]
+type Term = Option<tokio::signal::unix::Signal>;
+#[cfg(not(unix))]
+type Term = Option<()>;
+
+async fn stop_on_signal(term: Term, shutdown: CancellationToken) {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
+    let term = async move {
+        match term {
+            Some(mut s) => {
                 s.recv().await;
             }
-            Err(_) => std::future::pending().await,
+            None => std::future::pending().await,
         }
     };
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
+    let term = {
+        let _ = term;
+        std::future::pending::<()>()
+    };
     tokio::select! {
         _ = ctrl_c => {},
         _ = term => {},
