@@ -260,6 +260,12 @@ pub enum Command {
     },
     /// Speaker: end one's own turn. Facilitator: end the running turn.
     EndTurn,
+    /// Facilitator: invite a participant privately to speak (only they and the facilitator
+    /// learn of it). Open until the next turn is given; raising a hand takes it.
+    Invite {
+        /// Who.
+        participant: ParticipantId,
+    },
     /// Facilitator: pause the floor: the turn's clock stands still and no turn can start.
     PauseFloor,
     /// Facilitator: let the floor go on.
@@ -519,6 +525,7 @@ impl Command {
             Self::Pass => "pass",
             Self::GiveFloor { .. } => "give_floor",
             Self::EndTurn => "end_turn",
+            Self::Invite { .. } => "invite",
             Self::PauseFloor => "pause_floor",
             Self::ResumeFloor => "resume_floor",
             Self::FloorSettings { .. } => "floor_settings",
@@ -757,6 +764,8 @@ pub enum ErrorCode {
     NoTurn,
     /// The queue is empty: there is nobody to give the floor to.
     QueueEmpty,
+    /// Only hands that wait a moment to make room for the quiet are in the queue.
+    MakingRoom,
     /// The floor is paused.
     FloorPaused,
     /// You used all your direct responses in this phase.

@@ -28,7 +28,8 @@
 //!
 //! A floor event's `t` is `raise` (p, k = hand kind), `lower` (p), `pass` (p), `give` (p, k =
 //! turn kind, n = limit in ms, o = out of queue order, ph = phase), `end` (k = how), `pause`,
-//! `resume` or `set` (v = the settings change as JSON). Turns, floor time and the queue are
+//! `resume`, `set` (v = the settings change as JSON) or `invite` (invitee = the person's
+//! pseudonym, k = `room` or `facilitator`). Turns, floor time and the queue are
 //! derived from these; nothing that ticks is stored.
 //!
 //! Records live in maps keyed by id (fast to add to, unlike a long list); votes, floor events
@@ -138,6 +139,10 @@ pub fn create(
     for (i, text) in default_rules(fields.language).iter().enumerate() {
         put_rule(&mut tx, i, text)?;
     }
+    // A new session's floor starts balanced (an older document without this event keeps the
+    // settings it had: the defaults of `FloorSettings`).
+    let balanced = Event::Set(tafel_protocol::FloorPreset::Balanced.change());
+    put_floor_event(&mut tx, 0, &balanced, fields.created_at, &|_| String::new())?;
     let message = ChangeMessage {
         cmd: "create".into(),
         by: None,
@@ -337,11 +342,15 @@ fn record_in(tx: &Transaction<'_>, map: &ObjId, key: &str) -> Result<ObjId, Auto
 }
 
 /// Appends a floor event.
+///
+/// An invitation names its person by pseudonym (`invitee`), so the raw export, which aliases
+/// pseudonyms, does not say who was invited.
 pub fn put_floor_event(
     tx: &mut Transaction<'_>,
     index: u64,
     event: &Event,
     at: Millis,
+    pseudonym: &dyn Fn(usize) -> String,
 ) -> Result<(), AutomergeError> {
     let floor = late_map(tx, "floor")?;
     let obj = tx.put_object(&floor, format!("f{}", index + 1), ObjType::Map)?;
@@ -354,6 +363,7 @@ pub fn put_floor_event(
         Event::Pause => "pause",
         Event::Resume => "resume",
         Event::Set(_) => "set",
+        Event::Invite { .. } => "invite",
     };
     tx.put(&obj, "t", t)?;
     tx.put(&obj, "at", at)?;
@@ -383,6 +393,10 @@ pub fn put_floor_event(
             "v",
             serde_json::to_string(change).expect("plain struct"),
         ),
+        Event::Invite { p, by } => {
+            tx.put(&obj, "invitee", pseudonym(*p))?;
+            tx.put(&obj, "k", wire(by))
+        }
     }
 }
 

@@ -15,7 +15,7 @@ use automerge::{Automerge, ObjId, ObjType, ROOT, ScalarValue};
 use std::collections::HashMap;
 
 /// Fields that may hold a pseudonym.
-const PSEUDONYMOUS: [&str; 3] = ["voter", "by", "author"];
+const PSEUDONYMOUS: [&str; 4] = ["voter", "by", "author", "invitee"];
 
 /// The export of a session's document.
 pub fn raw(doc: &Automerge) -> Result<Vec<u8>, DocError> {
