@@ -3,7 +3,7 @@
 //! and recorded in bench/RESULTS.md), and who may learn of an invitation.
 //!
 //! Run the measurement alone with
-//! `cargo test --release -p tafel-tests --test fair -- --nocapture scripted`.
+//! `cargo test -p tafel-tests --test fair -- --nocapture scripted`.
 
 use std::time::Duration;
 use tafel_protocol::*;
