@@ -1405,7 +1405,7 @@ mod tests {
                            "check":"q1","conclusion":"start","name":"x","perspective":"client",
                            "stake":"both","criterion":"c1","agreed":true,"assessment":"met",
                            "title":"x","experiment":"e1","reflection":"y1","party":"s1",
-                           "link":"l1","share":true}}"#
+                           "link":"l1","share":true,"participant":"p2"}}"#
                     );
                     serde_json::from_str::<Command>(&raw).ok()
                 })
