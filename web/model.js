@@ -141,6 +141,26 @@ export const HAND_WAIT_MINUTES = { min: 1, max: 60 };
 export const RULE_MAX = 200;
 export const NOTE_MAX = 280;
 export const QUEUE_ORDERS = ['least_spoken', 'fcfs', 'round'];
+export const MIN_TURN_SECS = { min: 1, max: 1800 };
+export const ROOM_SECS = { min: 0, max: 120 };
+export const FLOOR_PRESETS = ['balanced', 'fcfs'];
+
+/**
+ * How long one's next plain turn is, and why: { ms, full, why } where why is 'full',
+ * 'over_share' (beyond the fair share: half) or 'far_over_share' (beyond twice: a quarter).
+ * From one's own place in the queue when listed, else from the floor's share_limits and one's
+ * own floor time.
+ */
+export function myLimit(floor, yourFloor, place) {
+  const full = (floor?.settings?.turn_secs || 0) * 1000;
+  const steps = floor?.share_limits || [];
+  const ms = yourFloor?.floor_ms || 0;
+  let step = -1;
+  steps.forEach((s, i) => { if (ms > s.above_ms) step = i; });
+  const why = step < 0 ? 'full' : step === 0 ? 'over_share' : 'far_over_share';
+  const limit = place?.entry?.hand === 'hand' ? place.entry.limit_ms : step < 0 ? full : steps[step].limit_ms;
+  return { ms: limit, full, why: limit < full ? why : 'full' };
+}
 /** Seconds before the end of a turn when the speaker's phone vibrates. */
 export const NEAR_END_MS = 15000;
 

@@ -34,6 +34,14 @@ pub mod floor_limits {
     pub const REPORT_WINDOW_MS: i64 = 10 * 60 * 1000;
     /// The most places of the queue a floor view lists (`waiting` counts them all).
     pub const QUEUE_SHOWN: usize = 50;
+    /// The shortest a turn limit may shrink to, in seconds (`min_turn_secs`).
+    pub const MIN_TURN_SECS: std::ops::RangeInclusive<u32> = 1..=1800;
+    /// How long an over-share hand waits to make room for the quiet, in seconds (0: never).
+    pub const ROOM_SECS: std::ops::RangeInclusive<u32> = 0..=120;
+    /// The most invitations a facilitator's floor view lists (the latest).
+    pub const INVITATIONS_SHOWN: usize = 20;
+    /// The most people the console suggests inviting.
+    pub const SUGGESTIONS_SHOWN: usize = 3;
 }
 
 /// Which hand someone raises.
@@ -123,6 +131,100 @@ pub enum QueueReason {
     /// Waits for a while after a confirmed ground-rule violation. Only the facilitator's queue
     /// lists such hands; the person sees it in their own `you.floor.hand_wait_until`.
     OnHold,
+    /// (`perspectives` on) Their perspective has had far less of the floor than its share of
+    /// the people present: goes before the other hands.
+    QuietPerspective,
+    /// Spoke more than the fair share while someone present spoke far less: waits a moment
+    /// (`settings.room_secs`, until `ready_at`) before "next" can give it the floor.
+    MakingRoom,
+}
+
+/// A set of floor settings that work together, chosen in one tap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FloorPreset {
+    /// The floor balances itself: least spoken first, the fair-share cap, turns that shrink
+    /// beyond the fair share, a moment of room (with invitations) for the quiet, and quiet
+    /// perspectives first. The default of a new session.
+    Balanced,
+    /// First come, first served, and nothing else: no cap, no shrinking, no room, no
+    /// perspectives.
+    Fcfs,
+}
+
+impl FloorPreset {
+    /// The settings this preset sets (the others stay as they are).
+    pub fn change(self) -> FloorSettingsChange {
+        match self {
+            Self::Balanced => FloorSettingsChange {
+                order: Some(QueueOrder::LeastSpoken),
+                fair_share: Some(2.0),
+                fair_share_cap: Some(true),
+                shrink_turns: Some(true),
+                min_turn_secs: Some(30),
+                room_secs: Some(15),
+                perspectives: Some(true),
+                ..Default::default()
+            },
+            Self::Fcfs => FloorSettingsChange {
+                order: Some(QueueOrder::Fcfs),
+                fair_share_cap: Some(false),
+                shrink_turns: Some(false),
+                room_secs: Some(0),
+                perspectives: Some(false),
+                ..Default::default()
+            },
+        }
+    }
+
+    /// The preset these settings match, if any.
+    pub fn of(s: &FloorSettings) -> Option<Self> {
+        [Self::Balanced, Self::Fcfs].into_iter().find(|preset| {
+            let c = preset.change();
+            c.order.is_none_or(|v| v == s.order)
+                && c.fair_share.is_none_or(|v| v == s.fair_share)
+                && c.fair_share_cap.is_none_or(|v| v == s.fair_share_cap)
+                && c.shrink_turns.is_none_or(|v| v == s.shrink_turns)
+                && c.min_turn_secs.is_none_or(|v| v == s.min_turn_secs)
+                && c.room_secs.is_none_or(|v| v == s.room_secs)
+                && c.perspectives.is_none_or(|v| v == s.perspectives)
+        })
+    }
+}
+
+/// Who sent an invitation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvitedBy {
+    /// The floor itself, making room for those under the fair share.
+    Room,
+    /// The facilitator.
+    Facilitator,
+}
+
+/// Where an invitation stands (the facilitator's view).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvitationStatus {
+    /// Not answered yet: open until the next turn is given.
+    Open,
+    /// Taken: the invited person raised their hand.
+    Taken,
+    /// Not taken before the next turn was given (or the person got the floor without raising).
+    Lapsed,
+}
+
+/// Why the console suggests inviting someone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SuggestionReason {
+    /// Has not had a turn yet.
+    NotSpokenYet,
+    /// The only person present of a perspective that has had far less of the floor than its
+    /// share of the people.
+    OnlyOfPerspective,
+    /// Under the fair share.
+    UnderShare,
 }
 
 /// Settings of the floor, all changeable live by the facilitator.
@@ -142,6 +244,34 @@ pub struct FloorSettings {
     pub response_cap: u32,
     /// Whether the projector shows the balance figure.
     pub show_balance: bool,
+    /// Whether the fair-share cap holds over-share hands back (default true; `fair_share` is
+    /// its factor).
+    #[serde(default = "yes")]
+    pub fair_share_cap: bool,
+    /// Time follows the share: beyond the fair share a turn's limit halves, beyond twice the
+    /// fair share it is a quarter, never below `min_turn_secs`.
+    #[serde(default)]
+    pub shrink_turns: bool,
+    /// The shortest a shrunk turn limit gets, in seconds (default 30).
+    #[serde(default = "thirty")]
+    pub min_turn_secs: u32,
+    /// Room for the quiet: seconds an over-share hand waits, while someone present is far
+    /// under the fair share, before "next" gives it the floor; those under the share are
+    /// invited meanwhile. 0: off.
+    #[serde(default)]
+    pub room_secs: u32,
+    /// Weigh perspectives: the hands of a perspective far below its share of the people
+    /// present go first.
+    #[serde(default)]
+    pub perspectives: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn thirty() -> u32 {
+    30
 }
 
 impl Default for FloorSettings {
@@ -154,6 +284,11 @@ impl Default for FloorSettings {
             fair_share: 2.0,
             response_cap: 2,
             show_balance: false,
+            fair_share_cap: true,
+            shrink_turns: false,
+            min_turn_secs: 30,
+            room_secs: 0,
+            perspectives: false,
         }
     }
 }
@@ -182,6 +317,46 @@ pub struct FloorSettingsChange {
     /// Show the balance figure on the projector.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub show_balance: Option<bool>,
+    /// Switch the fair-share cap on or off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fair_share_cap: Option<bool>,
+    /// Shrink turns beyond the fair share.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shrink_turns: Option<bool>,
+    /// The shortest a shrunk turn gets, 1–1800 seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_turn_secs: Option<u32>,
+    /// Room for the quiet, 0–120 seconds (0: off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub room_secs: Option<u32>,
+    /// Weigh perspectives.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub perspectives: Option<bool>,
+    /// A preset, applied first (the fields given beside it win). Only in the command: the
+    /// server records the settings it stands for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preset: Option<FloorPreset>,
+}
+
+impl FloorSettingsChange {
+    /// The fields of `other` laid over these.
+    pub fn and(self, other: Self) -> Self {
+        Self {
+            order: other.order.or(self.order),
+            turn_secs: other.turn_secs.or(self.turn_secs),
+            response_secs: other.response_secs.or(self.response_secs),
+            mode: other.mode.or(self.mode),
+            fair_share: other.fair_share.or(self.fair_share),
+            response_cap: other.response_cap.or(self.response_cap),
+            show_balance: other.show_balance.or(self.show_balance),
+            fair_share_cap: other.fair_share_cap.or(self.fair_share_cap),
+            shrink_turns: other.shrink_turns.or(self.shrink_turns),
+            min_turn_secs: other.min_turn_secs.or(self.min_turn_secs),
+            room_secs: other.room_secs.or(self.room_secs),
+            perspectives: other.perspectives.or(self.perspectives),
+            preset: other.preset.or(self.preset),
+        }
+    }
 }
 
 /// What follows a confirmed violation for the person it was about.
@@ -235,6 +410,56 @@ pub struct FloorView {
     /// `settings.show_balance`, for participants never (they see their own share in `you`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub balance: Option<Balance>,
+    /// The preset the settings match, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preset: Option<FloorPreset>,
+    /// The turn that ended last, with `ended_at` and its floor time in `elapsed_ms`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<TurnView>,
+    /// Time follows the share (`settings.shrink_turns`): whoever has more floor time than a
+    /// step's `above_ms` gets that step's limit for a plain turn now (the last step that
+    /// applies). Empty when turns do not shrink, or before anyone spoke.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub share_limits: Vec<ShareLimit>,
+    /// Facilitator only: the latest invitations, oldest first, and whether they were taken.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub invitations: Vec<InvitationView>,
+    /// Facilitator only: whom to invite, most needed first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suggestions: Vec<Suggestion>,
+}
+
+/// One step of shrinking turn limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareLimit {
+    /// Floor time (ms) above which the step applies: the fair share, then twice it.
+    pub above_ms: i64,
+    /// The limit of a plain turn for whoever is above it, ms.
+    pub limit_ms: i64,
+}
+
+/// An invitation, as the facilitator sees it. Nobody else learns of it but the invited person.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InvitationView {
+    /// Who was invited.
+    pub participant: ParticipantId,
+    /// When.
+    pub at: Millis,
+    /// By the floor (making room) or by the facilitator.
+    pub by: InvitedBy,
+    /// Open, taken or lapsed.
+    pub status: InvitationStatus,
+}
+
+/// Someone the console suggests inviting.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Suggestion {
+    /// Who.
+    pub participant: ParticipantId,
+    /// Why.
+    pub reason: SuggestionReason,
+    /// Their share of the counted people's floor time, 0–1.
+    pub share: f64,
 }
 
 /// The running turn.
@@ -255,6 +480,12 @@ pub struct TurnView {
     pub elapsed_ms: i64,
     /// Past the limit (soft mode).
     pub overtime: bool,
+    /// When it ended (only in `previous`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<Millis>,
+    /// How it ended (only in `previous`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub how: Option<TurnEnd>,
 }
 
 /// One place in the queue.
@@ -270,6 +501,11 @@ pub struct QueueEntry {
     pub raised_at: Option<Millis>,
     /// Why this place.
     pub reason: QueueReason,
+    /// The limit this place's turn would have if it were given now, ms.
+    pub limit_ms: i64,
+    /// Until when the place waits (`making_room`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ready_at: Option<Millis>,
 }
 
 /// How balanced the floor has been, over everyone present (participants who are connected or
@@ -318,6 +554,9 @@ pub struct PerspectiveFloor {
     pub floor_ms: i64,
     /// Their turns together.
     pub turns: u32,
+    /// Their floor share is under half their share of the people counted (and someone spoke).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub behind: bool,
 }
 
 /// The ground rules. Sent whole whenever anything in them changed.
@@ -390,6 +629,10 @@ pub struct YourFloor {
     /// Until when your hand waits after a confirmed violation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hand_wait_until: Option<Millis>,
+    /// An invitation to speak, while it is open: raising your hand takes it, ignoring it costs
+    /// nothing (nobody but the facilitator learns whether you took it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invitation: Option<YourInvitation>,
     /// Your answer to the current version of the ground rules, if you gave one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agreed: Option<bool>,
@@ -417,6 +660,15 @@ pub struct YourLastTurn {
     pub used_ms: i64,
     /// When it ended (server clock).
     pub ended_at: Millis,
+}
+
+/// An open invitation to speak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct YourInvitation {
+    /// When it came.
+    pub at: Millis,
+    /// From the floor (making room) or from the facilitator.
+    pub by: InvitedBy,
 }
 
 /// A warning after a confirmed violation.

@@ -270,6 +270,12 @@ pub enum Command {
     },
     /// Speaker: end one's own turn. Facilitator: end the running turn.
     EndTurn,
+    /// Facilitator: invite a participant privately to speak (only they and the facilitator
+    /// learn of it). Open until the next turn is given; raising a hand takes it.
+    Invite {
+        /// Who.
+        participant: ParticipantId,
+    },
     /// Facilitator: pause the floor: the turn's clock stands still and no turn can start.
     PauseFloor,
     /// Facilitator: let the floor go on.
@@ -530,6 +536,7 @@ impl Command {
             Self::Pass => "pass",
             Self::GiveFloor { .. } => "give_floor",
             Self::EndTurn => "end_turn",
+            Self::Invite { .. } => "invite",
             Self::PauseFloor => "pause_floor",
             Self::ResumeFloor => "resume_floor",
             Self::FloorSettings { .. } => "floor_settings",
@@ -772,6 +779,8 @@ pub enum ErrorCode {
     NoTurn,
     /// The queue is empty: there is nobody to give the floor to.
     QueueEmpty,
+    /// Only hands that wait a moment to make room for the quiet are in the queue.
+    MakingRoom,
     /// The floor is paused.
     FloorPaused,
     /// You used all your direct responses in this phase.
@@ -1420,7 +1429,7 @@ mod tests {
                            "check":"q1","conclusion":"start","name":"x","perspective":"client",
                            "stake":"both","criterion":"c1","agreed":true,"assessment":"met",
                            "title":"x","experiment":"e1","reflection":"y1","party":"s1",
-                           "link":"l1","share":true}}"#
+                           "link":"l1","share":true,"participant":"p2"}}"#
                     );
                     serde_json::from_str::<Command>(&raw).ok()
                 })

@@ -58,7 +58,9 @@ fn status(code: ErrorCode) -> StatusCode {
         Forbidden | BadToken => StatusCode::FORBIDDEN,
         Internal => StatusCode::INTERNAL_SERVER_ERROR,
         SessionLocked | SessionEnded | SessionFull | RoundOpen | RoundClosed | NoTurn
-        | QueueEmpty | FloorPaused | ReportClosed | Closed | AlreadyOpen => StatusCode::CONFLICT,
+        | QueueEmpty | MakingRoom | FloorPaused | ReportClosed | Closed | AlreadyOpen => {
+            StatusCode::CONFLICT
+        }
         _ => StatusCode::BAD_REQUEST,
     }
 }

@@ -41,9 +41,14 @@ async fn scripted(order: QueueOrder, fair_share: f64) -> anyhow::Result<(Vec<&'s
     let s = server.create_session("Wie heeft het woord?", false).await?;
     let mut fac = server.client().await?;
     fac.resume(&s.code, &s.facilitator_token).await?;
+    // The queue orders alone: none of the balanced preset's rules beyond the queue (those are
+    // measured in fair.rs).
     let change = FloorSettingsChange {
         order: Some(order),
         fair_share: Some(fair_share),
+        shrink_turns: Some(false),
+        room_secs: Some(0),
+        perspectives: Some(false),
         ..Default::default()
     };
     fac.ok(Command::FloorSettings { change }).await?;

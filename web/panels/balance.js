@@ -70,14 +70,17 @@ export function renderBalance(store) {
 export function perspectiveTable(perspectives, id) {
   if (!perspectives.length) return null;
   const total = perspectives.reduce((sum, p) => sum + p.floor_ms, 0);
+  const people = perspectives.reduce((sum, p) => sum + p.people, 0);
+  // Presence share beside floor share: a perspective far behind is marked (the server says).
   return table(id, t('perPerspectiveHeading'),
-    [t('colPerspective'), num(t('colPeople')), num(t('colFloorTime')), num(t('colTurns')), num(t('colShare'))],
-    perspectives.map((p) => h('tr', { 'data-perspective': p.perspective },
-      h('th', { scope: 'row' }, t(`perspective.${p.perspective}`)),
+    [t('colPerspective'), num(t('colPeople')), num(t('colPresentShare')), num(t('colShare')), num(t('colFloorTime')), num(t('colTurns'))],
+    perspectives.map((p) => h('tr', { 'data-perspective': p.perspective, 'data-behind': p.behind ? 'true' : null, class: p.behind ? 'behind' : null },
+      h('th', { scope: 'row' }, t(`perspective.${p.perspective}`), p.behind ? h('span', { class: 'badge behind-badge' }, t('behindBadge')) : null),
       h('td', { class: 'num' }, String(p.people)),
+      h('td', { class: 'num' }, people > 0 ? `${percent(p.people / people)}%` : '–'),
+      h('td', { class: 'num' }, total > 0 ? `${percent(p.floor_ms / total)}%` : '–'),
       h('td', { class: 'num' }, duration(p.floor_ms)),
-      h('td', { class: 'num' }, String(p.turns)),
-      h('td', { class: 'num' }, total > 0 ? `${percent(p.floor_ms / total)}%` : '–'))));
+      h('td', { class: 'num' }, String(p.turns)))));
 }
 
 /** A column heading for numbers (right-aligned). */

@@ -11,7 +11,7 @@
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
 import { canAct, countdownView, field, personName } from '../ui.js';
-import { clock, participants, timeOfDay } from '../model.js';
+import { clock, participants, percent, timeOfDay } from '../model.js';
 import { responseBadge } from './floor.js';
 
 /** The floor as the facilitator runs it: the speaker, the buttons, the queue. */
@@ -20,7 +20,9 @@ export function renderFloorConsole(store, actions) {
   if (!floor) return null;
   const turn = floor.turn;
   const act = canAct(store, actions);
-  const next = floor.queue[0];
+  // "Next" passes over hands on hold and hands making room for the quiet.
+  const next = floor.queue.find((e) => e.reason !== 'on_hold' && e.reason !== 'making_room');
+  const waiting = !next && floor.queue.find((e) => e.reason === 'making_room');
   return h('section', { class: 'panel floor-console', id: 'floor', 'aria-labelledby': 'floor-heading' },
     h('h2', { id: 'floor-heading' }, t('floorHeading')),
     floor.paused ? h('p', { class: 'floor-paused', id: 'floor-paused' }, t('floorPausedFacilitator')) : null,
@@ -34,6 +36,8 @@ export function renderFloorConsole(store, actions) {
       : h('p', { class: 'speaker-box empty', id: 'fac-speaker-none' }, t('nobodySpeaks')),
     act ? floorButtons(actions, floor, next) : null,
     act && next ? h('p', { class: 'hint', id: 'give-next-hint' }, t('nextIs', { name: personName(store, next.participant) })) : null,
+    act && waiting ? h('p', { class: 'hint', id: 'give-next-hint' }, t('nextWaits', { name: personName(store, waiting.participant), time: timeOfDay(waiting.ready_at) })) : null,
+    act ? nudge(store, actions) : null,
     h('h3', { id: 'queue-heading' }, t('queueHeading', { n: floor.queue.length })),
     floor.queue.length
       ? h('ol', { class: 'queue', id: 'queue', 'aria-labelledby': 'queue-heading' }, floor.queue.map((entry, i) => queueItem(store, actions, entry, i, act)))
@@ -64,7 +68,9 @@ function queueItem(store, actions, entry, i, act) {
       h('span', { class: 'queue-meta' },
         entry.hand === 'response' && entry.reason !== 'response' ? responseBadge() : null,
         h('span', { class: `reason reason-${entry.reason}` }, t(`reasonShort.${entry.reason}`)),
-        entry.raised_at ? h('span', { class: 'queue-time' }, t('raisedAt', { time: timeOfDay(entry.raised_at) })) : null)),
+        entry.raised_at ? h('span', { class: 'queue-time' }, t('raisedAt', { time: timeOfDay(entry.raised_at) })) : null,
+        entry.limit_ms < store.floor.settings.turn_secs * 1000 && entry.hand === 'hand'
+          ? h('span', { class: 'queue-limit' }, t('queueLimit', { time: clock(entry.limit_ms / 1000) })) : null)),
     act ? h('div', { class: 'queue-actions' },
       h('button', {
         type: 'button', class: 'secondary small', 'data-key': `give-${id}`, 'aria-describedby': nameId,
@@ -74,6 +80,40 @@ function queueItem(store, actions, entry, i, act) {
         type: 'button', class: 'secondary small', 'data-key': `lower-${id}`, 'aria-describedby': nameId,
         onclick: () => actions.send({ type: 'lower_hand', participant: id }, t('handLowered')),
       }, t('lowerHandOf')) : null) : null);
+}
+
+/**
+ * The facilitator's nudge: whom to invite (with why, one tap sends a private invitation) and
+ * the latest invitations with whether they were taken. Only the facilitator's floor has these.
+ */
+function nudge(store, actions) {
+  const floor = store.floor;
+  const suggestions = floor.suggestions || [];
+  const invitations = floor.invitations || [];
+  if (!suggestions.length && !invitations.length) return null;
+  const why = (s) => t(`suggest.${s.reason}`, {
+    pct: percent(s.share),
+    perspective: t(`perspective.${store.participants.get(s.participant)?.perspective ?? 'anders'}`),
+  });
+  return h('div', { class: 'nudge', id: 'nudge' },
+    suggestions.length ? h('h3', { id: 'suggest-heading' }, t('suggestHeading')) : null,
+    suggestions.length ? h('ul', { class: 'suggestions', id: 'suggestions', 'aria-labelledby': 'suggest-heading' }, suggestions.map((s) => {
+      const nameId = `suggest-name-${s.participant}`;
+      return h('li', { class: 'suggestion', 'data-participant': s.participant, 'data-reason': s.reason },
+        h('div', { class: 'queue-who' },
+          h('span', { class: 'person-name', id: nameId }, personName(store, s.participant)),
+          h('span', { class: 'queue-meta' }, why(s))),
+        h('button', {
+          type: 'button', class: 'secondary small', 'data-key': `invite-${s.participant}`, 'aria-describedby': nameId,
+          onclick: () => actions.send({ type: 'invite', participant: s.participant }, t('invited')),
+        }, t('inviteButton')));
+    })) : null,
+    invitations.length ? h('details', { class: 'invitations', id: 'invitations' },
+      h('summary', {}, t('invitationsHeading', { taken: invitations.filter((i) => i.status === 'taken').length, n: invitations.length })),
+      h('p', { class: 'hint' }, t('invitationsPrivate')),
+      h('ul', {}, [...invitations].reverse().map((i) => h('li', { 'data-participant': i.participant, 'data-status': i.status },
+        `${personName(store, i.participant)} · ${timeOfDay(i.at)} · ${t(`invitedBy.${i.by}`)} · `,
+        h('strong', { class: `invitation-status status-${i.status}` }, t(`invitationStatus.${i.status}`)))))) : null);
 }
 
 /**

@@ -10,7 +10,7 @@
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
 import { field, showError } from '../ui.js';
-import { isEnded, QUEUE_ORDERS, TURN_SECS, RESPONSE_SECS, FAIR_SHARE, RESPONSE_CAP } from '../model.js';
+import { isEnded, FLOOR_PRESETS, QUEUE_ORDERS, TURN_SECS, RESPONSE_SECS, FAIR_SHARE, RESPONSE_CAP, MIN_TURN_SECS, ROOM_SECS } from '../model.js';
 
 export function renderFloorSettings(store, actions) {
   const floor = store.floor;
@@ -41,7 +41,18 @@ export function renderFloorSettings(store, actions) {
     control: h('select', { disabled, onchange: (e) => change(key, e.target.value) },
       values.map((v) => h('option', { value: v, selected: v === set[key] }, t(`${word}.${v}`)))),
   });
+  const check = (id, key, label) => h('div', { class: 'choice' },
+    h('input', { type: 'checkbox', id, checked: set[key], disabled, onchange: (e) => change(key, e.target.checked) }),
+    h('label', { for: id }, label));
   return h('form', { class: 'floor-settings', id: 'floor-settings-form', novalidate: true, onsubmit: (e) => e.preventDefault() },
+    h('fieldset', { class: 'presets' },
+      h('legend', {}, t('presetLegend')),
+      h('div', { class: 'row' }, FLOOR_PRESETS.map((preset) => h('button', {
+        type: 'button', class: floor.preset === preset ? 'primary' : 'secondary', id: `preset-${preset}`, 'data-key': `preset-${preset}`,
+        disabled, 'aria-pressed': floor.preset === preset ? 'true' : 'false',
+        onclick: () => actions.send({ type: 'floor_settings', preset }, t('settingsSaved')),
+      }, t(`preset.${preset}`)))),
+      h('p', { class: 'hint', id: 'preset-hint' }, floor.preset ? t(`presetHint.${floor.preset}`) : t('presetNone'))),
     choice('floor-order', 'order', QUEUE_ORDERS, 'order', t('orderLabel')),
     h('div', { class: 'row' },
       numberField('turn-secs', 'turn_secs', TURN_SECS, t('turnSecsLabel')),
@@ -50,6 +61,12 @@ export function renderFloorSettings(store, actions) {
     h('div', { class: 'row' },
       numberField('fair-share', 'fair_share', FAIR_SHARE, t('fairShareLabel'), t('fairShareHint'), true),
       numberField('response-cap', 'response_cap', RESPONSE_CAP, t('responseCapLabel'), t('responseCapHint'))),
+    check('fair-share-cap', 'fair_share_cap', t('fairShareCapLabel')),
+    check('shrink-turns', 'shrink_turns', t('shrinkTurnsLabel')),
+    h('div', { class: 'row' },
+      numberField('min-turn-secs', 'min_turn_secs', MIN_TURN_SECS, t('minTurnSecsLabel')),
+      numberField('room-secs', 'room_secs', ROOM_SECS, t('roomSecsLabel'), t('roomSecsHint'))),
+    check('weigh-perspectives', 'perspectives', t('perspectivesLabel')),
     h('div', { class: 'choice' },
       h('input', { type: 'checkbox', id: 'show-balance', checked: set.show_balance, disabled, onchange: (e) => change('show_balance', e.target.checked) }),
       h('label', { for: 'show-balance' }, t('showBalanceLabel'))));
@@ -65,5 +82,10 @@ function settingsList(set) {
     row(t('modeLabel'), t(`modeLong.${set.mode}`)),
     row(t('fairShareLabel'), String(set.fair_share)),
     row(t('responseCapLabel'), String(set.response_cap)),
+    row(t('fairShareCapLabel'), set.fair_share_cap ? '✓' : '–'),
+    row(t('shrinkTurnsLabel'), set.shrink_turns ? '✓' : '–'),
+    row(t('minTurnSecsLabel'), String(set.min_turn_secs)),
+    row(t('roomSecsLabel'), String(set.room_secs)),
+    row(t('perspectivesLabel'), set.perspectives ? '✓' : '–'),
     row(t('showBalanceLabel'), set.show_balance ? '✓' : '–'));
 }

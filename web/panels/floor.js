@@ -15,7 +15,11 @@
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
 import { canAct, countdownView, personName, sendAndRefresh, showError } from '../ui.js';
-import { clock, duration, ownShare, percent, queuePlace, responsesLeft, canRespond, serverNow, timeOfDay } from '../model.js';
+import { clock, duration, myLimit, ownShare, percent, queuePlace, responsesLeft, canRespond, serverNow, timeOfDay } from '../model.js';
+
+/** Invitations this phone put aside ("not now"): by their time. Kept on this phone only, so
+ * ignoring an invitation is seen by nobody. */
+const putAside = new Set();
 
 /** The badge of a direct-response hand. */
 export function responseBadge() {
@@ -42,7 +46,9 @@ export function renderFloor(store, actions) {
     floor.paused ? h('p', { class: 'floor-paused', id: 'floor-paused' }, t('floorPaused')) : null,
     mine && act ? myTurn(store, actions) : speakerLine(store),
     !mine && act ? timeUp(store) : null,
+    !mine && act ? invitationCard(store, actions) : null,
     !mine && act ? placeText(place, floor) : null,
+    !mine && act && floor.settings.order !== 'round' ? limitLine(floor, yours, place) : null,
     !mine && act && handUnlisted ? h('p', { class: 'queue-place', id: 'queue-place', 'data-place': 'later' }, t('placeLater', { n: floor.waiting })) : null,
     !mine && act && floor.settings.order === 'round' && !place
       ? h('p', { class: 'hint' }, yours.passed ? t('roundPassed') : t('roundNotInQueue')) : null,
@@ -74,6 +80,36 @@ function myTurn(store, actions) {
       type: 'button', class: 'primary wide', id: 'end-turn', 'data-key': 'end-turn',
       onclick: () => sendAndRefresh(actions, { type: 'end_turn' }, t('turnEndedByYou')),
     }, t('endMyTurn')));
+}
+
+/** A gentle, private invitation to speak: one tap raises the hand; "not now" only hides it. */
+function invitationCard(store, actions) {
+  const invitation = store.you?.floor?.invitation;
+  if (!invitation || putAside.has(invitation.at) || store.you?.floor?.hand) return null;
+  return h('div', { class: 'invitation', id: 'invitation', role: 'region', 'aria-labelledby': 'invitation-title', 'data-by': invitation.by },
+    h('p', { class: 'invitation-title', id: 'invitation-title' }, t('invitationTitle')),
+    h('p', {}, t(invitation.by === 'facilitator' ? 'invitationByFacilitator' : 'invitationByRoom')),
+    h('p', { class: 'hint' }, t('invitationPrivate')),
+    h('div', { class: 'hand-buttons' },
+      h('button', {
+        type: 'button', class: 'primary big-button', id: 'take-invitation', 'data-key': 'take-invitation',
+        onclick: () => sendAndRefresh(actions, { type: 'raise_hand', kind: 'hand' }, t('handRaised')),
+      }, t('takeInvitation')),
+      h('button', {
+        type: 'button', class: 'secondary big-button', id: 'not-now', 'data-key': 'not-now',
+        onclick: () => { putAside.add(invitation.at); actions.refresh(); },
+      }, t('notNow'))));
+}
+
+/** How long one's next turn is, and why, before the turn. */
+function limitLine(floor, yours, place) {
+  const limit = myLimit(floor, yours, place);
+  // Said when it matters: with one's hand up, or when one's turn would be shorter.
+  if (!limit.ms || (limit.why === 'full' && yours.hand !== 'hand')) return null;
+  const text = limit.why === 'full'
+    ? t('nextTurnFull', { time: clock(limit.ms / 1000) })
+    : t(`nextTurn.${limit.why}`, { time: clock(limit.ms / 1000), full: clock(limit.full / 1000) });
+  return h('p', { class: limit.why === 'full' ? 'next-limit' : 'next-limit shorter', id: 'next-limit', 'data-limit-ms': limit.ms, 'data-why': limit.why }, text);
 }
 
 /** One's place in the queue and why, in plain words. */

@@ -639,3 +639,66 @@ async fn a_room_whose_lease_was_taken_writes_nothing_and_lets_its_connections_go
         .len();
     assert_eq!(after, stored, "nothing more was written");
 }
+
+/// Room for the quiet and a shrunk limit on the server's clock: after a turn of the whole
+/// limit, the speaker's hand waits `room_secs` while the quiet one is invited; when the moment
+/// is over the floor is sent anew and "next" gives the hand its turn, which ends at half the
+/// limit.
+#[tokio::test(start_paused = true)]
+async fn an_over_share_hand_waits_its_moment_and_then_speaks_for_half_the_limit() {
+    let (mut h, mut fac_rx, (anna, mut anna_rx)) = a_turn(LimitMode::Hard).await;
+    // The facilitator's connection is the harness's first sink.
+    let fac = 2;
+    let (bram, mut bram_rx) = h.sink(256);
+    h.join("Bram", &bram).await;
+    let bram_rx = &mut bram_rx;
+    tokio::time::advance(Duration::from_secs(120)).await;
+    until(&mut anna_rx, |m| floor_of(m).filter(|f| f.turn.is_none())).await;
+    let hand = Command::RaiseHand {
+        kind: Default::default(),
+    };
+    h.send(anna, "h2", hand).await;
+    // Bram, who has not spoken, is invited, privately.
+    let invitation = until(bram_rx, |m| match m {
+        ServerMessage::YouDelta { you, .. } => you.floor.and_then(|f| f.invitation),
+        _ => None,
+    })
+    .await;
+    assert_eq!(invitation.by, tafel_protocol::InvitedBy::Room);
+    // Anna's phone sees, before the turn, that she waits and how long her turn will be.
+    let floor = until(&mut anna_rx, |m| {
+        floor_of(m).filter(|f| !f.queue.is_empty())
+    })
+    .await;
+    let place = &floor.queue[0];
+    assert_eq!(place.reason, tafel_protocol::QueueReason::MakingRoom);
+    assert_eq!(place.limit_ms, 60_000);
+    h.send(fac, "g2", Command::GiveFloor { to: None }).await;
+    let refused = until(&mut fac_rx, |m| match m {
+        ServerMessage::Error { id, code, .. } if id.as_deref() == Some("g2") => Some(code),
+        _ => None,
+    })
+    .await;
+    assert_eq!(refused, tafel_protocol::ErrorCode::MakingRoom);
+    // Bram ignores it. When the moment is over, everyone gets the floor anew.
+    while fac_rx.try_recv().is_ok() {}
+    tokio::time::advance(Duration::from_secs(15)).await;
+    let floor = until(&mut fac_rx, |m| {
+        floor_of(m).filter(|f| f.queue.first().is_some_and(|e| e.ready_at.is_none()))
+    })
+    .await;
+    assert_eq!(floor.queue[0].participant, "p2");
+    h.send(fac, "g3", Command::GiveFloor { to: None }).await;
+    until(&mut fac_rx, acked("g3")).await;
+    let turn = until(&mut anna_rx, |m| floor_of(m).and_then(|f| f.turn)).await;
+    assert_eq!(
+        turn.limit_ms, 60_000,
+        "half the limit, beyond the fair share"
+    );
+    while fac_rx.try_recv().is_ok() {}
+    tokio::time::advance(Duration::from_secs(60)).await;
+    let floor = until(&mut fac_rx, |m| floor_of(m).filter(|f| f.turn.is_none())).await;
+    let previous = floor.previous.unwrap();
+    assert_eq!(previous.elapsed_ms, 60_000);
+    assert_eq!(previous.how, Some(tafel_protocol::TurnEnd::Limit));
+}

@@ -28,7 +28,8 @@
 //!
 //! A floor event's `t` is `raise` (p, k = hand kind), `lower` (p), `pass` (p), `give` (p, k =
 //! turn kind, n = limit in ms, o = out of queue order, ph = phase), `end` (k = how), `pause`,
-//! `resume` or `set` (v = the settings change as JSON). Turns, floor time and the queue are
+//! `resume`, `set` (v = the settings change as JSON) or `invite` (invitee = the person's
+//! pseudonym, k = `room` or `facilitator`). Turns, floor time and the queue are
 //! derived from these; nothing that ticks is stored.
 //!
 //! Each record is a map whose fields are written, when the record is made, as one JSON object
@@ -145,6 +146,10 @@ pub fn create(
     for (i, text) in default_rules(fields.language).iter().enumerate() {
         put_rule(&mut tx, i, text)?;
     }
+    // A new session's floor starts balanced (an older document without this event keeps the
+    // settings it had: the defaults of `FloorSettings`).
+    let balanced = Event::Set(tafel_protocol::FloorPreset::Balanced.change());
+    put_floor_event(&mut tx, 0, &balanced, fields.created_at, &|_| String::new())?;
     let message = ChangeMessage {
         cmd: "create".into(),
         by: None,
@@ -378,11 +383,15 @@ fn record_in(tx: &Transaction<'_>, map: &ObjId, key: &str) -> Result<ObjId, Auto
 }
 
 /// Appends a floor event.
+///
+/// An invitation names its person by pseudonym (`invitee`), so the raw export, which aliases
+/// pseudonyms, does not say who was invited.
 pub fn put_floor_event(
     tx: &mut Transaction<'_>,
     index: u64,
     event: &Event,
     at: Millis,
+    pseudonym: &dyn Fn(usize) -> String,
 ) -> Result<(), AutomergeError> {
     let floor = late_map(tx, "floor")?;
     let t = match event {
@@ -394,6 +403,7 @@ pub fn put_floor_event(
         Event::Pause => "pause",
         Event::Resume => "resume",
         Event::Set(_) => "set",
+        Event::Invite { .. } => "invite",
     };
     let mut fields: Vec<(&str, Field<'_>)> = vec![("t", t.into()), ("at", at.into())];
     let (p, k, v);
@@ -430,6 +440,10 @@ pub fn put_floor_event(
         Event::Set(change) => {
             v = serde_json::to_string(change).expect("plain struct");
             fields.push(("v", v.as_str().into()));
+        }
+        Event::Invite { p: who, by } => {
+            (p, k) = (pseudonym(*who), wire(by));
+            fields.extend([("invitee", p.as_str().into()), ("k", k.as_str().into())]);
         }
     }
     new_record(tx, &floor, &format!("f{}", index + 1), &fields)

@@ -15,7 +15,7 @@ use automerge::{Automerge, ObjId, ObjType, ROOT, ScalarValue};
 use std::collections::HashMap;
 
 /// Fields that may hold a pseudonym.
-const PSEUDONYMOUS: [&str; 3] = ["voter", "by", "author"];
+const PSEUDONYMOUS: [&str; 4] = ["voter", "by", "author", "invitee"];
 
 /// A pseudonym in the field `key` of a record of `map`, replaced by its alias in that map.
 fn alias(

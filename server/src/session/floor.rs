@@ -7,8 +7,8 @@
 
 use std::collections::{BTreeSet, HashMap};
 use tafel_protocol::{
-    FloorSettings, FloorSettingsChange, HandKind, LimitMode, Millis, QueueOrder, QueueReason,
-    TurnEnd, TurnKind,
+    FloorSettings, FloorSettingsChange, HandKind, InvitationStatus, InvitedBy, LimitMode, Millis,
+    Perspective, QueueOrder, QueueReason, ShareLimit, TurnEnd, TurnKind,
 };
 
 /// One thing that happened on the floor.
@@ -38,6 +38,23 @@ pub enum Event {
     Resume,
     /// Settings changed.
     Set(FloorSettingsChange),
+    /// Someone was invited to speak: by the floor making room for the quiet (which also makes
+    /// over-share hands wait `room_secs` from now), or by the facilitator.
+    Invite { p: usize, by: InvitedBy },
+}
+
+/// An invitation to speak. Open until its person raises a hand (taken) or the next turn is
+/// given (lapsed, unless taken).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invitation {
+    /// Who.
+    pub p: usize,
+    /// When.
+    pub at: Millis,
+    /// From the floor or the facilitator.
+    pub by: InvitedBy,
+    /// Where it stands.
+    pub status: InvitationStatus,
 }
 
 /// A raised hand.
@@ -100,6 +117,11 @@ pub struct Floor {
     pub round_cursor: Option<usize>,
     /// Who passed in the current round.
     pub passed: BTreeSet<usize>,
+    /// Every invitation, in order.
+    pub invitations: Vec<Invitation>,
+    /// Since when the floor makes room for the quiet (an invitation by the floor since the
+    /// last turn was given).
+    pub room_since: Option<Millis>,
     /// How many events were recorded (the next event id).
     pub events: u64,
     /// The time of the latest event.
@@ -114,8 +136,32 @@ pub struct People<'a> {
     pub online: &'a dyn Fn(usize) -> bool,
     /// Per participant index: until when their hand waits after a confirmed violation.
     pub held_until: &'a dyn Fn(usize) -> Option<Millis>,
+    /// Per participant index: their perspective.
+    pub perspective: &'a dyn Fn(usize) -> Perspective,
     /// How many participants the session has.
     pub len: usize,
+}
+
+/// The fair share now, and who it is computed over.
+pub struct Share {
+    /// Everyone the balance counts.
+    pub counted: Vec<usize>,
+    /// Their floor time together.
+    pub total: i64,
+    /// The total over their number.
+    pub fair: f64,
+}
+
+impl Share {
+    /// Over the fair share (someone must have spoken).
+    pub fn over(&self, ms: i64) -> bool {
+        self.total > 0 && ms as f64 > self.fair
+    }
+
+    /// Under three quarters of the fair share: "well under" (someone must have spoken).
+    pub fn well_under(&self, ms: i64) -> bool {
+        self.total > 0 && (ms as f64) < self.fair * 0.75
+    }
 }
 
 /// One place in the queue.
@@ -129,6 +175,8 @@ pub struct Place {
     pub raised_at: Option<Millis>,
     /// Why this place.
     pub reason: QueueReason,
+    /// Until when it waits (making room).
+    pub ready_at: Option<Millis>,
 }
 
 impl Floor {
@@ -140,6 +188,22 @@ impl Floor {
             Event::Raise { p, kind } => {
                 self.hands.retain(|h| h.p != p);
                 self.hands.push(Hand { p, kind, at });
+                for inv in self.invitations.iter_mut().rev() {
+                    if inv.p == p && inv.status == InvitationStatus::Open {
+                        inv.status = InvitationStatus::Taken;
+                    }
+                }
+            }
+            Event::Invite { p, by } => {
+                if by == InvitedBy::Room && self.room_since.is_none() {
+                    self.room_since = Some(at);
+                }
+                self.invitations.push(Invitation {
+                    p,
+                    at,
+                    by,
+                    status: InvitationStatus::Open,
+                });
             }
             Event::Lower { p } => self.hands.retain(|h| h.p != p),
             Event::Pass { p } => {
@@ -153,6 +217,10 @@ impl Floor {
                 phase,
             } => {
                 self.hands.retain(|h| h.p != p);
+                self.room_since = None;
+                for inv in self.open_invitations_mut() {
+                    inv.status = InvitationStatus::Lapsed;
+                }
                 if kind != TurnKind::Response {
                     // Direct responses answer the speaker before; a new speaker ends them.
                     self.hands.retain(|h| h.kind != HandKind::Response);
@@ -244,8 +312,163 @@ impl Floor {
                 if let Some(v) = change.show_balance {
                     s.show_balance = v;
                 }
+                if let Some(v) = change.fair_share_cap {
+                    s.fair_share_cap = v;
+                }
+                if let Some(v) = change.shrink_turns {
+                    s.shrink_turns = v;
+                }
+                if let Some(v) = change.min_turn_secs {
+                    s.min_turn_secs = v;
+                }
+                if let Some(v) = change.room_secs {
+                    s.room_secs = v;
+                }
+                if let Some(v) = change.perspectives {
+                    s.perspectives = v;
+                }
             }
         }
+    }
+
+    fn open_invitations_mut(&mut self) -> impl Iterator<Item = &mut Invitation> {
+        self.invitations
+            .iter_mut()
+            .filter(|i| i.status == InvitationStatus::Open)
+    }
+
+    /// Someone's open invitation.
+    pub fn invitation_of(&self, p: usize) -> Option<&Invitation> {
+        self.invitations
+            .iter()
+            .rev()
+            .find(|i| i.p == p && i.status == InvitationStatus::Open)
+    }
+
+    /// Who has an open invitation.
+    pub fn invited(&self) -> Vec<usize> {
+        let mut out: Vec<usize> = self
+            .invitations
+            .iter()
+            .filter(|i| i.status == InvitationStatus::Open)
+            .map(|i| i.p)
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// The fair share now.
+    pub fn share(&self, people: &People<'_>) -> Share {
+        let counted = self.counted(people);
+        let total: i64 = counted.iter().map(|p| self.floor_ms(*p)).sum();
+        let fair = if counted.is_empty() {
+            0.0
+        } else {
+            total as f64 / counted.len() as f64
+        };
+        Share {
+            counted,
+            total,
+            fair,
+        }
+    }
+
+    /// The steps by which a plain turn's limit shrinks beyond the fair share (empty when turns
+    /// do not shrink or nobody spoke): half beyond the fair share, a quarter beyond twice it,
+    /// never below `min_turn_secs` (nor above the full limit).
+    pub fn share_limits(&self, share: &Share) -> Vec<ShareLimit> {
+        if !self.settings.shrink_turns || share.total <= 0 {
+            return Vec::new();
+        }
+        let full = i64::from(self.settings.turn_secs) * 1000;
+        let least = (i64::from(self.settings.min_turn_secs) * 1000).min(full);
+        [(1.0, 2), (2.0, 4)]
+            .into_iter()
+            .map(|(times, part)| ShareLimit {
+                above_ms: (share.fair * times).floor() as i64,
+                limit_ms: (full / part).max(least),
+            })
+            .collect()
+    }
+
+    /// The limit a turn of this kind would get for `p` now.
+    pub fn limit_of(&self, kind: TurnKind, p: usize, share: &Share) -> i64 {
+        let base = self.limit_for(kind);
+        if kind == TurnKind::Response {
+            return base;
+        }
+        let ms = self.floor_ms(p);
+        self.share_limits(share)
+            .into_iter()
+            .filter(|step| ms > step.above_ms)
+            .map(|step| step.limit_ms)
+            .next_back()
+            .unwrap_or(base)
+    }
+
+    /// The perspectives whose floor share is under half their share of the people counted.
+    pub fn behind(&self, people: &People<'_>, share: &Share) -> BTreeSet<Perspective> {
+        let mut per: HashMap<Perspective, (usize, i64)> = HashMap::new();
+        for p in &share.counted {
+            let e = per.entry((people.perspective)(*p)).or_default();
+            e.0 += 1;
+            e.1 += self.floor_ms(*p);
+        }
+        if share.total <= 0 {
+            return BTreeSet::new();
+        }
+        let n = share.counted.len() as f64;
+        per.into_iter()
+            .filter(|(_, (count, ms))| {
+                (*ms as f64 / share.total as f64) < (*count as f64 / n) / 2.0
+            })
+            .map(|(perspective, _)| perspective)
+            .collect()
+    }
+
+    /// Until when over-share hands wait while the floor makes room, if it does.
+    pub fn room_until(&self) -> Option<Millis> {
+        self.room_since
+            .map(|since| since + i64::from(self.settings.room_secs) * 1000)
+    }
+
+    /// Whether the floor should make room now: room is on, nobody speaks, no room is made yet
+    /// since the last turn, the first hand "next" would give is over the fair share, and
+    /// someone present is well under it. Returns those to invite: the present under the share
+    /// with no hand up.
+    pub fn room_to_make(&self, people: &People<'_>, now: Millis) -> Vec<usize> {
+        if self.settings.room_secs == 0
+            || self.settings.order == QueueOrder::Round
+            || self.running().is_some()
+            || self.room_since.is_some()
+        {
+            return Vec::new();
+        }
+        let share = self.share(people);
+        let head = self
+            .queue(people, now)
+            .into_iter()
+            .find(|pl| pl.reason != QueueReason::OnHold);
+        let Some(head) = head else {
+            return Vec::new();
+        };
+        if head.hand != Some(HandKind::Hand) || !share.over(self.floor_ms(head.p)) {
+            return Vec::new();
+        }
+        let present: Vec<usize> = share
+            .counted
+            .iter()
+            .copied()
+            .filter(|p| (people.online)(*p) && self.hand_of(*p).is_none())
+            .collect();
+        if !present.iter().any(|p| share.well_under(self.floor_ms(*p))) {
+            return Vec::new();
+        }
+        present
+            .into_iter()
+            .filter(|p| (self.floor_ms(*p) as f64) < share.fair)
+            .collect()
     }
 
     fn stats_mut(&mut self, p: usize) -> &mut Stats {
@@ -354,23 +577,32 @@ impl Floor {
     /// hands first come first served, or least floor time first (those who have not spoken
     /// before everyone, ties by the time the hand went up), or everyone present in turn after
     /// the last round speaker. A hand whose owner spoke more than the fair-share factor times
-    /// the fair share waits behind every hand of someone who spoke less; a hand on hold after a
-    /// confirmed violation waits behind everyone.
+    /// the fair share waits behind every hand of someone who spoke less (unless the cap is off);
+    /// with `perspectives`, hands of a perspective far below its share of the people go
+    /// before the other hands; while the floor makes room, hands over the fair share wait
+    /// behind those until the room's moment ends; a hand on hold after a confirmed violation
+    /// waits behind everyone.
     pub fn queue(&self, people: &People<'_>, now: Millis) -> Vec<Place> {
-        let counted = self.counted(people);
-        let total: i64 = counted.iter().map(|p| self.floor_ms(*p)).sum();
-        let fair = if counted.is_empty() {
-            0.0
-        } else {
-            total as f64 / counted.len() as f64
+        let share = self.share(people);
+        let (total, fair) = (share.total, share.fair);
+        let capped = |p: usize| {
+            self.settings.fair_share_cap
+                && total > 0
+                && self.floor_ms(p) as f64 > self.settings.fair_share * fair
         };
-        let capped =
-            |p: usize| total > 0 && self.floor_ms(p) as f64 > self.settings.fair_share * fair;
+        let behind = if self.settings.perspectives {
+            self.behind(people, &share)
+        } else {
+            BTreeSet::new()
+        };
+        let room = self.room_until().filter(|until| *until > now);
+        let making_room = |p: usize| room.is_some() && share.over(self.floor_ms(p));
         let held = |p: usize| (people.held_until)(p).is_some_and(|until| until > now);
         let speaker = self.running().map(|t| t.speaker);
         let order = self.settings.order;
 
-        // (group, tie-breakers…) sorts the queue: 0 responses, 1 normal, 2 over the cap, 3 on hold.
+        // (group, tie-breakers…) sorts the queue: 0 responses, 1 normal (quiet perspectives
+        // first), 2 over the cap, 3 making room, 4 on hold.
         type Key = (u8, i64, u8, i64, usize);
         let mut keyed: Vec<(Key, Place)> = Vec::new();
         for (i, hand) in self.hands.iter().enumerate() {
@@ -383,17 +615,31 @@ impl Floor {
                 hand: Some(hand.kind),
                 raised_at: Some(hand.at),
                 reason,
+                ready_at: None,
             };
             if held(p) {
-                keyed.push(((3, 0, 0, 0, i), place(QueueReason::OnHold)));
+                keyed.push(((4, 0, 0, 0, i), place(QueueReason::OnHold)));
             } else if hand.kind == HandKind::Response {
                 keyed.push(((0, 0, 0, 0, i), place(QueueReason::Response)));
             } else if order == QueueOrder::Round {
                 // In round order everyone present is in the queue anyway (below).
+            } else if making_room(p) {
+                keyed.push((
+                    (3, self.floor_ms(p), 0, 0, i),
+                    Place {
+                        ready_at: room,
+                        ..place(QueueReason::MakingRoom)
+                    },
+                ));
             } else if capped(p) {
                 keyed.push((
                     (2, self.floor_ms(p), 0, 0, i),
                     place(QueueReason::OverShare),
+                ));
+            } else if behind.contains(&(people.perspective)(p)) {
+                keyed.push((
+                    (1, -1, 0, self.floor_ms(p), i),
+                    place(QueueReason::QuietPerspective),
                 ));
             } else if order == QueueOrder::Fcfs {
                 keyed.push(((1, 0, 0, 0, i), place(QueueReason::RaisedEarlier)));
@@ -422,7 +668,7 @@ impl Floor {
                     continue;
                 }
                 let (group, reason) = if held(p) {
-                    (3, QueueReason::OnHold)
+                    (4, QueueReason::OnHold)
                 } else {
                     (1, QueueReason::Round)
                 };
@@ -433,6 +679,7 @@ impl Floor {
                         hand: None,
                         raised_at: None,
                         reason,
+                        ready_at: None,
                     },
                 ));
             }
@@ -478,6 +725,7 @@ mod tests {
                 counts: &counts,
                 online: &online,
                 held_until: &held_until,
+                perspective: &|_| Perspective::Medewerker,
                 len: n,
             };
             floor.queue(&who, now).into_iter().map(|pl| pl.p).collect()
@@ -552,6 +800,7 @@ mod tests {
             counts: &|p| p > 0,
             online: &|_| true,
             held_until: &|_| None,
+            perspective: &|_| Perspective::Medewerker,
             len: 5,
         };
         let q = f.queue(&who, T + 300_000);
@@ -643,6 +892,7 @@ mod tests {
             counts: &|p| p > 0,
             online: &|_| true,
             held_until: &|_| None,
+            perspective: &|_| Perspective::Medewerker,
             len: 6,
         };
         let q = f.queue(&who, T + 400_000);

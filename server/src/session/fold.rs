@@ -214,7 +214,21 @@ pub fn apply_record(
         }
         "floor" => {
             let at = int(r, "at")?;
-            session.floor.apply(&floor_event(r)?, at);
+            let event = if text(r, "t")? == "invite" {
+                let who = text(r, "invitee")?;
+                let p = session
+                    .by_pseudonym
+                    .get(&who)
+                    .copied()
+                    .ok_or_else(|| bad("invitee", "names nobody in the session"))?;
+                Event::Invite {
+                    p,
+                    by: from_wire(r, "k")?,
+                }
+            } else {
+                floor_event(r)?
+            };
+            session.floor.apply(&event, at);
         }
         "checks" => {
             let check = Check {

@@ -277,7 +277,8 @@ impl Record {
 
     /// The next moment the floor changes by itself, after `sent` (when the floor was last
     /// sent): a hard turn reaching its limit (always, even if overdue), a soft one turning
-    /// overtime, or a hand whose hold ends.
+    /// overtime, a hand whose hold ends, or the end of the moment the floor makes room for
+    /// the quiet (over-share hands can have the floor again).
     pub fn next_deadline(&self, sent: Millis) -> Option<Millis> {
         let s = &self.state;
         let turn = s.floor.deadline().filter(|d| s.floor.hard() || *d > sent);
@@ -287,7 +288,8 @@ impl Record {
             .copied()
             .filter(|until| *until > sent)
             .min();
-        turn.into_iter().chain(hold).min()
+        let room = s.floor.room_until().filter(|until| *until > sent);
+        turn.into_iter().chain(hold).chain(room).min()
     }
 
     /// Runs `f` in one transaction: committed as one change with the message it returns, or

@@ -245,10 +245,16 @@ impl Session {
         };
         let is_online = |p: usize| online.get(p).is_some_and(|n| *n > 0);
         let held_until = |p: usize| self.holds.get(&p).copied();
+        let perspective = |p: usize| {
+            self.participants
+                .get(p)
+                .map_or(Perspective::Anders, |x| x.perspective)
+        };
         f(&People {
             counts: &counts,
             online: &is_online,
             held_until: &held_until,
+            perspective: &perspective,
             len: self.participants.len(),
         })
     }

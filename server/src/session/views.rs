@@ -20,6 +20,10 @@ use tafel_protocol::{
     Role, RoundStatus, RoundView, RuleView, RulesView, SessionView, TurnView, View, You, YouPatch,
     YourFloor, YourLastTurn, YourReport, YourVotes, YourWarning,
 };
+use tafel_protocol::{
+    FloorPreset, HandKind, InvitationView, Suggestion, SuggestionReason, TurnKind, YourInvitation,
+    floor_limits,
+};
 
 impl Session {
     /// The floor as `role` may see it at `now`.
@@ -33,14 +37,24 @@ impl Session {
                 .filter(|pl| role == Role::Facilitator || pl.reason != QueueReason::OnHold)
                 .collect();
             let waiting = places.len() as u32;
+            let share = fl.share(people);
             let queue = places
                 .into_iter()
                 .take(tafel_protocol::floor_limits::QUEUE_SHOWN)
-                .map(|pl| QueueEntry {
-                    participant: id('p', pl.p),
-                    hand: pl.hand,
-                    raised_at: pl.raised_at,
-                    reason: pl.reason,
+                .map(|pl| {
+                    let kind = match pl.hand {
+                        Some(HandKind::Response) => TurnKind::Response,
+                        Some(HandKind::Hand) => TurnKind::Hand,
+                        None => TurnKind::Round,
+                    };
+                    QueueEntry {
+                        participant: id('p', pl.p),
+                        hand: pl.hand,
+                        raised_at: pl.raised_at,
+                        reason: pl.reason,
+                        limit_ms: fl.limit_of(kind, pl.p, &share),
+                        ready_at: pl.ready_at,
+                    }
                 })
                 .collect();
             let show_balance = match role {
@@ -62,14 +76,113 @@ impl Session {
                     limit_ms: t.limit_ms,
                     elapsed_ms: fl.elapsed(t, now),
                     overtime: fl.overtime(now),
+                    ended_at: None,
+                    how: None,
+                }),
+                previous: fl.turns.iter().enumerate().rev().find_map(|(i, t)| {
+                    let (at, how) = t.ended?;
+                    Some(TurnView {
+                        id: id('t', i),
+                        speaker: id('p', t.speaker),
+                        kind: t.kind,
+                        started_at: t.started_at,
+                        limit_ms: t.limit_ms,
+                        elapsed_ms: fl.elapsed(t, at),
+                        overtime: fl.elapsed(t, at) >= t.limit_ms,
+                        ended_at: Some(at),
+                        how: Some(how),
+                    })
                 }),
                 queue,
                 waiting,
                 spoken_ms: fl.stats.iter().map(|s| s.floor_ms).sum(),
                 turns: fl.turns.len() as u32,
                 balance: show_balance.then(|| self.balance(people, role == Role::Facilitator)),
+                preset: FloorPreset::of(&fl.settings),
+                share_limits: fl.share_limits(&share),
+                invitations: if role == Role::Facilitator {
+                    self.invitations_view()
+                } else {
+                    Vec::new()
+                },
+                suggestions: if role == Role::Facilitator {
+                    self.suggestions(people, &share)
+                } else {
+                    Vec::new()
+                },
             }
         })
+    }
+
+    /// The latest invitations, for the facilitator.
+    fn invitations_view(&self) -> Vec<InvitationView> {
+        let all = &self.floor.invitations;
+        all[all.len().saturating_sub(floor_limits::INVITATIONS_SHOWN)..]
+            .iter()
+            .map(|i| InvitationView {
+                participant: id('p', i.p),
+                at: i.at,
+                by: i.by,
+                status: i.status,
+            })
+            .collect()
+    }
+
+    /// Whom the console suggests inviting: people present, not speaking, with no hand up and
+    /// no open invitation, under the fair share; those who have not spoken first, then the
+    /// only ones present of a perspective that is behind, then the least floor time.
+    fn suggestions(&self, people: &People<'_>, share: &floor::Share) -> Vec<Suggestion> {
+        let fl = &self.floor;
+        if share.total <= 0 {
+            return Vec::new();
+        }
+        let behind = fl.behind(people, share);
+        let speaker = fl.running().map(|t| t.speaker);
+        let present = |p: usize| (people.online)(p);
+        let mut out: Vec<(u8, i64, usize, Suggestion)> = share
+            .counted
+            .iter()
+            .copied()
+            .filter(|p| {
+                present(*p)
+                    && Some(*p) != speaker
+                    && fl.hand_of(*p).is_none()
+                    && fl.invitation_of(*p).is_none()
+                    && (fl.floor_ms(*p) as f64) < share.fair
+            })
+            .map(|p| {
+                let perspective = (people.perspective)(p);
+                let alone = share
+                    .counted
+                    .iter()
+                    .filter(|q| present(**q) && (people.perspective)(**q) == perspective)
+                    .count()
+                    == 1;
+                let reason = if fl.turns_of(p) == 0 {
+                    SuggestionReason::NotSpokenYet
+                } else if alone && behind.contains(&perspective) {
+                    SuggestionReason::OnlyOfPerspective
+                } else {
+                    SuggestionReason::UnderShare
+                };
+                let rank = match reason {
+                    SuggestionReason::NotSpokenYet => 0,
+                    SuggestionReason::OnlyOfPerspective => 1,
+                    SuggestionReason::UnderShare => 2,
+                };
+                let suggestion = Suggestion {
+                    participant: id('p', p),
+                    reason,
+                    share: fl.floor_ms(p) as f64 / share.total as f64,
+                };
+                (rank, fl.floor_ms(p), p, suggestion)
+            })
+            .collect();
+        out.sort_by_key(|(rank, ms, p, _)| (*rank, *ms, *p));
+        out.into_iter()
+            .take(floor_limits::SUGGESTIONS_SHOWN)
+            .map(|(.., s)| s)
+            .collect()
     }
 
     /// The balance figures over everyone counted.
@@ -78,6 +191,7 @@ impl Session {
         let counted = fl.counted(people);
         let times: Vec<i64> = counted.iter().map(|p| fl.floor_ms(*p)).collect();
         let total: i64 = times.iter().sum();
+        let behind = fl.behind(people, &fl.share(people));
         let mut per_perspective: BTreeMap<Perspective, PerspectiveFloor> = BTreeMap::new();
         for p in &counted {
             let perspective = self.participants[*p].perspective;
@@ -88,6 +202,7 @@ impl Session {
                     people: 0,
                     floor_ms: 0,
                     turns: 0,
+                    behind: behind.contains(&perspective),
                 });
             e.people += 1;
             e.floor_ms += fl.floor_ms(*p);
@@ -183,6 +298,9 @@ impl Session {
                     ended_at: at,
                 })
             }),
+            invitation: fl
+                .invitation_of(me)
+                .map(|i| YourInvitation { at: i.at, by: i.by }),
             agreed: self
                 .agreements
                 .get(&me)

@@ -8,15 +8,37 @@ use crate::session::doc;
 use crate::session::floor::Event;
 use crate::session::state::{id, parse_id};
 use tafel_protocol::{
-    AckResult, ErrorCode, FloorSettingsChange, HandKind, QueueOrder, QueueReason, Role, TurnEnd,
-    TurnKind, floor_limits,
+    AckResult, ErrorCode, FloorSettingsChange, HandKind, InvitedBy, QueueOrder, QueueReason, Role,
+    TurnEnd, TurnKind, floor_limits,
 };
 
 /// Records one floor event and applies it to the state.
 pub(super) fn record(cx: &mut Ctx<'_, '_>, event: Event, at: i64) -> Result<(), CmdError> {
-    doc::put_floor_event(cx.tx, cx.s.floor.events, &event, at)?;
+    let pseudonyms = &cx.s.pseudonyms;
+    let pseudonym = |p: usize| pseudonyms[p].clone();
+    doc::put_floor_event(cx.tx, cx.s.floor.events, &event, at, &pseudonym)?;
     cx.s.floor.apply(&event, at);
     cx.changed.whole(Part::Floor);
+    Ok(())
+}
+
+/// Makes room for the quiet when the floor calls for it (see `Floor::room_to_make`): one
+/// invitation by the floor for each person present under the fair share with no hand up.
+/// Called after every floor command that can free the floor or change who "next" would pick.
+fn make_room(cx: &mut Ctx<'_, '_>) -> Result<(), CmdError> {
+    let invite =
+        cx.s.with_people(cx.online, |people| cx.s.floor.room_to_make(people, cx.now));
+    for p in invite {
+        record(
+            cx,
+            Event::Invite {
+                p,
+                by: InvitedBy::Room,
+            },
+            cx.now,
+        )?;
+        cx.changed.your_floor(p);
+    }
     Ok(())
 }
 
@@ -73,6 +95,7 @@ pub(super) fn raise(cx: &mut Ctx<'_, '_>, actor: Actor, kind: HandKind) -> Outco
     }
     record(cx, Event::Raise { p: me, kind }, cx.now)?;
     cx.changed.your_floor(me);
+    make_room(cx)?;
     Ok(AckResult::default())
 }
 
@@ -91,6 +114,7 @@ pub(super) fn lower(cx: &mut Ctx<'_, '_>, actor: Actor, whose: Option<&str>) -> 
     if cx.s.floor.hand_of(p).is_some() {
         record(cx, Event::Lower { p }, cx.now)?;
         cx.changed.your_floor(p);
+        make_room(cx)?;
     }
     Ok(AckResult::default())
 }
@@ -124,15 +148,27 @@ pub(super) fn give(cx: &mut Ctx<'_, '_>, actor: Actor, to: Option<&str>) -> Outc
             "the floor is paused; resume it first",
         ));
     }
-    // A hand on hold after a violation waits: "next" never picks it, only the facilitator's
-    // own choice (an override) does.
+    // A hand on hold after a violation, or one making room for the quiet, waits: "next"
+    // never picks it, only the facilitator's own choice (an override) does.
     let queue =
         cx.s.with_people(cx.online, |people| cx.s.floor.queue(people, cx.now));
-    let head = queue.iter().find(|pl| pl.reason != QueueReason::OnHold);
+    let waits = |pl: &&crate::session::floor::Place| {
+        matches!(pl.reason, QueueReason::OnHold | QueueReason::MakingRoom)
+    };
+    let head = queue.iter().find(|pl| !waits(pl));
     let p = match (to, head) {
         (Some(pid), _) => participant(cx, pid)?,
         (None, Some(place)) => place.p,
         (None, None) => {
+            if let Some(ready) = queue.iter().find_map(|pl| pl.ready_at) {
+                let secs = (ready - cx.now + 999) / 1000;
+                return Err(refuse(
+                    ErrorCode::MakingRoom,
+                    format!(
+                        "a moment of room for those who spoke less: the next hand can have the floor in {secs} s"
+                    ),
+                ));
+            }
             return Err(refuse(
                 ErrorCode::QueueEmpty,
                 "nobody is waiting for the floor (hands on hold wait)",
@@ -163,13 +199,20 @@ pub(super) fn give(cx: &mut Ctx<'_, '_>, actor: Actor, to: Option<&str>) -> Outc
         .chain(floor.passed.iter().copied())
         .collect();
     touched.push(p);
+    // Open invitations lapse with a new turn: their people's own data changes.
+    touched.extend(floor.invited());
+    // The limit follows the share before this turn (the ending one's floor time counted).
     if floor.running().is_some() {
         end_turn(cx, TurnEnd::Next, cx.now)?;
     }
+    let limit_ms = cx.s.with_people(cx.online, |people| {
+        let share = cx.s.floor.share(people);
+        cx.s.floor.limit_of(kind, p, &share)
+    });
     let event = Event::Give {
         p,
         kind,
-        limit_ms: cx.s.floor.limit_for(kind),
+        limit_ms,
         over,
         phase: cx.s.fields.phase,
     };
@@ -200,6 +243,30 @@ pub(super) fn end(cx: &mut Ctx<'_, '_>, actor: Actor) -> Outcome {
         ));
     };
     end_turn(cx, how, cx.now)?;
+    make_room(cx)?;
+    Ok(AckResult::default())
+}
+
+pub(super) fn invite(cx: &mut Ctx<'_, '_>, actor: Actor, pid: &str) -> Outcome {
+    facilitator(actor)?;
+    let p = participant(cx, pid)?;
+    if cx.s.participants[p].role != Role::Participant {
+        return Err(refuse(
+            ErrorCode::Invalid,
+            "only participants can be invited",
+        ));
+    }
+    if cx.s.floor.running().is_some_and(|t| t.speaker == p) {
+        return Err(refuse(ErrorCode::Invalid, "they have the floor now"));
+    }
+    if cx.s.floor.hand_of(p).is_some() {
+        return Err(refuse(ErrorCode::Invalid, "their hand is already up"));
+    }
+    if cx.s.floor.invitation_of(p).is_none() {
+        let by = InvitedBy::Facilitator;
+        record(cx, Event::Invite { p, by }, cx.now)?;
+        cx.changed.your_floor(p);
+    }
     Ok(AckResult::default())
 }
 
@@ -233,6 +300,7 @@ pub fn limit_reached(cx: &mut Ctx<'_, '_>) -> Result<bool, CmdError> {
             // that choice: the overtime until then counts, and events keep their order.
             let at = deadline.max(cx.s.floor.last_at);
             end_turn(cx, TurnEnd::Limit, at)?;
+            make_room(cx)?;
             Ok(true)
         }
         _ => Ok(false),
@@ -275,6 +343,12 @@ pub(super) fn settings(
     if change == &FloorSettingsChange::default() {
         return Err(refuse(ErrorCode::Invalid, "no setting to change"));
     }
+    within(
+        change.min_turn_secs,
+        floor_limits::MIN_TURN_SECS,
+        "min_turn_secs",
+    )?;
+    within(change.room_secs, floor_limits::ROOM_SECS, "room_secs")?;
     within(change.turn_secs, floor_limits::TURN_SECS, "turn_secs")?;
     within(
         change.response_secs,
@@ -287,7 +361,13 @@ pub(super) fn settings(
         floor_limits::RESPONSE_CAP,
         "response_cap",
     )?;
-    let mut change = *change;
+    // A preset stands for its settings; the fields given beside it win. The record holds the
+    // settings, not the preset's name, so a preset changed later leaves the past as it was.
+    let mut change = match change.preset {
+        Some(preset) => preset.change().and(*change),
+        None => *change,
+    };
+    change.preset = None;
     change.fair_share = change.fair_share.map(|f| (f * 10.0).round() / 10.0);
     if change.order.is_some_and(|o| o != cx.s.floor.settings.order) {
         // A new order starts afresh: nobody has passed.
@@ -296,5 +376,6 @@ pub(super) fn settings(
         }
     }
     record(cx, Event::Set(change), cx.now)?;
+    make_room(cx)?;
     Ok(AckResult::default())
 }

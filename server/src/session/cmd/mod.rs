@@ -149,6 +149,7 @@ pub fn apply(cx: &mut Ctx<'_, '_>, actor: Actor, cmd: &Command) -> Outcome {
         Command::PauseFloor => floor::pause(cx, actor, true),
         Command::ResumeFloor => floor::pause(cx, actor, false),
         Command::FloorSettings { change } => floor::settings(cx, actor, change),
+        Command::Invite { participant } => floor::invite(cx, actor, participant),
         Command::SetRule { rule, text } => conduct::set_rule(cx, actor, rule.as_deref(), text),
         Command::RemoveRule { rule } => conduct::remove_rule(cx, actor, rule),
         Command::AgreeRules { agree } => conduct::agree(cx, actor, *agree),

@@ -7,6 +7,7 @@ use crate::session::record::Record;
 use crate::session::state::Moment;
 use tafel_protocol::{CardKind, Command as C, CreateSession, Language, Perspective, Stake};
 
+mod fair;
 mod floor;
 pub(crate) mod fuzz;
 mod method;
@@ -38,6 +39,16 @@ pub(super) fn participant(i: usize) -> Actor {
 
 impl Room {
     fn new(anonymous_cards: bool) -> Self {
+        let people = [
+            ("Anna", Perspective::Medewerker),
+            ("Bram", Perspective::Medewerker),
+            ("Cato", Perspective::Medewerker),
+        ];
+        Self::with(anonymous_cards, &people)
+    }
+
+    /// A session with these participants (p1, p2, …) besides the facilitator (p0).
+    fn with(anonymous_cards: bool, people: &[(&str, Perspective)]) -> Self {
         let req = CreateSession {
             title: "Regie".into(),
             problem: "Hoe?".into(),
@@ -52,9 +63,9 @@ impl Room {
             n: 0,
             online: vec![1],
         };
-        for name in ["Anna", "Bram", "Cato"] {
+        for (name, perspective) in people {
             r.now += 1;
-            r.join(name, Perspective::Medewerker).unwrap();
+            r.join(name, *perspective).unwrap();
         }
         r.now = 10;
         r

@@ -15,6 +15,18 @@ fn raise(r: &mut Room, p: usize) {
     );
 }
 
+/// The floor before the balanced preset: least spoken first with the cap, and none of the
+/// rules that came with it (no shrinking turns, no room for the quiet, no perspectives).
+fn classic() -> FloorSettingsChange {
+    FloorSettingsChange {
+        order: Some(QueueOrder::LeastSpoken),
+        shrink_turns: Some(false),
+        room_secs: Some(0),
+        perspectives: Some(false),
+        ..Default::default()
+    }
+}
+
 fn settings(change: FloorSettingsChange) -> C {
     C::FloorSettings { change }
 }
@@ -268,7 +280,7 @@ fn least_spoken_first_gives_quiet_people_the_floor_before_loud_ones() {
         F,
         settings(FloorSettingsChange {
             fair_share: Some(10.0),
-            ..Default::default()
+            ..classic()
         }),
     );
     raise(&mut r, 1);
@@ -830,7 +842,7 @@ fn scripted(order: QueueOrder, fair_share: f64) -> (Vec<usize>, f64) {
         settings(FloorSettingsChange {
             order: Some(order),
             fair_share: Some(fair_share),
-            ..Default::default()
+            ..classic()
         }),
     );
     raise(&mut r, 1);

@@ -17,8 +17,8 @@ use proptest::sample::select;
 use std::ops::RangeInclusive;
 use tafel_protocol::{
     Answer, Assessment, Conclusion, Consequence, Decision, ExperimentChange, ExperimentStatus,
-    FloorSettingsChange, HandKind, LessonOf, LimitMode, Outcome, PartyStatus, QueueOrder,
-    ReadinessAnswers, Stake, floor_limits, limits,
+    FloorPreset, FloorSettingsChange, HandKind, LessonOf, LimitMode, Outcome, PartyStatus,
+    QueueOrder, ReadinessAnswers, Stake, floor_limits, limits,
 };
 use tafel_protocol::{View, You};
 
@@ -159,9 +159,29 @@ fn settings_change() -> BoxedStrategy<FloorSettingsChange> {
         prop::option::weighted(0.2, fair_share()),
         prop::option::weighted(0.2, number(floor_limits::RESPONSE_CAP)),
         prop::option::weighted(0.2, any::<bool>()),
+        (
+            prop::option::weighted(0.2, any::<bool>()),
+            prop::option::weighted(0.2, any::<bool>()),
+            prop::option::weighted(0.2, number(floor_limits::MIN_TURN_SECS)),
+            prop::option::weighted(0.2, number(floor_limits::ROOM_SECS)),
+            prop::option::weighted(0.2, any::<bool>()),
+            prop::option::weighted(
+                0.2,
+                prop_oneof![Just(FloorPreset::Balanced), Just(FloorPreset::Fcfs)],
+            ),
+        ),
     )
         .prop_map(
-            |(order, turn_secs, response_secs, mode, fair_share, response_cap, show_balance)| {
+            |(
+                order,
+                turn_secs,
+                response_secs,
+                mode,
+                fair_share,
+                response_cap,
+                show_balance,
+                (fair_share_cap, shrink_turns, min_turn_secs, room_secs, perspectives, preset),
+            )| {
                 FloorSettingsChange {
                     order,
                     turn_secs,
@@ -170,6 +190,12 @@ fn settings_change() -> BoxedStrategy<FloorSettingsChange> {
                     fair_share,
                     response_cap,
                     show_balance,
+                    fair_share_cap,
+                    shrink_turns,
+                    min_turn_secs,
+                    room_secs,
+                    perspectives,
+                    preset,
                 }
             },
         )
@@ -255,6 +281,7 @@ fn person_command() -> BoxedStrategy<C> {
             .prop_map(|participant| C::LowerHand { participant }),
         2 => Just(C::Pass),
         2 => Just(C::EndTurn),
+        1 => id('p', 5).prop_map(|participant| C::Invite { participant }),
         2 => any::<bool>().prop_map(|agree| C::AgreeRules { agree }),
         3 => flag(),
     ]
@@ -277,6 +304,7 @@ fn facilitator_command() -> BoxedStrategy<C> {
         1 => prop_oneof![12 => Just(C::ProjectorLink), 1 => Just(C::End)],
         6 => prop::option::weighted(0.3, id('p', 5)).prop_map(|to| C::GiveFloor { to }),
         2 => Just(C::EndTurn),
+        2 => id('p', 5).prop_map(|participant| C::Invite { participant }),
         2 => prop_oneof![Just(C::PauseFloor), Just(C::ResumeFloor)],
         3 => settings_change().prop_map(|change| C::FloorSettings { change }),
         2 => (prop::option::weighted(0.5, id('g', 12)), text())
