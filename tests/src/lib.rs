@@ -646,8 +646,13 @@ impl Client {
 
     /// Waits for the server to close the connection; returns the close code.
     pub async fn closed(&mut self) -> Result<u16> {
+        self.closed_within(WAIT).await
+    }
+
+    /// The close code the server sends, waiting for each frame at most `wait`.
+    pub async fn closed_within(&mut self, wait: Duration) -> Result<u16> {
         loop {
-            match tokio::time::timeout(WAIT, self.ws.next())
+            match tokio::time::timeout(wait, self.ws.next())
                 .await
                 .context("timed out waiting for close")?
             {
