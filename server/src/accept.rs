@@ -7,8 +7,8 @@
 //! - An address holds at most [`MAX_PENDING`] connections that are *pending*: not yet past
 //!   their first request's headers, or upgraded to a WebSocket that has not joined a session.
 //!   Beyond that a new connection from it is closed at once. A WebSocket stays pending until
-//!   its join or resume is answered (see [`Unjoined`]); it must send one within
-//!   [`crate::connection::JOIN_WAIT`].
+//!   its join or resume is answered (see [`Unjoined`]); the connection itself gives it 10 s
+//!   to send one (`JOIN_WAIT` in `connection.rs`, which depends on this file, not the reverse).
 //!
 //! Both are counted in `/metrics`: `tafel_http_timeouts_total`, `tafel_pending_connections`
 //! and `tafel_refused_total{reason="pending_limit"}`.
