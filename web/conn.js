@@ -18,6 +18,10 @@
 //   that looks open: it pings every 10 s while the screen is on, and at once when a command
 //   waits 2 s for its answer; a ping unanswered for 3 s (or the browser saying it went
 //   offline) drops the socket and makes a new one. An attempt that hangs is given up too.
+// - When the server cannot store a command (`storage_unavailable`: its disk is full or
+//   failing), the command stays in the outbox and goes again by itself, with the same id and
+//   a growing pause, until it is stored; when the server says a write is slow (`storage`), the
+//   status says so. Either way nothing is lost and there is nothing for the person to redo.
 
 import { getToken, setToken, forgetToken } from './api.js';
 
@@ -33,6 +37,8 @@ const PROBE_ANSWER_MS = 3000;
 /** A new socket that has not opened after this long is given up (and tried again). */
 const OPEN_TIMEOUT_MS = 8000;
 const TICK_MS = 1000;
+/** Pauses before sending again what the server could not store, growing to the last. */
+const STORAGE_RETRY_MS = [2000, 4000, 8000, 15000];
 
 /** Errors to join or resume that trying again will not fix. */
 const FINAL_HELLO_ERRORS = new Set([
@@ -165,6 +171,12 @@ class Connection {
     this.closed = false;
     this.dropAfterSend = false;
     this.probeSentAt = 0;
+    /** The server said a write of the room is slow. */
+    this.storageSlow = false;
+    /** The server could not store a command; it waits here to go again. */
+    this.storageFailing = false;
+    this.storageRetries = 0;
+    this.storageTimer = null;
 
     this.loadOutbox();
     this.onWake = () => this.reconnectSoon();
@@ -209,8 +221,13 @@ class Connection {
     return [...this.outbox.values()];
   }
 
+  /** connection (above), pending (commands not yet answered) and storage: 'ok', 'slow' (a
+   * write takes long) or 'failing' (the server cannot store; what waits goes again). */
   status() {
-    return { connection: this.connection(), pending: this.outbox.size };
+    let storage = 'ok';
+    if (this.storageFailing) storage = 'failing';
+    else if (this.storageSlow) storage = 'slow';
+    return { connection: this.connection(), pending: this.outbox.size, storage };
   }
 
   // --- the socket ---------------------------------------------------------------------------
@@ -340,6 +357,7 @@ class Connection {
       case 'you_delta': return this.onYou(msg);
       case 'ack': return this.onAck(msg);
       case 'error': return this.onError(msg);
+      case 'storage': return this.onStorage(msg);
       default: return undefined; // pong, or something newer than this client
     }
   }
@@ -372,7 +390,16 @@ class Connection {
     this.emit('change', this.store);
   }
 
+  onStorage(msg) {
+    this.storageSlow = Boolean(msg.slow);
+    this.emit('status', this.status());
+  }
+
   onAck(msg) {
+    if (this.storageFailing) {
+      this.storageFailing = false;
+      this.storageRetries = 0;
+    }
     const entry = this.outbox.get(msg.id);
     this.outbox.delete(msg.id);
     this.saveOutbox();
@@ -385,6 +412,15 @@ class Connection {
   onError(msg) {
     const entry = msg.id !== undefined && msg.id !== null ? this.outbox.get(msg.id) : null;
     const error = new CommandError(msg.code, msg.message, { field: msg.field, command: entry?.cmd?.type });
+    if (entry && msg.code === 'storage_unavailable') {
+      // Not applied, and not lost: it waits in the outbox and goes again with the same id.
+      entry.sentAt = 0;
+      entry.held = true;
+      this.storageFailing = true;
+      this.resendLater();
+      this.emit('status', this.status());
+      return;
+    }
     if (msg.id !== undefined && msg.id !== null) {
       this.outbox.delete(msg.id);
       this.saveOutbox();
@@ -451,7 +487,22 @@ class Connection {
     return promise;
   }
 
+  /** Sends again, after a pause that grows, the commands the server could not store. */
+  resendLater() {
+    if (this.storageTimer) return;
+    const delay = STORAGE_RETRY_MS[Math.min(this.storageRetries, STORAGE_RETRY_MS.length - 1)];
+    this.storageRetries += 1;
+    this.storageTimer = setTimeout(() => {
+      this.storageTimer = null;
+      if (!this.welcomed) return; // the welcome sends the whole outbox
+      for (const entry of this.outbox.values()) {
+        if (entry.held) this.transmit(entry);
+      }
+    }, delay);
+  }
+
   transmit(entry) {
+    entry.held = false;
     if (this.write({ type: 'cmd', id: entry.id, cmd: entry.cmd })) {
       entry.sentAt = Date.now();
       if (this.dropAfterSend) {
@@ -488,6 +539,7 @@ class Connection {
   close() {
     this.closed = true;
     clearTimeout(this.retryTimer);
+    clearTimeout(this.storageTimer);
     clearInterval(this.ticker);
     clearInterval(this.pinger);
     window.removeEventListener('online', this.onWake);

@@ -21,6 +21,10 @@ const nl = {
   pendingRaise: 'Je hand gaat omhoog zodra er verbinding is.',
   connecting: 'Verbinden…',
   sending: 'Versturen…',
+  savingSlow: 'Opslaan duurt lang…',
+  storageSlowBanner: 'De server doet er nu lang over om op te slaan. Wat je doet, wacht en komt vanzelf door.',
+  storageFailing: 'Nog niet opgeslagen',
+  storageFailingBanner: 'De server kan even niets opslaan. We sturen het vanzelf opnieuw; je hoeft niets over te doen (nog {n} te versturen).',
   backOnline: 'De verbinding is terug.',
   lostConnection: 'De verbinding is weg. We proberen het opnieuw. Wat je doet, wordt later verstuurd.',
 
@@ -957,6 +961,10 @@ const en = {
   pendingRaise: 'Your hand goes up as soon as there is a connection.',
   connecting: 'Connecting…',
   sending: 'Sending…',
+  savingSlow: 'Saving takes long…',
+  storageSlowBanner: 'The server is taking long to save right now. What you do waits and goes through by itself.',
+  storageFailing: 'Not saved yet',
+  storageFailingBanner: 'The server cannot save anything for a moment. We send it again by ourselves; there is nothing you need to redo ({n} to send).',
   backOnline: 'You are connected again.',
   lostConnection: 'The connection is lost. We keep trying. What you do is sent later.',
 

@@ -50,15 +50,20 @@ export function showConnection(conn) {
 
 function renderStatus() {
   if (!statusEl) return;
-  if (offlineEl) offlineEl.hidden = true;
+  if (offlineEl) {
+    offlineEl.hidden = true;
+    offlineEl.classList.remove('is-slow');
+  }
   if (!connection) {
     statusEl.hidden = true;
     return;
   }
-  const { connection: state, pending } = connection.status();
+  const { connection: state, pending, storage } = connection.status();
   let text;
   let kind;
-  if (state === 'online' && pending > 0) [text, kind] = [t('sending'), 'sending'];
+  if (state === 'online' && storage === 'failing' && pending > 0) [text, kind] = [t('storageFailing'), 'offline'];
+  else if (state === 'online' && storage === 'slow') [text, kind] = [t('savingSlow'), 'sending'];
+  else if (state === 'online' && pending > 0) [text, kind] = [t('sending'), 'sending'];
   else if (state === 'online') [text, kind] = [t('online'), 'online'];
   else if (state === 'connecting') [text, kind] = [t('connecting'), 'sending'];
   else if (state === 'offline') [text, kind] = [t('offline'), 'offline'];
@@ -71,6 +76,13 @@ function renderStatus() {
   if (offlineEl && state === 'offline') {
     offlineEl.hidden = false;
     offlineEl.textContent = pending > 0 ? t('offlinePending', { n: pending }) : t('offlineBanner');
+  } else if (offlineEl && kind === 'offline') {
+    offlineEl.hidden = false;
+    offlineEl.textContent = t('storageFailingBanner', { n: pending });
+  } else if (offlineEl && storage === 'slow' && state === 'online') {
+    offlineEl.hidden = false;
+    offlineEl.classList.add('is-slow');
+    offlineEl.textContent = t('storageSlowBanner');
   }
   statusEl.className = `conn conn-${kind}`;
   statusEl.setAttribute('data-state', kind);

@@ -669,6 +669,13 @@ pub enum ServerMessage {
     },
     /// Answer to `ping`.
     Pong,
+    /// Storing has been slow: a write of this room has taken more than a second
+    /// (`slow: true`), or the slow write is over (`slow: false`). Nothing is lost meanwhile:
+    /// commands sent wait to be stored and are answered once they are (or refused).
+    Storage {
+        /// Whether a write is still taking long.
+        slow: bool,
+    },
 }
 
 /// Ids of what a command created.

@@ -68,6 +68,7 @@ struct Metrics {
     storage_flush_seconds: Histogram,
     storage_requests: Counter,
     storage_failures: Counter,
+    slow_writes: Counter,
     leases_held: Gauge,
     leases_claimed: Counter,
     lease_takeovers: Counter,
@@ -106,6 +107,7 @@ impl Metrics {
             storage_flush_seconds: Histogram::new(latency_buckets()),
             storage_requests: Counter::default(),
             storage_failures: Counter::default(),
+            slow_writes: Counter::default(),
             leases_held: Gauge::default(),
             leases_claimed: Counter::default(),
             lease_takeovers: Counter::default(),
@@ -184,6 +186,11 @@ impl Metrics {
             "storage_failures",
             "Storage transactions that failed",
             m.storage_failures.clone(),
+        );
+        r.register(
+            "slow_writes",
+            "Writes of a room that took longer than a second (its connections were told)",
+            m.slow_writes.clone(),
         );
         r.register(
             "leases_held",
@@ -399,6 +406,11 @@ impl Drop for HeldLease {
 /// A lease was lost.
 pub fn lease_lost() {
     METRICS.leases_lost.inc();
+}
+
+/// A room's write has taken longer than a second.
+pub fn slow_write() {
+    METRICS.slow_writes.inc();
 }
 
 /// The database refused a room's write: its fence is stale.

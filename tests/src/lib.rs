@@ -3,6 +3,7 @@
 //! exactly as a client would (welcome, then deltas) and remembers every frame it received.
 
 pub mod browser;
+pub mod disk;
 
 use anyhow::{Context, Result, anyhow, bail};
 use futures_util::{SinkExt, StreamExt};

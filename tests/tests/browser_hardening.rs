@@ -130,3 +130,145 @@ async fn scenario(server: &Server, driver: &mut Driver) -> Result<()> {
     );
     Ok(())
 }
+
+/// A phone on a server whose disk turns read-only, then stalls: what could not be stored
+/// waits on the phone, says so in words, and goes through by itself once the disk is back.
+#[tokio::test]
+async fn a_phone_keeps_what_the_server_could_not_store_and_sends_it_by_itself() -> Result<()> {
+    let Some(_turn) = browser_turn().await else {
+        return Ok(());
+    };
+    let mut server = Server::start()?;
+    server.kill()?;
+    let Some(disk) = tafel_tests::disk::Ext4::mount(server.data_dir())? else {
+        return Ok(());
+    };
+    server.restart()?;
+    let mut driver = Driver::start().await?;
+    let outcome = failing_disk(&server, &disk, &mut driver).await;
+    driver.stop().await;
+    server.kill()?;
+    drop(disk);
+    outcome
+}
+
+async fn failing_disk(
+    server: &Server,
+    disk: &tafel_tests::disk::Ext4,
+    driver: &mut Driver,
+) -> Result<()> {
+    let created = server.create_session("Schijf in de war", false).await?;
+    let phone = driver.open("phone-disk", PHONE, "nl").await?;
+    phone.goto(&created.join_url).await?;
+    phone.wait_for("#join-form #name").await?;
+    phone.type_into("#name", "Anna").await?;
+    phone.click("label[for='perspective-naaste']").await?;
+    phone.click("#join-form button[type=submit]").await?;
+    phone.wait_for("#add-card-form").await?;
+    // How many stored cards with this text the phone shows (a card still waiting on the
+    // phone shows apart, marked as being sent), as a script's expression.
+    let shown = |text: &str| {
+        format!(
+            "[...document.querySelectorAll('#cards .card:not(.card-pending) .card-text')].filter(c => c.textContent === {}).length",
+            json!(text)
+        )
+    };
+
+    // The database file turns read-only: the card is refused by the server, and the phone
+    // keeps it and says so instead of losing it.
+    let db = server.data_dir().join("tafel.redb");
+    disk.immutable(&db, true)?;
+    phone
+        .type_into("#card-text", "Geschreven op een kapotte schijf")
+        .await?;
+    phone.click("#add-card-button").await?;
+    phone
+        .wait_js("return window.__tafel.status().storage === 'failing' || null")
+        .await?;
+    let status = phone.text("#conn-status").await?;
+    ensure!(status.contains("Nog niet opgeslagen"), "{status}");
+    let banner = phone.text("#offline-banner").await?;
+    ensure!(banner.contains("hoeft niets over te doen"), "{banner}");
+    ensure!(
+        phone
+            .js(&format!(
+                "return {}",
+                shown("Geschreven op een kapotte schijf")
+            ))
+            .await?
+            == json!(0)
+    );
+    phone.axe("phone, the server cannot store").await?;
+    phone.shot("phone-storage-failing").await?;
+
+    // Writable again: the phone sends it by itself, once.
+    disk.immutable(&db, false)?;
+    phone
+        .wait_js_for(
+            "const s = window.__tafel.status(); return s.pending === 0 && s.storage === 'ok' || null",
+            std::time::Duration::from_secs(25),
+        )
+        .await?;
+    phone
+        .wait_js(&format!(
+            "return {} === 1 || null",
+            shown("Geschreven op een kapotte schijf")
+        ))
+        .await?;
+    ensure!(phone.count("#offline-banner:not([hidden])").await? == 0);
+
+    // The disk stalls: after a second the phone says saving takes long; then it goes through.
+    disk.freeze(true)?;
+    let stalled = async {
+        phone
+            .type_into("#card-text", "Geschreven op een trage schijf")
+            .await?;
+        phone.click("#add-card-button").await?;
+        phone
+            .wait_js("return window.__tafel.status().storage === 'slow' || null")
+            .await?;
+        let status = phone.text("#conn-status").await?;
+        ensure!(status.contains("Opslaan duurt lang"), "{status}");
+        ensure!(
+            phone
+                .js(&format!(
+                    "return {}",
+                    shown("Geschreven op een trage schijf")
+                ))
+                .await?
+                == json!(0)
+        );
+        phone.shot("phone-storage-slow").await
+    }
+    .await;
+    disk.freeze(false)?;
+    stalled?;
+    phone
+        .wait_js(&format!(
+            "return {} === 1 || null",
+            shown("Geschreven op een trage schijf")
+        ))
+        .await?;
+    phone
+        .wait_js("const s = window.__tafel.status(); return s.pending === 0 && s.storage === 'ok' || null")
+        .await?;
+
+    // The server holds each card once.
+    let mut facilitator = server.client().await?;
+    facilitator
+        .resume(&created.code, &created.facilitator_token)
+        .await?;
+    for text in [
+        "Geschreven op een kapotte schijf",
+        "Geschreven op een trage schijf",
+    ] {
+        let n = facilitator
+            .view()
+            .cards
+            .iter()
+            .filter(|c| c.text.as_deref() == Some(text))
+            .count();
+        ensure!(n == 1, "{text}: {n} times");
+    }
+    Ok(())
+}

@@ -1,64 +1,19 @@
-//! A full disk loses nothing: the real binary with its data directory on a small tmpfs that
-//! fills up. Commands that cannot be stored are refused with `storage_unavailable` (none is
-//! acknowledged that is not on disk), the room and its connections go on, `/metrics` counts
-//! it, and once space returns the same commands, resent, are applied exactly once — without a
-//! restart; a SIGKILL afterwards loses none of the acknowledged ones.
+//! A full or failing disk loses nothing: the real binary with its data directory on a small
+//! tmpfs that fills up, and on a small ext4 file system (a loop device) whose database file
+//! turns read-only, or which stalls. Commands that cannot be stored are refused with
+//! `storage_unavailable` (none is acknowledged that is not on disk), the room and its
+//! connections go on, `/metrics` counts it, and once the disk is back the same commands,
+//! resent, are applied exactly once — without a restart; a SIGKILL afterwards loses none of
+//! the acknowledged ones. A write that stalls is told to everyone, and nothing is
+//! acknowledged before it is stored.
 //!
-//! Mounting needs root: without it the test says so loudly and passes, except under
+//! Mounting needs root: without it each test says so loudly and passes, except under
 //! `CI=true`, where it fails.
 
-use anyhow::{Context, Result, bail};
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
-use std::process::Command as Process;
+use anyhow::{Result, bail};
 use tafel_protocol::{ErrorCode, Perspective, ServerMessage};
+use tafel_tests::disk::{Ext4, Tmpfs, fill};
 use tafel_tests::{Server, idea};
-
-/// A size-limited tmpfs, unmounted when dropped.
-struct Tmpfs(PathBuf);
-
-impl Tmpfs {
-    fn mount(at: &Path, size: &str) -> Result<Option<Self>> {
-        let ok = Process::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(at)
-            .status()
-            .is_ok_and(|s| s.success());
-        if ok {
-            return Ok(Some(Self(at.to_owned())));
-        }
-        if std::env::var_os("CI").is_some() {
-            bail!("cannot mount a tmpfs (root needed); CI must run the full-disk test");
-        }
-        eprintln!(
-            "\n*** SKIPPED: cannot mount a small file system (needs root): the full-disk test did not run ***\n"
-        );
-        Ok(None)
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Process::new("umount").arg("-l").arg(&self.0).status();
-    }
-}
-
-/// Writes `path` until the file system is full.
-fn fill(path: &Path) -> Result<()> {
-    let mut file = std::fs::File::create(path)?;
-    let chunk = vec![0x5au8; 16 * 1024];
-    loop {
-        match file.write_all(&chunk) {
-            Ok(()) => {}
-            Err(e) if e.raw_os_error() == Some(28) => break,
-            Err(e) => return Err(e).context("filling the disk"),
-        }
-    }
-    // The last bytes, one at a time, so not a page is left.
-    while file.write_all(&[0]).is_ok() {}
-    let _ = file.sync_all();
-    Ok(())
-}
 
 fn texts(view: &tafel_protocol::View, text: &str) -> usize {
     view.cards
@@ -149,5 +104,157 @@ async fn a_full_disk_refuses_commands_loses_nothing_and_recovers_by_itself() -> 
     }
     server.kill()?;
     drop(mount);
+    Ok(())
+}
+
+/// A phone and the facilitator in a session whose data directory is on a fresh ext4 file
+/// system, with one card stored.
+async fn on_ext4(
+    title: &str,
+) -> Result<
+    Option<(
+        Server,
+        Ext4,
+        tafel_tests::Client,
+        tafel_tests::Client,
+        String,
+        String,
+    )>,
+> {
+    let mut server = Server::start_with(&["--max-messages-per-sec", "1000"])?;
+    server.kill()?;
+    let Some(disk) = Ext4::mount(server.data_dir())? else {
+        return Ok(None);
+    };
+    server.restart()?;
+    let created = server.create_session(title, false).await?;
+    let mut facilitator = server.client().await?;
+    facilitator
+        .resume(&created.code, &created.facilitator_token)
+        .await?;
+    let mut phone = server.client().await?;
+    phone
+        .join(&created.code, "Anna", Perspective::Medewerker)
+        .await?;
+    phone.ok(idea("voor de storing")).await?;
+    Ok(Some((
+        server,
+        disk,
+        facilitator,
+        phone,
+        created.code,
+        created.facilitator_token,
+    )))
+}
+
+#[tokio::test]
+async fn a_read_only_database_file_refuses_commands_and_tafel_carries_on_when_it_is_writable()
+-> Result<()> {
+    let Some((mut server, disk, mut facilitator, mut phone, code, token)) =
+        on_ext4("Alleen lezen").await?
+    else {
+        return Ok(());
+    };
+    let db = server.data_dir().join("tafel.redb");
+    disk.immutable(&db, true)?;
+    let mut refused = Vec::new();
+    for n in 0..3 {
+        let text = format!("alleen lezen {n}");
+        let id = phone.next_id();
+        match phone.cmd_with_id(&id, idea(&text)).await? {
+            ServerMessage::Error { code, .. } => {
+                assert_eq!(code, ErrorCode::StorageUnavailable);
+                refused.push((id, text));
+            }
+            other => bail!("a command was answered on a read-only file: {other:?}"),
+        }
+    }
+    // The room and its connections go on: a barrier through the room, and a phone that comes
+    // back in, both answered; nobody was shown a refused card.
+    phone.sync().await?;
+    facilitator.sync().await?;
+    let mut again = server.client().await?;
+    assert!(matches!(
+        again.resume(&code, &token).await?,
+        ServerMessage::Welcome { .. }
+    ));
+    for (_, text) in &refused {
+        assert_eq!(texts(facilitator.view(), text), 0);
+        assert_eq!(texts(again.view(), text), 0);
+    }
+    assert!(server.metric("tafel_storage_failures_total").await? >= 1.0);
+
+    // Writable again: each refused command, resent with its id, is applied once.
+    disk.immutable(&db, false)?;
+    for (id, text) in &refused {
+        let answer = phone.cmd_with_id(id, idea(text)).await?;
+        assert!(matches!(answer, ServerMessage::Ack { .. }), "{answer:?}");
+    }
+    facilitator.sync().await?;
+    server.restart()?;
+    let mut after = server.client().await?;
+    after.resume(&code, &token).await?;
+    for text in refused
+        .iter()
+        .map(|(_, t)| t.as_str())
+        .chain(["voor de storing"])
+    {
+        assert_eq!(texts(facilitator.view(), text), 1, "{text}");
+        assert_eq!(texts(after.view(), text), 1, "{text} after a restart");
+    }
+    server.kill()?;
+    drop(disk);
+    Ok(())
+}
+
+/// Reads `client`'s messages until word that storing is slow (`slow`), failing if the
+/// command `id` is answered first.
+async fn until_storage(client: &mut tafel_tests::Client, slow: bool, id: &str) -> Result<()> {
+    loop {
+        match client.recv().await? {
+            ServerMessage::Storage { slow: s } if s == slow => return Ok(()),
+            ServerMessage::Ack { id: got, .. } if got == id => {
+                bail!("{id} was acknowledged while its write stalled")
+            }
+            _ => {}
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_stalled_disk_is_told_to_everyone_and_nothing_is_acknowledged_before_it_is_stored()
+-> Result<()> {
+    let Some((mut server, disk, mut facilitator, mut phone, code, token)) =
+        on_ext4("Vastgelopen schijf").await?
+    else {
+        return Ok(());
+    };
+    disk.freeze(true)?;
+    let id = phone.next_id();
+    phone
+        .send(&tafel_protocol::ClientMessage::Cmd {
+            id: id.clone(),
+            cmd: idea("tijdens de stilstand"),
+        })
+        .await?;
+    // After a second both hear that saving is slow; the card is neither acknowledged nor shown.
+    until_storage(&mut phone, true, &id).await?;
+    until_storage(&mut facilitator, true, &id).await?;
+    assert_eq!(texts(facilitator.view(), "tijdens de stilstand"), 0);
+    assert!(server.metric("tafel_slow_writes_total").await? >= 1.0);
+
+    // The disk moves again: the word that it is over, then the ack; the card reaches everyone.
+    disk.freeze(false)?;
+    until_storage(&mut phone, false, &id).await?;
+    let answer = phone.answer(&id).await?;
+    assert!(matches!(answer, ServerMessage::Ack { .. }), "{answer:?}");
+    facilitator.sync().await?;
+    assert_eq!(texts(facilitator.view(), "tijdens de stilstand"), 1);
+    server.restart()?;
+    let mut after = server.client().await?;
+    after.resume(&code, &token).await?;
+    assert_eq!(texts(after.view(), "tijdens de stilstand"), 1);
+    server.kill()?;
+    drop(disk);
     Ok(())
 }

@@ -36,6 +36,9 @@ const MAX_BATCH: usize = 512;
 const SNAPSHOT_QUIET: Duration = Duration::from_secs(1);
 /// A room busy without a pause takes its snapshot anyway at this many times `snapshot_every`.
 const SNAPSHOT_OVERDUE: u64 = 10;
+/// A commit that takes longer than this is a slow write: everyone in the room is told (and
+/// told again when it is over), so no phone looks as if it hangs without a word.
+pub const SLOW_WRITE: Duration = Duration::from_secs(1);
 
 /// Runs a room until it unloads, fails or the server stops. The registry spawns it and
 /// forgets the room when this returns. With a `keeper` (several nodes), the room claims its
@@ -158,8 +161,25 @@ struct Batch {
     later: Vec<Later>,
     /// The commands of the batch (connection and id), to refuse if it cannot be stored.
     commands: Vec<(ConnId, String)>,
+    /// What the batch did to the room's tokens, to undo if it cannot be stored.
+    tokens: TokenUndo,
     /// Messages taken.
     taken: usize,
+}
+
+/// What a batch did to the room's tokens: the hashes it added, and the grants it revoked.
+#[derive(Default)]
+struct TokenUndo {
+    added: Vec<TokenHash>,
+    revoked: Vec<(TokenHash, TokenGrant)>,
+}
+
+/// The room as it was stored before a batch, to go back to if the batch cannot be stored.
+struct Before {
+    heads: Vec<automerge::ChangeHash>,
+    store_seq: u64,
+    since_snapshot: u64,
+    tokens: TokenUndo,
 }
 
 impl Batch {
@@ -173,6 +193,7 @@ impl Batch {
             welcomes: Vec::new(),
             later: Vec::new(),
             commands: Vec::new(),
+            tokens: TokenUndo::default(),
             taken: 0,
         }
     }
@@ -202,12 +223,16 @@ struct Sealed {
     later: Vec<Later>,
     /// The batch's commands, to refuse if it cannot be stored.
     commands: Vec<(ConnId, String)>,
+    /// The room before the batch, to go back to if it cannot be stored.
+    before: Before,
 }
 
 /// A sealed batch whose commit is under way.
 struct InFlight {
     done: std::pin::Pin<Box<dyn Future<Output = Result<(), StorageError>> + Send>>,
     sealed: Sealed,
+    /// When it counts as a slow write.
+    slow_at: tokio::time::Instant,
 }
 
 enum Exit {
@@ -244,6 +269,8 @@ struct Room {
     /// The facilitator deleted the session: the room deletes it and stops once what it took
     /// before is stored and answered.
     deleting: Option<Reply<()>>,
+    /// Everyone was told that a write is slow, and has not yet been told it is over.
+    slow: bool,
 }
 
 /// The moment now, for commands and views: taken from the room's parts, not the whole room,
@@ -300,6 +327,7 @@ impl Room {
             failed: false,
             fence,
             deleting: None,
+            slow: false,
         }
     }
 
@@ -332,6 +360,7 @@ impl Room {
                     inflight = Some(InFlight {
                         done: Box::pin(self.storage.submit(writes)),
                         sealed,
+                        slow_at: tokio::time::Instant::now() + SLOW_WRITE,
                     });
                 }
                 continue;
@@ -365,18 +394,20 @@ impl Room {
             }
             let deadline = self.deadline();
             let idle = inflight.is_none() && batch.is_empty(&self.record);
+            let slow_at = inflight.as_ref().filter(|_| !self.slow).map(|f| f.slow_at);
             tokio::select! {
                 biased;
                 _ = lost.cancelled() => break Exit::Lost,
                 _ = shutdown.cancelled() => break Exit::Shutdown,
                 done = committed(&mut inflight) => {
                     let f = inflight.take().expect("a commit was in flight");
+                    self.tell_slow(false);
                     match done {
                         Ok(()) => {}
                         Err(e @ StorageError::Fenced(_)) => break failed(&e),
                         Err(e) => {
                             let next = std::mem::replace(&mut batch, Batch::new(&self.record));
-                            match self.unstored(f.sealed, next, e).await {
+                            match self.unstored(f.sealed, next, e) {
                                 Ok(()) => {
                                     batch = Batch::new(&self.record);
                                     continue;
@@ -408,6 +439,7 @@ impl Room {
                     None => break Exit::Shutdown,
                 },
                 _ = sleep_until(deadline) => self.tick(&mut batch),
+                _ = sleep_until(slow_at), if slow_at.is_some() => self.tell_slow(true),
                 _ = tokio::time::sleep(SNAPSHOT_QUIET), if idle && self.since_snapshot >= self.cfg.snapshot_every => {
                     if let Err(e) = self.snapshot().await {
                         break failed(&e);
@@ -457,6 +489,26 @@ impl Room {
         exit
     }
 
+    /// Tells everyone that a write is slow (`true`) or that the slow write is over (`false`),
+    /// when that is news.
+    fn tell_slow(&mut self, slow: bool) {
+        if self.slow == slow {
+            return;
+        }
+        self.slow = slow;
+        if slow {
+            crate::metrics::slow_write();
+            tracing::warn!(
+                after_ms = SLOW_WRITE.as_millis() as u64,
+                "a write is slow; the room is told"
+            );
+        } else {
+            tracing::info!("the slow write is over");
+        }
+        self.fanout
+            .send_to_all(&encode(&ServerMessage::Storage { slow }));
+    }
+
     /// Stores and sends what was taken, waiting for it (nothing is in flight).
     async fn flush(&mut self, batch: &mut Batch) -> Result<(), StorageError> {
         while !batch.is_empty(&self.record) {
@@ -480,26 +532,35 @@ impl Room {
 
     /// A sealed batch could not be stored (a full or read-only disk, a failing database):
     /// nothing of it, nor of what the room took while its commit was in flight (`next`, which
-    /// built on it), is acknowledged or shown. The room reads its session back as stored (what
-    /// every connection was last shown), answers both batches' commands with
-    /// `storage_unavailable`, turns their joins away, and goes on with every connection; the
-    /// next batch tries storage again. Only a session that cannot even be read back unloads.
-    async fn unstored(
+    /// built on it), is acknowledged or shown. The room goes back, in memory, to the session as
+    /// it was stored before the batch (what every connection was last shown; storage may not
+    /// even be readable now), answers both batches' commands with `storage_unavailable`, turns
+    /// their joins away, and goes on with every connection; the next batch tries storage again.
+    fn unstored(
         &mut self,
         sealed: Sealed,
-        next: Batch,
+        mut next: Batch,
         e: StorageError,
     ) -> Result<(), StorageError> {
         let commands = sealed.commands.len() + next.commands.len();
         tracing::error!(error = %e, commands, "storage failed; the batch is refused and the room goes on as stored");
-        let loaded = match load::load(&self.code, &self.storage).await {
-            Ok(Some(loaded)) => loaded,
-            _ => return Err(e),
-        };
-        self.record = loaded.record;
-        self.tokens = loaded.tokens;
-        self.store_seq = loaded.store_seq;
-        self.since_snapshot = loaded.since_snapshot;
+        let before = sealed.before;
+        let doc = self
+            .record
+            .doc
+            .fork_at(&before.heads)
+            .map_err(|e| StorageError::Db(format!("going back before the batch: {e}")))?;
+        self.record = Record::from_doc(doc, self.record.state.key)
+            .map_err(|e| StorageError::Db(format!("going back before the batch: {e}")))?;
+        // The tokens, undone from the latest batch back.
+        for undo in [std::mem::take(&mut next.tokens), before.tokens] {
+            for hash in undo.added {
+                self.tokens.remove(&hash);
+            }
+            self.tokens.extend(undo.revoked);
+        }
+        self.store_seq = before.store_seq;
+        self.since_snapshot = before.since_snapshot;
         let why = refuse::<Refusal>(
             ErrorCode::StorageUnavailable,
             "the server could not store this, so it was not applied; send it again shortly",
@@ -514,6 +575,8 @@ impl Room {
         for w in next.welcomes {
             let _ = w.reply.send(Err(JoinError::Refused(why.clone())));
         }
+        // Those who joined in either batch were never stored.
+        self.fanout.fit(self.record.state.participants.len());
         for (conn, id) in sealed.commands.iter().chain(&next.commands) {
             self.fanout.send(*conn, error_frame(id, &why));
         }
@@ -613,10 +676,12 @@ impl Room {
                         if let Some((hash, grant)) = answer.new_token {
                             self.store_token(hash, grant, b);
                         }
-                        if let Some(hash) = answer.revoked_token {
+                        if let Some(hash) = answer.revoked_token
                             // Stored hashes stay; the record says the link is revoked, and a
                             // room loaded later leaves it out (see `load`).
-                            self.tokens.remove(&hash);
+                            && let Some(grant) = self.tokens.remove(&hash)
+                        {
+                            b.tokens.revoked.push((hash, grant));
                         }
                         encode(&ServerMessage::Ack {
                             id,
@@ -654,6 +719,7 @@ impl Room {
     fn store_token(&mut self, hash: TokenHash, grant: TokenGrant, b: &mut Batch) {
         if let std::collections::hash_map::Entry::Vacant(slot) = self.tokens.entry(hash) {
             slot.insert(grant.clone());
+            b.tokens.added.push(hash);
             b.writes.push(Write::Token {
                 code: self.code.clone(),
                 hash,
@@ -700,10 +766,16 @@ impl Room {
     /// sends, encoded now from the state right after its last command. New connections join
     /// the room here, so the next batch's deltas reach them after their welcome.
     fn seal(&mut self, mut b: Batch) -> (Vec<Write>, Sealed) {
+        let before = Before {
+            heads: std::mem::take(&mut b.heads_before),
+            store_seq: self.store_seq,
+            since_snapshot: self.since_snapshot,
+            tokens: std::mem::take(&mut b.tokens),
+        };
         if self.record.seq() != b.seq_before {
             self.store_seq += 1;
             self.since_snapshot += self.record.seq() - b.seq_before;
-            let bytes = self.record.doc.save_after(&b.heads_before);
+            let bytes = self.record.doc.save_after(&before.heads);
             b.writes.push(Write::Changes {
                 code: self.code.clone(),
                 seq: self.store_seq,
@@ -772,6 +844,7 @@ impl Room {
             welcomes,
             later: b.later,
             commands: b.commands,
+            before,
         };
         (writes, sealed)
     }

@@ -46,6 +46,12 @@ impl Fanout {
         self.online.push(0);
     }
 
+    /// The session has `participants` people again (after joins that could not be stored,
+    /// whose connections have left).
+    pub fn fit(&mut self, participants: usize) {
+        self.online.truncate(participants);
+    }
+
     /// How many connections are in the room.
     pub fn len(&self) -> usize {
         self.conns.len()
@@ -114,6 +120,11 @@ impl Fanout {
     /// Sends a frame to every connection of a person, except `skip`.
     pub fn send_to_person(&mut self, p: usize, frame: &Utf8Bytes, skip: &HashSet<ConnId>) {
         self.send_where(|c| c.participant == Some(p), frame, skip);
+    }
+
+    /// Sends a frame to every connection.
+    pub fn send_to_all(&mut self, frame: &Utf8Bytes) {
+        self.send_where(|_| true, frame, &HashSet::new());
     }
 
     fn send_where(

@@ -133,9 +133,20 @@ fn real_deadline() -> oneshot::Receiver<()> {
     wait
 }
 
-/// The next frame, awaited: a paused clock moves on to the room's next timer while the test
-/// waits (a flush at the end of its interval, say). Bounded by ten seconds of real time.
+/// The next frame but word of a slow write, awaited: a paused clock moves on to the room's
+/// next timer while the test waits, and so makes every commit the test holds up (or that
+/// takes real time on the writer thread) a slow write. Bounded by ten seconds of real time.
 async fn recv_within(rx: &mut mpsc::Receiver<Utf8Bytes>) -> ServerMessage {
+    loop {
+        match recv_any_within(rx).await {
+            ServerMessage::Storage { .. } => continue,
+            other => return other,
+        }
+    }
+}
+
+/// The next frame, awaited (as [`recv_within`], word of a slow write included).
+async fn recv_any_within(rx: &mut mpsc::Receiver<Utf8Bytes>) -> ServerMessage {
     let give_up = real_deadline();
     tokio::select! {
         frame = rx.recv() => decode(&frame.expect("the outbox is open")),
@@ -701,4 +712,170 @@ async fn an_over_share_hand_waits_its_moment_and_then_speaks_for_half_the_limit(
     let previous = floor.previous.unwrap();
     assert_eq!(previous.elapsed_ms, 60_000);
     assert_eq!(previous.how, Some(tafel_protocol::TurnEnd::Limit));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_slow_write_is_told_to_everyone_and_nothing_is_acknowledged_before_it_is_stored() {
+    let (begun_tx, begun) = std::sync::mpsc::channel();
+    let (open, open_rx) = std::sync::mpsc::channel();
+    let gated = Gated {
+        inner: Default::default(),
+        begun: begun_tx.into(),
+        open: open_rx.into(),
+    };
+    let storage = Storage::new(Arc::new(gated));
+    let mut h = Harness::start_on(storage, RoomConfig::default()).await;
+    let (fac, mut rx) = h.sink(256);
+    h.resume(&h.session.facilitator_token.clone(), &fac).await;
+    assert!(matches!(
+        recv_within(&mut rx).await,
+        ServerMessage::Welcome { .. }
+    ));
+    let sent = tokio::time::Instant::now();
+    h.send(fac.id, "a", card("traag")).await;
+    let begun = tokio::task::spawn_blocking(move || {
+        begun
+            .recv_timeout(Duration::from_secs(10))
+            .expect("a commit begins");
+    });
+    begun.await.unwrap();
+    // The write hangs: after a second the room says so, and still acknowledges nothing.
+    assert_eq!(
+        recv_any_within(&mut rx).await,
+        ServerMessage::Storage { slow: true }
+    );
+    assert_eq!(sent.elapsed(), super::actor::SLOW_WRITE);
+    assert!(rx.try_recv().is_err(), "nothing acknowledged early");
+    // It comes through: first the word that it is over, then the card and its ack.
+    open.send(()).unwrap();
+    assert_eq!(
+        recv_any_within(&mut rx).await,
+        ServerMessage::Storage { slow: false }
+    );
+    assert!(matches!(
+        recv_within(&mut rx).await,
+        ServerMessage::Delta { .. }
+    ));
+    assert!(matches!(
+        recv_within(&mut rx).await,
+        ServerMessage::YouDelta { .. }
+    ));
+    assert!(matches!(recv_within(&mut rx).await, ServerMessage::Ack { id, .. } if id == "a"));
+    // A fast write says nothing.
+    h.send(fac.id, "b", card("vlot")).await;
+    open.send(()).unwrap();
+    assert!(matches!(
+        recv_within(&mut rx).await,
+        ServerMessage::Delta { .. }
+    ));
+}
+
+/// In-memory storage whose commits fail while the test says so, as a full disk's would: a
+/// test double for the room's own tests.
+#[derive(Default)]
+struct Failing {
+    inner: crate::storage::memory::MemoryBackend,
+    failing: std::sync::atomic::AtomicBool,
+}
+
+impl crate::storage::Backend for Failing {
+    fn create(&self, s: &crate::storage::NewSession) -> Result<(), crate::error::StorageError> {
+        self.inner.create(s)
+    }
+    fn commit(
+        &self,
+        requests: &[Vec<crate::storage::Write>],
+    ) -> Vec<Result<(), crate::error::StorageError>> {
+        if self.failing.load(std::sync::atomic::Ordering::SeqCst) {
+            let full = crate::error::StorageError::Db("No space left on device".into());
+            return requests.iter().map(|_| Err(full.clone())).collect();
+        }
+        self.inner.commit(requests)
+    }
+    fn load(
+        &self,
+        code: &str,
+    ) -> Result<Option<crate::storage::StoredSession>, crate::error::StorageError> {
+        // Storage cannot even be read while it fails: the room goes back in memory.
+        if self.failing.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(crate::error::StorageError::Db("unreadable".into()));
+        }
+        self.inner.load(code)
+    }
+    fn list(&self) -> Result<Vec<String>, crate::error::StorageError> {
+        self.inner.list()
+    }
+    fn delete(&self, code: &str) -> Result<bool, crate::error::StorageError> {
+        self.inner.delete(code)
+    }
+}
+
+#[tokio::test]
+async fn a_batch_that_cannot_be_stored_is_undone_in_memory_joins_included() {
+    let failing = Arc::new(Failing::default());
+    let storage = Storage::new(failing.clone());
+    let mut h = Harness::start_on(storage, RoomConfig::default()).await;
+    let (fac, mut rx) = h.sink(256);
+    h.resume(&h.session.facilitator_token.clone(), &fac).await;
+    let people = match recv_within(&mut rx).await {
+        ServerMessage::Welcome { view, .. } => view.participants.len(),
+        other => panic!("expected a welcome, got {other:?}"),
+    };
+    h.send(fac.id, "voor", card("voor de storing")).await;
+    until(&mut rx, acked("voor")).await;
+    failing
+        .failing
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+
+    // A join and a new projector link, while storage fails: both refused, nothing shown.
+    let (phone, _phone_rx) = h.sink(256);
+    let (name, conn) = ("Bram".to_owned(), phone.clone());
+    let joined = h.ask(|reply| RoomMsg::Join {
+        name,
+        perspective: Perspective::Client,
+        conn,
+        reply,
+    });
+    let refused = joined
+        .await
+        .expect_err("a join that cannot be stored is refused");
+    assert!(
+        matches!(&refused, JoinError::Refused(r) if r.code == tafel_protocol::ErrorCode::StorageUnavailable),
+        "{refused:?}"
+    );
+    h.send(fac.id, "link", Command::ProjectorLink).await;
+    h.send(fac.id, "kaart", card("tijdens de storing")).await;
+    let codes = until(&mut rx, |m| match m {
+        ServerMessage::Error {
+            id: Some(id), code, ..
+        } if id == "kaart" => Some(code),
+        ServerMessage::Ack { id, .. } if id == "kaart" => panic!("acknowledged while failing"),
+        _ => None,
+    })
+    .await;
+    assert_eq!(codes, tafel_protocol::ErrorCode::StorageUnavailable);
+
+    // Storage is back: the same person joins as the first participant, the card goes in once,
+    // and the room is as it was before the failure plus what came after.
+    failing
+        .failing
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    let joined = h.join("Bram", &phone).await;
+    assert_eq!(
+        joined.participant,
+        Some(people),
+        "the refused join left no trace"
+    );
+    h.send(fac.id, "kaart", card("tijdens de storing")).await;
+    until(&mut rx, acked("kaart")).await;
+    let (late, mut late_rx) = h.sink(256);
+    h.resume(&h.session.facilitator_token.clone(), &late).await;
+    let view = match recv_within(&mut late_rx).await {
+        ServerMessage::Welcome { view, .. } => view,
+        other => panic!("expected a welcome, got {other:?}"),
+    };
+    assert_eq!(view.participants.len(), people + 1);
+    assert!(view.participants[people].online, "Bram is online");
+    let texts: Vec<_> = view.cards.iter().filter_map(|c| c.text.clone()).collect();
+    assert_eq!(texts, ["voor de storing", "tijdens de storing"]);
 }
