@@ -16,7 +16,7 @@ pub struct Config {
     #[arg(long, env = "TAFEL_DATA_DIR", default_value = "./tafel-data")]
     pub data_dir: PathBuf,
 
-    /// Base URL of links and QR codes, e.g. https://tafel.example.org when behind a proxy.
+    /// Base URL of links and QR codes, e.g. `https://tafel.example.org` when behind a proxy.
     /// Default: this machine's network address and the listening port.
     #[arg(long, env = "TAFEL_PUBLIC_URL")]
     pub public_url: Option<String>,

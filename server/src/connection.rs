@@ -3,8 +3,8 @@
 //!
 //! Written against any `Stream` + `Sink` of [`Message`], so it needs no real socket to test.
 //! Limits: a text frame of at most [`MAX_FRAME_BYTES`] (bigger closes with 1009), a token
-//! bucket of [`RATE_PER_SEC`] messages a second with bursts of [`BURST`] (flooding closes with
-//! 1008), and 60 s of silence closes the connection (clients ping every 20 s).
+//! bucket of `--max-messages-per-sec` messages a second with bursts of three times that
+//! (flooding closes with 1008), and 60 s of silence closes the connection (clients ping every 20 s).
 
 use crate::cluster::forward::{self, Opened, Upstream};
 use crate::error::{Refusal, refuse};

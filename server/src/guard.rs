@@ -12,7 +12,7 @@
 //! - **IPv6 by prefix.** An IPv6 address counts with its /64, which one client usually holds
 //!   whole, and with its /48: once several of a /48's /64s misbehave (30 wrong codes in a
 //!   minute, three /64s' worth) the whole /48 is blocked like one address.
-//! - **Server-wide.** Wrong answers leave the server at most [`Budget`] a minute (10 by
+//! - **Server-wide.** Wrong answers leave the server at most `Budget` a minute (10 by
 //!   default, after a burst of 20), however many addresses ask: beyond it a wrong code or
 //!   token waits its turn before its answer, while a right code or a valid token is answered
 //!   at once. A guesser learns nothing from a wrong answer until it is sent, and each address
@@ -276,7 +276,7 @@ impl JoinGuard {
     }
 
     /// Like [`JoinGuard::begin`], but an attempt refused only because others from the same
-    /// address are still running waits its turn (up to [`BUSY_WAIT`]) instead: a room of
+    /// address are still running waits its turn (up to `BUSY_WAIT`) instead: a room of
     /// phones behind one router that reconnects at once gets in, ten at a time. An address
     /// blocked for its failures is refused at once.
     pub async fn begin_when_free(&self, ip: IpAddr) -> Result<Attempt<'_>, Refusal> {

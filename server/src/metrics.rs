@@ -343,7 +343,7 @@ pub fn connection_closed(reason: &'static str) {
         .inc();
 }
 
-/// A room took a command `cmd` (its wire name, from [`crate::cmd::name`]) to answer.
+/// A room took a command `cmd` (its wire name, from [`tafel_protocol::Command::name`]) to answer.
 pub fn command(cmd: &'static str) {
     METRICS.commands.get_or_create(&[("cmd", cmd)]).inc();
 }

@@ -1,7 +1,7 @@
 //! What a batch of commands changed, so that each changed part of the room is sent once, to
 //! each role as it may see it, and each person's own data to that person.
 //!
-//! A command marks what it touched; [`Record::patch`](super::Record::patch) turns the marks
+//! A command marks what it touched; [`Session::patch`](super::Session::patch) turns the marks
 //! into a role's [`Patch`](tafel_protocol::Patch), and the welcome's whole view is the same
 //! function over every part ([`Changed::everything`]). So a delta can never show what the
 //! welcome would not, and a new kind of record is one more [`Part`].

@@ -3,20 +3,20 @@
 //! A session is stored as: its metadata (the pseudonym key, never shown to anyone), a snapshot
 //! of its automerge document, the incremental changes appended after that snapshot (numbered by
 //! `seq`), and the hashes of its tokens. [`Backend`] is that, synchronously, in bytes: the
-//! embedded [`redb`](self::redb) file, [`PostgreSQL`](self::postgres) for several nodes, and an
+//! embedded [`redb`] file, [`PostgreSQL`](self::postgres) for several nodes, and an
 //! in-memory double for unit tests implement it. [`Storage`] is the async handle rooms use:
 //! every write goes through one writer thread that gathers whatever is waiting into one
 //! transaction — one fsync for many rooms' commands (group commit).
 //!
 //! The contract, fit for more than one writer (checked against every backend by
-//! [`contract::check`]): a change's sequence number is taken once — writing at a taken one, or
+//! `contract::check`): a change's sequence number is taken once — writing at a taken one, or
 //! at one a snapshot already covers, is refused with [`StorageError::Conflict`] and overwrites
 //! nothing; a snapshot never goes back to an older one; each write request gets its own
 //! result, so one room's refused request leaves the others of its transaction alone; a
 //! backend can list the sessions it holds.
 //!
 //! A backend shared by several nodes also keeps [`Cluster`] records (checked by
-//! [`contract::check_cluster`]): a lease per live session, whose fencing number grows with
+//! `contract::check_cluster`): a lease per live session, whose fencing number grows with
 //! every new owner. A request that carries a [`Write::Fence`] applies only while that fence is
 //! the session's current lease, and a session that ever had a lease takes only fenced
 //! requests: a node that lost its lease cannot write, even if it does not know yet.
