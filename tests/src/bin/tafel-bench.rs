@@ -479,6 +479,14 @@ async fn floor_latency(server: &Server, args: &Args, pause: Duration) -> Result<
     let room = server.create_session("Het woord", false).await?;
     let mut fac = server.client().await?;
     fac.resume(&room.code, &room.facilitator_token).await?;
+    // One speaker, over and over: no moment of room for quieter people between the turns.
+    fac.ok(Command::FloorSettings {
+        change: FloorSettingsChange {
+            room_secs: Some(0),
+            ..Default::default()
+        },
+    })
+    .await?;
     let mut listeners = Vec::new();
     for i in 1..args.floor_phones {
         listeners.push(drain(
@@ -509,11 +517,13 @@ async fn floor_latency(server: &Server, args: &Args, pause: Duration) -> Result<
             cmd: Command::GiveFloor { to: None },
         })
         .await?;
-        phone
+        let turn = phone
             .until(|v| v.floor.turn.as_ref().is_some_and(|t| t.speaker == me))
-            .await?;
-        latencies.push(started.elapsed());
-        fac.answer(&id).await?;
+            .await;
+        let took = started.elapsed();
+        let answer = fac.answer(&id).await?;
+        turn.with_context(|| format!("the speaker never got the floor; give_floor: {answer:?}"))?;
+        latencies.push(took);
         phone.ok(Command::EndTurn).await?;
     }
     latencies.sort();
