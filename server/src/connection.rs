@@ -343,13 +343,22 @@ where
     // it this long again, so a phone may try another code; pings do not.
     let mut join_by = Instant::now() + JOIN_WAIT;
     let mut counted = crate::metrics::connection_opened();
+    // Made once, not per message: a phone wakes up for every frame the room sends it, and
+    // registering a timer and a cancellation waiter anew each time was a good part of the
+    // server's own cost per delivery. The idle timer is moved on only when it fires.
+    let stopping = env.shutdown.cancelled();
+    tokio::pin!(stopping);
+    let idle = tokio::time::sleep_until(deadline);
+    tokio::pin!(idle);
+    let join_late = tokio::time::sleep_until(join_by);
+    tokio::pin!(join_late);
 
     // Order matters under `biased`: stopping first, then what the client says (so a busy room
     // cannot starve its votes and pings), then the room's frames, then the idle deadline.
     let flow = loop {
         tokio::select! {
             biased;
-            _ = env.shutdown.cancelled() => break Flow::Close(close::GOING_AWAY, "the server is restarting"),
+            _ = &mut stopping => break Flow::Close(close::GOING_AWAY, "the server is restarting"),
             frame = socket.next() => {
                 deadline = Instant::now() + IDLE;
                 match frame {
@@ -364,6 +373,7 @@ where
                             // Answered, either way: no longer pending against its address.
                             env.unjoined.joined();
                             join_by = Instant::now() + JOIN_WAIT;
+                            join_late.as_mut().reset(join_by);
                         }
                         if let (false, Some(r)) = (was_in, &in_room) {
                             counted.joined(r.role);
@@ -397,10 +407,16 @@ where
                 }
                 None => break Flow::Close(close::TRY_AGAIN, "you fell behind; reconnect to catch up"),
             },
-            _ = tokio::time::sleep_until(join_by), if in_room.is_none() => {
+            _ = &mut join_late, if in_room.is_none() => {
                 break Flow::Close(close::POLICY, JOIN_LATE);
             }
-            _ = tokio::time::sleep_until(deadline) => break Flow::Close(close::NORMAL, "no message for 60 seconds"),
+            _ = &mut idle => {
+                if Instant::now() >= deadline {
+                    break Flow::Close(close::NORMAL, "no message for 60 seconds");
+                }
+                // A message came since it was set: wait for the rest of the silence.
+                idle.as_mut().reset(deadline);
+            }
         }
     };
     let flow = match flow {
