@@ -30,12 +30,13 @@ use tracing::Instrument;
 
 /// The most messages one batch takes from the mailbox.
 const MAX_BATCH: usize = 512;
-/// A snapshot that is due is taken once the room has had no message for this long: writing
-/// the whole document holds the room up for tens of milliseconds, and under load that delay
+/// A snapshot that is due is taken once the room has had no message for this long: saving
+/// the whole document holds the room up (9 ms for 10,000 cards), and under load that delay
 /// would reach every phone.
 const SNAPSHOT_QUIET: Duration = Duration::from_secs(1);
-/// A room busy without a pause takes its snapshot anyway at this many times `snapshot_every`.
-const SNAPSHOT_OVERDUE: u64 = 10;
+/// A room busy without a pause puts a snapshot in its batch anyway at this many times
+/// its due count (`Room::snapshot_due`), so a crash never leaves more than that to read back.
+const SNAPSHOT_OVERDUE: u64 = 2;
 /// A commit that takes longer than this is a slow write: everyone in the room is told (and
 /// told again when it is over), so no phone looks as if it hangs without a word.
 pub const SLOW_WRITE: Duration = Duration::from_secs(1);
@@ -70,7 +71,7 @@ pub async fn run(
                 }
             },
         };
-        let loaded = match load::load(&code, &storage).await {
+        let loaded = match load::load(&code, &storage, cfg.snapshot_every).await {
             Ok(Some(loaded)) => loaded,
             Ok(None) => return not_found(&mut rx).await,
             Err(e) => {
@@ -417,14 +418,6 @@ impl Room {
                         }
                     }
                     self.deliver(f.sealed, &mut batch);
-                    // Snapshots wait for a quiet moment (below); a room that never pauses
-                    // takes one once it is far past due, so a crash never leaves too much to
-                    // replay. What was taken meanwhile is stored first.
-                    if self.since_snapshot >= self.cfg.snapshot_every * SNAPSHOT_OVERDUE
-                        && let Err(e) = self.flush_and_snapshot(&mut batch).await
-                    {
-                        break failed(&e);
-                    }
                 }
                 msg = rx.recv(), if !self.failed && self.deleting.is_none() && batch.taken < MAX_BATCH => match msg {
                     Some(msg) => {
@@ -440,7 +433,7 @@ impl Room {
                 },
                 _ = sleep_until(deadline) => self.tick(&mut batch),
                 _ = sleep_until(slow_at), if slow_at.is_some() => self.tell_slow(true),
-                _ = tokio::time::sleep(SNAPSHOT_QUIET), if idle && self.since_snapshot >= self.cfg.snapshot_every => {
+                _ = tokio::time::sleep(SNAPSHOT_QUIET), if idle && self.since_snapshot >= self.snapshot_due() => {
                     if let Err(e) = self.snapshot().await {
                         break failed(&e);
                     }
@@ -487,6 +480,14 @@ impl Room {
         );
         // Dropping `self` drops every outbox sender: connections close and clients resume.
         exit
+    }
+
+    /// How many changes after the last snapshot make a new one due: `snapshot_every`, or a
+    /// twentieth of the session's changes once that is more. A snapshot costs time in
+    /// proportion to the whole document, reading back after a crash in proportion to the
+    /// changes after it: so both stay a small share of the work per change.
+    fn snapshot_due(&self) -> u64 {
+        self.cfg.snapshot_every.max(self.record.seq() / 20)
     }
 
     /// Tells everyone that a write is slow (`true`) or that the slow write is over (`false`),
@@ -597,12 +598,6 @@ impl Room {
             }
         }
         Ok(())
-    }
-
-    /// Stores what was taken, then compacts (nothing is in flight).
-    async fn flush_and_snapshot(&mut self, batch: &mut Batch) -> Result<(), StorageError> {
-        self.flush(batch).await?;
-        self.snapshot().await
     }
 
     /// When the floor next changes by itself, on tokio's clock.
@@ -781,6 +776,18 @@ impl Room {
                 seq: self.store_seq,
                 bytes,
             });
+            // Snapshots wait for a quiet moment (see `serve`); a room that never pauses puts
+            // one in this batch once it is well past due: the whole document as of this
+            // batch, in the same transaction as the batch's changes, so it holds nothing that
+            // is not stored (and if the commit fails, the room goes back to before both).
+            if self.since_snapshot >= self.snapshot_due() * SNAPSHOT_OVERDUE {
+                b.writes.push(Write::Snapshot {
+                    code: self.code.clone(),
+                    bytes: self.record.snapshot_bytes(),
+                    upto: self.store_seq,
+                });
+                self.since_snapshot = 0;
+            }
         }
         let writes = if b.writes.is_empty() {
             Vec::new()

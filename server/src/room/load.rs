@@ -3,6 +3,7 @@
 use crate::error::StorageError;
 use crate::secrets::{self, TokenGrant, TokenHash};
 use crate::session::Record;
+use crate::session::checkpoint;
 use crate::session::doc::{self, DocError};
 use crate::storage::{Storage, Write};
 use std::collections::HashMap;
@@ -40,7 +41,11 @@ pub struct Loaded {
 }
 
 /// Reads a session and rebuilds its record, off the async workers. `None`: no such session.
-pub async fn load(code: &str, storage: &Storage) -> Result<Option<Loaded>, LoadError> {
+pub async fn load(
+    code: &str,
+    storage: &Storage,
+    snapshot_every: u64,
+) -> Result<Option<Loaded>, LoadError> {
     let Some(stored) = storage.load(code).await? else {
         return Ok(None);
     };
@@ -53,8 +58,26 @@ pub async fn load(code: &str, storage: &Storage) -> Result<Option<Loaded>, LoadE
     let mut tokens: HashMap<TokenHash, TokenGrant> = stored.tokens.iter().cloned().collect();
     let (record, since_snapshot) = tokio::task::spawn_blocking(move || {
         let changes: Vec<u8> = stored.changes.into_iter().flat_map(|(_, b)| b).collect();
-        let (document, after) = doc::load(&stored.snapshot, &changes)?;
-        Ok::<_, DocError>((Record::from_doc(document, key)?, after))
+        // The checkpoint stored with the snapshot, read while the document loads: then only
+        // what came after the snapshot is read from the document.
+        let (checkpoint, _) = checkpoint::split(&stored.snapshot);
+        let Some(checkpoint) = checkpoint else {
+            let (document, after) = doc::load(&stored.snapshot, &changes)?;
+            return Ok((Record::from_doc(document, key)?, after));
+        };
+        let (decoded, document) = std::thread::scope(|s| {
+            let decoding = s.spawn(move || checkpoint::decode(checkpoint));
+            let document = doc::load_at_once(&stored.snapshot, &changes);
+            (decoding.join().ok().flatten(), document)
+        });
+        let document = document?;
+        // The changes after the snapshot, for when the next one is due; a checkpoint this
+        // version cannot use counts as a snapshot due now, so a usable one is written soon.
+        let after = match decoded.as_ref().and_then(|cp| cp.heads()) {
+            Some(heads) => document.get_changes_meta(&heads).len() as u64,
+            None => snapshot_every,
+        };
+        Ok::<_, DocError>((Record::from_decoded(document, key, decoded)?, after))
     })
     .await??;
     // A revoked replay link's hash stays in storage; the record says it is revoked.
@@ -67,8 +90,9 @@ pub async fn load(code: &str, storage: &Storage) -> Result<Option<Loaded>, LoadE
     }))
 }
 
-/// Compacts: one snapshot replaces the changes stored up to `upto`. Saving a large document
-/// is CPU work, so it runs off the async workers; the room lends its document out and waits.
+/// Compacts: one snapshot (the document with a checkpoint of the state) replaces the changes
+/// stored up to `upto`. Saving a large document is CPU work, so it runs off the async workers;
+/// the room lends its document out and waits.
 /// `fence`: the room's lease, which the write carries (several nodes).
 pub async fn snapshot(
     record: &mut Record,
@@ -85,6 +109,7 @@ pub async fn snapshot(
     .await
     .map_err(|e| StorageError::Db(format!("snapshot task: {e}")))?;
     record.doc = document;
+    let bytes = record.snapshot_of(bytes);
     let mut writes = fenced(code, fence);
     writes.push(Write::Snapshot {
         code: code.to_owned(),

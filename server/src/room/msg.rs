@@ -136,9 +136,10 @@ pub struct RoomConfig {
     pub public_url: Arc<str>,
     /// How long a room with no connection stays loaded.
     pub idle: Duration,
-    /// Write a snapshot once this many changes were stored after the last one, at the room's
-    /// next quiet moment (a second without messages), or at ten times this many if it has
-    /// none. A crash leaves at most that many to replay.
+    /// Write a snapshot once this many changes (or a twentieth of the session's changes, if
+    /// more) were stored after the last one, at the room's next quiet moment (a second without
+    /// messages), or in a batch at twice that if it has none. A crash leaves at most that
+    /// twice to read back after the snapshot.
     pub snapshot_every: u64,
     /// Capacity of each connection's outbox, in frames.
     pub outbox: usize,
@@ -149,7 +150,7 @@ impl Default for RoomConfig {
         Self {
             public_url: "http://localhost:8080".into(),
             idle: Duration::from_secs(300),
-            snapshot_every: 2000,
+            snapshot_every: 500,
             outbox: 256,
         }
     }

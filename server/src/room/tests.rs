@@ -452,6 +452,40 @@ async fn a_due_snapshot_waits_for_a_quiet_second() {
     }
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_room_that_never_pauses_puts_its_snapshot_in_a_batch() {
+    let mut h = Harness::start(RoomConfig {
+        snapshot_every: 3,
+        ..Default::default()
+    })
+    .await;
+    let (fac, mut rx) = h.sink(256);
+    h.resume(&h.session.facilitator_token.clone(), &fac).await;
+    // Seven changes in a row, no quiet second: at twice `snapshot_every` the sixth's batch
+    // carries a snapshot of the whole document, so only the seventh is stored apart.
+    let ids = ["c0", "c1", "c2", "c3", "c4", "c5", "c6"];
+    for (i, id) in ids.into_iter().enumerate() {
+        h.send(fac.id, id, card(&format!("kaart {i}"))).await;
+        until(&mut rx, acked(id)).await;
+    }
+    let stored = h.storage.load(&h.session.code).await.unwrap().unwrap();
+    assert_eq!(
+        stored.changes.len(),
+        1,
+        "only the change after the snapshot"
+    );
+    assert_eq!(stored.snapshot_upto + 1, stored.changes[0].0);
+    // And it loads whole.
+    let record = crate::room::load::load(&h.session.code, &h.storage, 3)
+        .await
+        .unwrap()
+        .unwrap()
+        .record;
+    let texts: Vec<_> = record.state.cards.iter().map(|c| c.text.clone()).collect();
+    assert_eq!(texts.len(), 7);
+    assert_eq!(texts[6], "kaart 6");
+}
+
 /// A facilitator and one participant, whose hand is up and who was just given the floor
 /// under the given limit mode. Returns the harness and both connections.
 async fn a_turn(

@@ -3,7 +3,7 @@
 use tafel_protocol::{Consequence, Language, Millis, ReportStatus};
 
 /// A ground rule.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Rule {
     /// Its text.
     pub text: String,
@@ -12,7 +12,7 @@ pub struct Rule {
 }
 
 /// A reported violation.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Report {
     /// The rule's index.
     pub rule: usize,

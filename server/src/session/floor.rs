@@ -12,7 +12,7 @@ use tafel_protocol::{
 };
 
 /// One thing that happened on the floor.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Event {
     /// A hand went up (or changed kind).
     Raise { p: usize, kind: HandKind },
@@ -45,7 +45,7 @@ pub enum Event {
 
 /// An invitation to speak. Open until its person raises a hand (taken) or the next turn is
 /// given (lapsed, unless taken).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Invitation {
     /// Who.
     pub p: usize,
@@ -58,7 +58,7 @@ pub struct Invitation {
 }
 
 /// A raised hand.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Hand {
     /// Whose.
     pub p: usize,
@@ -69,7 +69,7 @@ pub struct Hand {
 }
 
 /// A turn, running or ended.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Turn {
     /// The speaker.
     pub speaker: usize,
@@ -88,7 +88,7 @@ pub struct Turn {
 }
 
 /// One person's floor so far.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Stats {
     /// Floor time of ended turns.
     pub floor_ms: i64,
@@ -101,7 +101,7 @@ pub struct Stats {
 }
 
 /// The floor of one session.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Floor {
     /// The settings now.
     pub settings: FloorSettings,

@@ -10,7 +10,7 @@ use tafel_protocol::{
 };
 
 /// A readiness check: the three questions of phase 0, and the group's conclusion.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Check {
     /// When it opened.
     pub opened_at: Millis,
@@ -32,7 +32,7 @@ impl Check {
 }
 
 /// A party: a group or role needed for the change or affected by it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Party {
     /// Its name.
     pub name: String,
@@ -49,7 +49,7 @@ pub struct Party {
 }
 
 /// A success criterion.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Criterion {
     /// What would satisfy the group.
     pub text: String,
@@ -74,7 +74,7 @@ pub struct Criterion {
 }
 
 /// An experiment.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Experiment {
     /// Its title.
     pub title: String,
@@ -111,7 +111,7 @@ pub struct Experiment {
 }
 
 /// One person's reflection.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Entry {
     /// What worked.
     pub worked: String,
@@ -120,7 +120,7 @@ pub struct Entry {
 }
 
 /// A reflection round on a phase.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Reflection {
     /// The phase it looks back on.
     pub phase: u8,
@@ -141,7 +141,7 @@ impl Reflection {
 
 /// A read-only replay link. Its token is derived from the session key and the link's id, and
 /// only its hash is stored; the document holds when it was made and revoked.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReplayLink {
     /// When it was made.
     pub made_at: Millis,
@@ -150,7 +150,7 @@ pub struct ReplayLink {
 }
 
 /// What a lesson card is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Lesson {
     /// An experiment, by index.
     Experiment(usize),
@@ -160,7 +160,7 @@ pub enum Lesson {
 
 /// Everything above for one session, with the counts of its append-only records (the next
 /// record ids).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Method {
     /// Every readiness check opened.
     pub checks: Vec<Check>,

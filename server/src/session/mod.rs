@@ -10,6 +10,8 @@
 //! - [`state`] — the typed state ([`Session`]: fields, participants, cards, rounds, …).
 //! - [`views`] — what each role may see: the whole view, the patch of what changed, own data.
 //! - [`changes`] — [`Changed`]: what a batch of commands touched, per [`Part`] of the view.
+//! - [`checkpoint`] — the typed state stored with each snapshot, so opening a session reads
+//!   only what changed after it.
 //! - [`ids`] — record ids on the wire (`k12`) and indexes in memory.
 //! - [`doc`] — the document's shape and writing records.
 //! - [`export`] — the raw automerge file for other tools, without pseudonyms.
@@ -26,6 +28,7 @@
 //! sources); the room depends on the core, never the reverse.
 
 pub mod changes;
+pub mod checkpoint;
 pub mod cmd;
 pub mod conduct;
 pub mod doc;

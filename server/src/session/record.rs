@@ -101,6 +101,52 @@ impl Record {
         Self::from_doc(doc::load(snapshot, changes)?.0, key)
     }
 
+    /// Wraps a loaded document whose snapshot carried `checkpoint`: the state as of the
+    /// snapshot comes from the checkpoint, and only what the later changes touched is read from
+    /// the document. Without a usable checkpoint, as [`Self::from_doc`].
+    pub fn from_checkpoint(
+        doc: Automerge,
+        key: [u8; 32],
+        checkpoint: Option<&[u8]>,
+    ) -> Result<Self, DocError> {
+        let Some(cp) = checkpoint else {
+            return Self::from_doc(doc, key);
+        };
+        Self::from_decoded(doc, key, super::checkpoint::decode(cp))
+    }
+
+    /// As [`Self::from_checkpoint`], with the checkpoint already decoded (`None`: none usable).
+    pub fn from_decoded(
+        doc: Automerge,
+        key: [u8; 32],
+        checkpoint: Option<super::checkpoint::Checkpoint>,
+    ) -> Result<Self, DocError> {
+        let Some(cp) = checkpoint else {
+            return Self::from_doc(doc, key);
+        };
+        match super::checkpoint::restore_decoded(&doc, cp, key)? {
+            Some(r) => Ok(Self {
+                objs: doc::objs(&doc)?,
+                doc,
+                state: r.state,
+                answers: r.answers,
+                seq: r.seq,
+            }),
+            None => Self::from_doc(doc, key),
+        }
+    }
+
+    /// The bytes of a snapshot of this record: the document, with a checkpoint of the state.
+    pub fn snapshot_bytes(&self) -> Vec<u8> {
+        self.snapshot_of(self.doc.save())
+    }
+
+    /// A snapshot of this record from its document saved as `doc_bytes` (saved elsewhere,
+    /// off the room's thread): the bytes with a checkpoint of the state.
+    pub fn snapshot_of(&self, doc_bytes: Vec<u8>) -> Vec<u8> {
+        super::checkpoint::wrap(&self.doc, doc_bytes, self.seq, &self.state, &self.answers)
+    }
+
     /// Wraps a loaded document, rebuilding the typed state and the answers from it.
     pub fn from_doc(doc: Automerge, key: [u8; 32]) -> Result<Self, DocError> {
         let objs = doc::objs(&doc)?;
@@ -121,6 +167,12 @@ impl Record {
             state,
             answers,
         })
+    }
+
+    /// The answer remembered for every command id (for tests).
+    #[cfg(test)]
+    pub(crate) fn answers(&self) -> &HashMap<(usize, String), AckResult> {
+        &self.answers
     }
 
     /// The number of changes so far.

@@ -34,7 +34,7 @@ impl Moment<'_> {
 pub const PHASES: u8 = 6;
 
 /// The session's own fields.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SessionFields {
     /// The join code.
     pub code: String,
@@ -55,7 +55,7 @@ pub struct SessionFields {
 }
 
 /// Someone who joined.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Participant {
     /// Display name.
     pub name: String,
@@ -68,7 +68,7 @@ pub struct Participant {
 }
 
 /// A card.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Card {
     /// Kind.
     pub kind: CardKind,
@@ -96,7 +96,7 @@ pub struct Card {
 }
 
 /// A voting round with its tallies.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Round {
     /// The phase whose cards are voted on.
     pub phase: u8,
@@ -159,7 +159,7 @@ impl Round {
 }
 
 /// The whole session.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Session {
     /// The session's own fields.
     pub fields: SessionFields,
@@ -171,7 +171,9 @@ pub struct Session {
     pub rounds: Vec<Round>,
     /// How many vote records exist (the next vote id).
     pub vote_records: u64,
-    /// The session key for pseudonyms (from storage, never in the document).
+    /// The session key for pseudonyms (from storage, never in the document nor in a
+    /// checkpoint).
+    #[serde(skip)]
     pub key: [u8; 32],
     /// Each participant's pseudonym, by index.
     pub pseudonyms: Vec<String>,

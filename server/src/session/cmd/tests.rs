@@ -189,6 +189,26 @@ impl Room {
 
     /// The saved document, opened anew, gives the same state, every role the same view, and
     /// the same count of changes.
+    /// Opening the document from `snapshot` (taken at `heads`, with its checkpoint) and the
+    /// changes after it gives the same record as the live one, through the checkpoint.
+    fn assert_restores(&self, snapshot: &[u8], heads: &[automerge::ChangeHash]) {
+        let after = self.record.doc.save_after(heads);
+        let (checkpoint, _) = crate::session::checkpoint::split(snapshot);
+        let checkpoint = checkpoint.expect("a snapshot carries its checkpoint");
+        let (document, _) = doc::load(snapshot, &after).unwrap();
+        let restored = crate::session::checkpoint::restore(&document, checkpoint, [7; 32])
+            .unwrap()
+            .expect("the checkpoint is used");
+        assert_eq!(
+            restored.state, self.record.state,
+            "the restored state differs"
+        );
+        assert_eq!(restored.seq, self.record.seq());
+        assert_eq!(&restored.answers, self.record.answers());
+        let opened = Record::from_checkpoint(document, [7; 32], Some(checkpoint)).unwrap();
+        assert_eq!(opened.state, self.record.state);
+    }
+
     fn assert_hydrates(&self) {
         let reloaded = Record::open(&self.record.doc.save(), &[], [7; 32]).unwrap();
         assert_eq!(

@@ -618,7 +618,12 @@ fn play(anonymous: bool, busy: bool, steps: &[Step]) {
     // The state after each change from here on, to compare with the replay of the history.
     let start = r.record.seq() as usize;
     let mut states = vec![r.record.state.clone()];
-    for step in steps {
+    // A snapshot with its checkpoint halfway, to open the final document from.
+    let mut halfway = None;
+    for (n, step) in steps.iter().enumerate() {
+        if n == steps.len() / 2 {
+            halfway = Some((r.record.snapshot_bytes(), r.record.heads()));
+        }
         let before = r.seen();
         let mut changed = Changed::default();
         match step {
@@ -700,6 +705,9 @@ fn play(anonymous: bool, busy: bool, steps: &[Step]) {
         }
     }
     r.assert_hydrates();
+    if let Some((snapshot, heads)) = halfway {
+        r.assert_restores(&snapshot, &heads);
+    }
     assert_eq!(history(&r), answers, "the history gives back every answer");
     // Replay folds the saved history to the same state after every change.
     let reloaded = automerge::Automerge::load(&r.record.doc.save()).expect("the document loads");
