@@ -41,11 +41,7 @@ pub struct Loaded {
 }
 
 /// Reads a session and rebuilds its record, off the async workers. `None`: no such session.
-pub async fn load(
-    code: &str,
-    storage: &Storage,
-    snapshot_every: u64,
-) -> Result<Option<Loaded>, LoadError> {
+pub async fn load(code: &str, storage: &Storage) -> Result<Option<Loaded>, LoadError> {
     let Some(stored) = storage.load(code).await? else {
         return Ok(None);
     };
@@ -72,10 +68,10 @@ pub async fn load(
         });
         let document = document?;
         // The changes after the snapshot, for when the next one is due; a checkpoint this
-        // version cannot use counts as a snapshot due now, so a usable one is written soon.
+        // version cannot use makes a snapshot overdue, so the first batch writes a usable one.
         let after = match decoded.as_ref().and_then(|cp| cp.heads()) {
             Some(heads) => document.get_changes_meta(&heads).len() as u64,
-            None => snapshot_every,
+            None => u64::MAX / 4,
         };
         Ok::<_, DocError>((Record::from_decoded(document, key, decoded)?, after))
     })

@@ -476,7 +476,7 @@ async fn a_room_that_never_pauses_puts_its_snapshot_in_a_batch() {
     );
     assert_eq!(stored.snapshot_upto + 1, stored.changes[0].0);
     // And it loads whole.
-    let record = crate::room::load::load(&h.session.code, &h.storage, 3)
+    let record = crate::room::load::load(&h.session.code, &h.storage)
         .await
         .unwrap()
         .unwrap()
