@@ -364,6 +364,8 @@ class Connection {
 
   onWelcome(msg) {
     if (msg.token && this.kind === 'participant') setToken('participant', this.code, msg.token);
+    // A welcome shows only what is stored: no write of the room is slow at this moment.
+    this.storageSlow = false;
     this.store = viewStore(msg.role, msg.view, { you: msg.you, seq: msg.seq });
     this.welcomed = true;
     this.everWelcomed = true;
@@ -397,8 +399,12 @@ class Connection {
 
   onAck(msg) {
     if (this.storageFailing) {
+      // Stored again: what still waits goes now, in order.
       this.storageFailing = false;
       this.storageRetries = 0;
+      clearTimeout(this.storageTimer);
+      this.storageTimer = null;
+      this.sendHeld();
     }
     const entry = this.outbox.get(msg.id);
     this.outbox.delete(msg.id);
@@ -424,6 +430,7 @@ class Connection {
     if (msg.id !== undefined && msg.id !== null) {
       this.outbox.delete(msg.id);
       this.saveOutbox();
+      if (this.storageFailing && ![...this.outbox.values()].some((e) => e.held)) this.storageFailing = false;
       if (entry?.reject) entry.reject(error);
       else this.emit('error', error);
       this.emit('status', this.status());
@@ -481,7 +488,10 @@ class Connection {
     });
     this.outbox.set(entry.id, entry);
     this.saveOutbox();
-    if (this.welcomed) this.transmit(entry);
+    // While the server cannot store, a new command waits behind those refused, so that the
+    // server gets them in the order they were given.
+    if (this.storageFailing) entry.held = true;
+    else if (this.welcomed) this.transmit(entry);
     this.emit('status', this.status());
     this.emit('change', this.store);
     return promise;
@@ -494,11 +504,16 @@ class Connection {
     this.storageRetries += 1;
     this.storageTimer = setTimeout(() => {
       this.storageTimer = null;
-      if (!this.welcomed) return; // the welcome sends the whole outbox
-      for (const entry of this.outbox.values()) {
-        if (entry.held) this.transmit(entry);
-      }
+      this.sendHeld();
     }, delay);
+  }
+
+  /** Sends the commands that wait for storage, in the order they were given. */
+  sendHeld() {
+    if (!this.welcomed) return; // the welcome sends the whole outbox
+    for (const entry of this.outbox.values()) {
+      if (entry.held) this.transmit(entry);
+    }
   }
 
   transmit(entry) {

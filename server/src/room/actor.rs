@@ -180,6 +180,7 @@ struct Before {
     heads: Vec<automerge::ChangeHash>,
     store_seq: u64,
     since_snapshot: u64,
+    floor_sent_at: Millis,
     tokens: TokenUndo,
 }
 
@@ -272,6 +273,9 @@ struct Room {
     deleting: Option<Reply<()>>,
     /// Everyone was told that a write is slow, and has not yet been told it is over.
     slow: bool,
+    /// The floor's deadline last ticked: it stays in the past until the next batch is sealed
+    /// (a commit may be in flight), and is not ticked again meanwhile.
+    ticked: Option<tokio::time::Instant>,
 }
 
 /// The moment now, for commands and views: taken from the room's parts, not the whole room,
@@ -329,6 +333,7 @@ impl Room {
             fence,
             deleting: None,
             slow: false,
+            ticked: None,
         }
     }
 
@@ -393,7 +398,7 @@ impl Room {
                 );
                 break Exit::Failed;
             }
-            let deadline = self.deadline();
+            let deadline = self.deadline().filter(|d| Some(*d) != self.ticked);
             let idle = inflight.is_none() && batch.is_empty(&self.record);
             let slow_at = inflight.as_ref().filter(|_| !self.slow).map(|f| f.slow_at);
             tokio::select! {
@@ -402,20 +407,29 @@ impl Room {
                 _ = shutdown.cancelled() => break Exit::Shutdown,
                 done = committed(&mut inflight) => {
                     let f = inflight.take().expect("a commit was in flight");
-                    self.tell_slow(false);
+                    self.tell_slow(false, &f.sealed.fresh);
                     match done {
                         Ok(()) => {}
-                        Err(e @ StorageError::Fenced(_)) => break failed(&e),
-                        Err(e) => {
+                        // The database could not write it (a full or read-only disk, a failing
+                        // database): nothing of it is stored, and the room goes back in memory.
+                        Err(e @ StorageError::Db(_)) => {
                             let next = std::mem::replace(&mut batch, Batch::new(&self.record));
                             match self.unstored(f.sealed, next, e) {
                                 Ok(()) => {
                                     batch = Batch::new(&self.record);
+                                    // Presence and the floor are not in the document: whatever
+                                    // the two batches would have said of them goes out anew.
+                                    self.fanout.mark_presence(&mut batch.changed);
+                                    batch.changed.whole(Part::Floor);
                                     continue;
                                 }
                                 Err(e) => break failed(&e),
                             }
                         }
+                        // Anything else (another node owns the session, a conflict that says the
+                        // write may have landed after all): storage is the truth, and the room
+                        // unloads so the next request reads it from there.
+                        Err(e) => break failed(&e),
                     }
                     self.deliver(f.sealed, &mut batch);
                 }
@@ -431,8 +445,14 @@ impl Room {
                     }
                     None => break Exit::Shutdown,
                 },
-                _ = sleep_until(deadline) => self.tick(&mut batch),
-                _ = sleep_until(slow_at), if slow_at.is_some() => self.tell_slow(true),
+                _ = sleep_until(slow_at), if slow_at.is_some() => {
+                    let fresh = inflight.as_ref().map(|f| f.sealed.fresh.clone()).unwrap_or_default();
+                    self.tell_slow(true, &fresh);
+                }
+                _ = sleep_until(deadline) => {
+                    self.ticked = deadline;
+                    self.tick(&mut batch);
+                }
                 _ = tokio::time::sleep(SNAPSHOT_QUIET), if idle && self.since_snapshot >= self.snapshot_due() => {
                     if let Err(e) = self.snapshot().await {
                         break failed(&e);
@@ -491,8 +511,9 @@ impl Room {
     }
 
     /// Tells everyone that a write is slow (`true`) or that the slow write is over (`false`),
-    /// when that is news.
-    fn tell_slow(&mut self, slow: bool) {
+    /// when that is news; not those whose welcome waits in the batch being written (`fresh`:
+    /// nothing comes before a welcome).
+    fn tell_slow(&mut self, slow: bool, fresh: &HashSet<ConnId>) {
         if self.slow == slow {
             return;
         }
@@ -507,7 +528,7 @@ impl Room {
             tracing::info!("the slow write is over");
         }
         self.fanout
-            .send_to_all(&encode(&ServerMessage::Storage { slow }));
+            .send_to_all(&encode(&ServerMessage::Storage { slow }), fresh);
     }
 
     /// Stores and sends what was taken, waiting for it (nothing is in flight).
@@ -553,15 +574,18 @@ impl Room {
             .map_err(|e| StorageError::Db(format!("going back before the batch: {e}")))?;
         self.record = Record::from_doc(doc, self.record.state.key)
             .map_err(|e| StorageError::Db(format!("going back before the batch: {e}")))?;
-        // The tokens, undone from the latest batch back.
+        // The tokens, undone from the latest batch back, each batch's in reverse: what it
+        // revoked comes back, then what it added goes (a link made and revoked in one batch
+        // leaves nothing).
         for undo in [std::mem::take(&mut next.tokens), before.tokens] {
+            self.tokens.extend(undo.revoked);
             for hash in undo.added {
                 self.tokens.remove(&hash);
             }
-            self.tokens.extend(undo.revoked);
         }
         self.store_seq = before.store_seq;
         self.since_snapshot = before.since_snapshot;
+        self.floor_sent_at = before.floor_sent_at;
         let why = refuse::<Refusal>(
             ErrorCode::StorageUnavailable,
             "the server could not store this, so it was not applied; send it again shortly",
@@ -765,6 +789,7 @@ impl Room {
             heads: std::mem::take(&mut b.heads_before),
             store_seq: self.store_seq,
             since_snapshot: self.since_snapshot,
+            floor_sent_at: self.floor_sent_at,
             tokens: std::mem::take(&mut b.tokens),
         };
         if self.record.seq() != b.seq_before {

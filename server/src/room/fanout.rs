@@ -122,9 +122,16 @@ impl Fanout {
         self.send_where(|c| c.participant == Some(p), frame, skip);
     }
 
-    /// Sends a frame to every connection.
-    pub fn send_to_all(&mut self, frame: &Utf8Bytes) {
-        self.send_where(|_| true, frame, &HashSet::new());
+    /// Sends a frame to every connection, except `skip`.
+    pub fn send_to_all(&mut self, frame: &Utf8Bytes, skip: &HashSet<ConnId>) {
+        self.send_where(|_| true, frame, skip);
+    }
+
+    /// Marks everyone's presence as changed, to send it anew.
+    pub fn mark_presence(&self, changed: &mut Changed) {
+        for p in 0..self.online.len() {
+            changed.presence(p);
+        }
     }
 
     fn send_where(
