@@ -313,6 +313,8 @@ struct Gated {
     inner: crate::storage::memory::MemoryBackend,
     begun: std::sync::Mutex<std::sync::mpsc::Sender<()>>,
     open: std::sync::Mutex<std::sync::mpsc::Receiver<()>>,
+    /// Once let through, a commit fails as a full disk's would.
+    fail: std::sync::atomic::AtomicBool,
 }
 
 impl crate::storage::Backend for Gated {
@@ -325,6 +327,10 @@ impl crate::storage::Backend for Gated {
     ) -> Vec<Result<(), crate::error::StorageError>> {
         let _ = self.begun.lock().unwrap().send(());
         let _ = self.open.lock().unwrap().recv();
+        if self.fail.load(std::sync::atomic::Ordering::SeqCst) {
+            let full = crate::error::StorageError::Db("No space left on device".into());
+            return requests.iter().map(|_| Err(full.clone())).collect();
+        }
         self.inner.commit(requests)
     }
     fn load(
@@ -349,6 +355,7 @@ async fn a_change_goes_at_once_and_what_comes_during_a_commit_shares_the_next() 
         inner: Default::default(),
         begun: begun_tx.into(),
         open: open_rx.into(),
+        fail: Default::default(),
     };
     // The session is created (not a commit) and the facilitator resumes (nothing to store).
     let storage = Storage::new(Arc::new(gated));
@@ -765,6 +772,7 @@ async fn a_slow_write_is_told_to_everyone_and_nothing_is_acknowledged_before_it_
         inner: Default::default(),
         begun: begun_tx.into(),
         open: open_rx.into(),
+        fail: Default::default(),
     };
     let storage = Storage::new(Arc::new(gated));
     let mut h = Harness::start_on(storage, RoomConfig::default()).await;
@@ -921,4 +929,57 @@ async fn a_batch_that_cannot_be_stored_is_undone_in_memory_joins_included() {
     assert!(view.participants[people].online, "Bram is online");
     let texts: Vec<_> = view.cards.iter().filter_map(|c| c.text.clone()).collect();
     assert_eq!(texts, ["voor de storing", "tijdens de storing"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn who_left_in_a_batch_that_could_not_be_stored_is_shown_gone() {
+    let (begun_tx, begun) = std::sync::mpsc::channel();
+    let (open, open_rx) = std::sync::mpsc::channel();
+    let gated = Arc::new(Gated {
+        inner: Default::default(),
+        begun: begun_tx.into(),
+        open: open_rx.into(),
+        fail: Default::default(),
+    });
+    let mut h = Harness::start_on(Storage::new(gated.clone()), RoomConfig::default()).await;
+    let (fac, mut rx) = h.sink(256);
+    h.resume(&h.session.facilitator_token.clone(), &fac).await;
+    let (phone, _phone_rx) = h.sink(256);
+    open.send(()).unwrap();
+    let anna = h.join("Anna", &phone).await;
+    let anna = tafel_protocol::ParticipantId::from(crate::session::state::id(
+        'p',
+        anna.participant.unwrap(),
+    ));
+    let begun = tokio::task::spawn_blocking(move || {
+        begun.recv_timeout(Duration::from_secs(10)).unwrap();
+        begun
+    })
+    .await
+    .unwrap();
+    // A card goes to a disk that will refuse it, and Anna leaves: both reach the room before
+    // it runs again, so they are one batch, whose commit fails.
+    gated.fail.store(true, std::sync::atomic::Ordering::SeqCst);
+    h.send(fac.id, "x", card("op een volle schijf")).await;
+    h.tx.send(RoomMsg::Leave { conn: phone.id }).await.unwrap();
+    tokio::task::spawn_blocking(move || begun.recv_timeout(Duration::from_secs(10)).unwrap())
+        .await
+        .unwrap();
+    open.send(()).unwrap();
+    // The card is refused, and Anna is still shown leaving: her presence was not in the
+    // document the room went back to.
+    until(&mut rx, |m| match m {
+        ServerMessage::Error { id: Some(id), .. } if id == "x" => Some(()),
+        _ => None,
+    })
+    .await;
+    until(&mut rx, |m| match m {
+        ServerMessage::Delta { patch, .. } => patch
+            .participants
+            .iter()
+            .any(|p| p.id == anna && !p.online)
+            .then_some(()),
+        _ => None,
+    })
+    .await;
 }
