@@ -56,7 +56,7 @@ pub async fn load(code: &str, storage: &Storage) -> Result<Option<Loaded>, LoadE
         let changes: Vec<u8> = stored.changes.into_iter().flat_map(|(_, b)| b).collect();
         // The checkpoint stored with the snapshot, read while the document loads: then only
         // what came after the snapshot is read from the document.
-        let (checkpoint, _) = checkpoint::split(&stored.snapshot);
+        let (checkpoint, _) = doc::split_snapshot(&stored.snapshot);
         let Some(checkpoint) = checkpoint else {
             let (document, after) = doc::load(&stored.snapshot, &changes)?;
             return Ok((Record::from_doc(document, key)?, after));

@@ -3,13 +3,12 @@
 //! it was, and only the records that the changes stored after the snapshot touched are read
 //! from the document and applied (with the same appliers as `fold::hydrate`).
 //!
-//! A stored snapshot is then `MAGIC`, the checkpoint's length (4 bytes, little-endian), the
-//! checkpoint (JSON), and the automerge document; a snapshot without the prefix is a plain
-//! automerge document, as before. A checkpoint is only a shortcut: one of another version,
+//! How a stored snapshot carries it is the document's business (`doc::snapshot_with`,
+//! `doc::split_snapshot`). A checkpoint is only a shortcut: one of another version,
 //! one that does not decode, or one whose heads are not the snapshot's is ignored, and the
 //! state is hydrated from the document as it always was.
 
-use super::doc::{ChangeMessage, DocError};
+use super::doc::{self, ChangeMessage, DocError};
 use super::fold::{self, MAPS};
 use super::state::{Session, parse_id};
 use automerge::hydrate::Value;
@@ -17,9 +16,6 @@ use automerge::{Automerge, ChangeHash, ObjType, Prop, ReadDoc};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap};
 use tafel_protocol::AckResult;
-
-/// Marks a snapshot that carries a checkpoint.
-const MAGIC: &[u8; 8] = b"TAFELCK1";
 
 /// Which build's state a checkpoint holds: any other is ignored (the state's shape and the
 /// fold may differ between versions).
@@ -68,28 +64,7 @@ pub fn wrap(
             .collect(),
     };
     let json = serde_json::to_vec(&checkpoint).expect("the state serializes");
-    let mut out = Vec::with_capacity(MAGIC.len() + 4 + json.len() + doc_bytes.len());
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&(json.len() as u32).to_le_bytes());
-    out.extend_from_slice(&json);
-    out.extend_from_slice(&doc_bytes);
-    out
-}
-
-/// A stored snapshot's checkpoint (if it has one) and its automerge document.
-pub fn split(snapshot: &[u8]) -> (Option<&[u8]>, &[u8]) {
-    let Some(rest) = snapshot.strip_prefix(MAGIC) else {
-        return (None, snapshot);
-    };
-    let Some((len, rest)) = rest.split_first_chunk::<4>() else {
-        return (None, snapshot);
-    };
-    let len = u32::from_le_bytes(*len) as usize;
-    if rest.len() < len {
-        return (None, snapshot);
-    }
-    let (checkpoint, doc) = rest.split_at(len);
-    (Some(checkpoint), doc)
+    doc::snapshot_with(&json, &doc_bytes)
 }
 
 /// What a checkpoint gives back: the state, the answers and the change count, brought up to
@@ -251,24 +226,9 @@ fn map_of(doc: &Automerge, obj: &automerge::ObjId) -> Result<automerge::hydrate:
     }
 }
 
-/// The document's bytes of a stored snapshot, with or without a checkpoint.
-pub fn document(snapshot: &[u8]) -> &[u8] {
-    split(snapshot).1
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_plain_document_has_no_checkpoint_and_a_cut_one_is_ignored() {
-        let plain = Automerge::new().save();
-        assert_eq!(split(&plain), (None, plain.as_slice()));
-        let mut cut = MAGIC.to_vec();
-        cut.extend_from_slice(&100u32.to_le_bytes());
-        cut.extend_from_slice(b"{}");
-        assert_eq!(split(&cut).0, None, "shorter than it says");
-    }
 
     #[test]
     fn a_checkpoint_of_another_version_or_other_heads_is_not_used() {
@@ -287,7 +247,7 @@ mod tests {
             [1; 32],
         );
         let wrapped = wrap(&doc, doc.save(), 0, &state, &HashMap::new());
-        let (cp, _) = split(&wrapped);
+        let (cp, _) = doc::split_snapshot(&wrapped);
         let cp = cp.expect("a checkpoint");
         assert!(restore(&doc, cp, [1; 32]).unwrap().is_some());
         let other = String::from_utf8(cp.to_vec())

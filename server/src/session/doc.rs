@@ -690,10 +690,41 @@ pub fn ids_text(prefix: char, indexes: &[usize]) -> String {
         .join(",")
 }
 
+/// Marks a stored snapshot that carries a checkpoint of the typed state before its document.
+const CHECKPOINTED: &[u8; 8] = b"TAFELCK1";
+
+/// A snapshot to store: `CHECKPOINTED`, the checkpoint's length (4 bytes, little-endian), the
+/// checkpoint, then the automerge document. A snapshot without the prefix is a plain automerge
+/// document (as every snapshot was before checkpoints).
+pub fn snapshot_with(checkpoint: &[u8], document: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(CHECKPOINTED.len() + 4 + checkpoint.len() + document.len());
+    out.extend_from_slice(CHECKPOINTED);
+    out.extend_from_slice(&(checkpoint.len() as u32).to_le_bytes());
+    out.extend_from_slice(checkpoint);
+    out.extend_from_slice(document);
+    out
+}
+
+/// A stored snapshot's checkpoint (if it has one) and its automerge document.
+pub fn split_snapshot(snapshot: &[u8]) -> (Option<&[u8]>, &[u8]) {
+    let Some(rest) = snapshot.strip_prefix(CHECKPOINTED) else {
+        return (None, snapshot);
+    };
+    let Some((len, rest)) = rest.split_first_chunk::<4>() else {
+        return (None, snapshot);
+    };
+    let len = u32::from_le_bytes(*len) as usize;
+    if rest.len() < len {
+        return (None, snapshot);
+    }
+    let (checkpoint, document) = rest.split_at(len);
+    (Some(checkpoint), document)
+}
+
 /// Loads a stored document: its snapshot and the changes stored after it (concatenated).
 /// Also returns how many changes came after the snapshot.
 pub fn load(snapshot: &[u8], changes: &[u8]) -> Result<(Automerge, u64), DocError> {
-    let mut doc = Automerge::load(super::checkpoint::document(snapshot))?;
+    let mut doc = Automerge::load(split_snapshot(snapshot).1)?;
     let mut after = 0;
     if !changes.is_empty() {
         let in_snapshot = doc.get_changes_meta(&[]).len();
@@ -709,7 +740,7 @@ pub fn load(snapshot: &[u8], changes: &[u8]) -> Result<(Automerge, u64), DocErro
 /// the changes after it together, a fifth faster than loading them apart. How many changes
 /// came after the snapshot is not known here (see [`load`]).
 pub fn load_at_once(snapshot: &[u8], changes: &[u8]) -> Result<Automerge, DocError> {
-    let snapshot = super::checkpoint::document(snapshot);
+    let snapshot = split_snapshot(snapshot).1;
     if changes.is_empty() {
         return Ok(Automerge::load(snapshot)?);
     }
@@ -737,4 +768,24 @@ pub fn messages(doc: &Automerge) -> Vec<ChangeMessage> {
         .into_iter()
         .filter_map(|c| c.message.and_then(|m| serde_json::from_str(&m).ok()))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plain_document_has_no_checkpoint_and_a_cut_one_is_ignored() {
+        let plain = Automerge::new().save();
+        assert_eq!(split_snapshot(&plain), (None, plain.as_slice()));
+        let framed = snapshot_with(b"{}", &plain);
+        assert_eq!(
+            split_snapshot(&framed),
+            (Some(&b"{}"[..]), plain.as_slice())
+        );
+        let mut cut = CHECKPOINTED.to_vec();
+        cut.extend_from_slice(&100u32.to_le_bytes());
+        cut.extend_from_slice(b"{}");
+        assert_eq!(split_snapshot(&cut).0, None, "shorter than it says");
+    }
 }

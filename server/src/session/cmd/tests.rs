@@ -193,7 +193,7 @@ impl Room {
     /// changes after it gives the same record as the live one, through the checkpoint.
     fn assert_restores(&self, snapshot: &[u8], heads: &[automerge::ChangeHash]) {
         let after = self.record.doc.save_after(heads);
-        let (checkpoint, _) = crate::session::checkpoint::split(snapshot);
+        let (checkpoint, _) = doc::split_snapshot(snapshot);
         let checkpoint = checkpoint.expect("a snapshot carries its checkpoint");
         let (document, _) = doc::load(snapshot, &after).unwrap();
         let restored = crate::session::checkpoint::restore(&document, checkpoint, [7; 32])
