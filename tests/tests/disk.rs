@@ -24,22 +24,20 @@ fn texts(view: &tafel_protocol::View, text: &str) -> usize {
 
 #[tokio::test]
 async fn a_full_disk_refuses_commands_loses_nothing_and_recovers_by_itself() -> Result<()> {
-    let mut server = Server::start_with(&["--max-messages-per-sec", "1000"])?;
-    server.kill()?;
-    let Some(mount) = Tmpfs::mount(server.data_dir(), "6m")? else {
+    let Some(OnDisk {
+        mut server,
+        disk: mount,
+        mut facilitator,
+        mut phone,
+        code,
+        token,
+    }) = on_disk("Volle schijf", "voor de volle schijf", |at| {
+        Tmpfs::mount(at, "6m")
+    })
+    .await?
+    else {
         return Ok(());
     };
-    server.restart()?;
-    let created = server.create_session("Volle schijf", false).await?;
-    let mut facilitator = server.client().await?;
-    facilitator
-        .resume(&created.code, &created.facilitator_token)
-        .await?;
-    let mut phone = server.client().await?;
-    phone
-        .join(&created.code, "Anna", Perspective::Medewerker)
-        .await?;
-    phone.ok(idea("voor de volle schijf")).await?;
 
     let filler = server.data_dir().join("filler");
     fill(&filler)?;
@@ -96,9 +94,7 @@ async fn a_full_disk_refuses_commands_loses_nothing_and_recovers_by_itself() -> 
     // Killed without warning, it comes back with every acknowledged card, once.
     server.restart()?;
     let mut after = server.client().await?;
-    after
-        .resume(&created.code, &created.facilitator_token)
-        .await?;
+    after.resume(&code, &token).await?;
     for text in &acked {
         assert_eq!(texts(after.view(), text), 1, "{text} after a restart");
     }
@@ -107,23 +103,27 @@ async fn a_full_disk_refuses_commands_loses_nothing_and_recovers_by_itself() -> 
     Ok(())
 }
 
-/// A phone and the facilitator in a session whose data directory is on a fresh ext4 file
-/// system, with one card stored.
-async fn on_ext4(
+/// A server whose data directory is on a small file system (`disk`), and a session on it
+/// with the facilitator and one phone connected and one card stored.
+struct OnDisk<D> {
+    server: Server,
+    disk: D,
+    facilitator: tafel_tests::Client,
+    phone: tafel_tests::Client,
+    code: String,
+    token: String,
+}
+
+/// Starts the server on what `mount` makes of its data directory (`None`: it cannot here, and
+/// the test says so), then the session, titled `title`, with its first card `first`.
+async fn on_disk<D>(
     title: &str,
-) -> Result<
-    Option<(
-        Server,
-        Ext4,
-        tafel_tests::Client,
-        tafel_tests::Client,
-        String,
-        String,
-    )>,
-> {
+    first: &str,
+    mount: impl FnOnce(&std::path::Path) -> Result<Option<D>>,
+) -> Result<Option<OnDisk<D>>> {
     let mut server = Server::start_with(&["--max-messages-per-sec", "1000"])?;
     server.kill()?;
-    let Some(disk) = Ext4::mount(server.data_dir())? else {
+    let Some(disk) = mount(server.data_dir())? else {
         return Ok(None);
     };
     server.restart()?;
@@ -136,22 +136,28 @@ async fn on_ext4(
     phone
         .join(&created.code, "Anna", Perspective::Medewerker)
         .await?;
-    phone.ok(idea("voor de storing")).await?;
-    Ok(Some((
+    phone.ok(idea(first)).await?;
+    Ok(Some(OnDisk {
         server,
         disk,
         facilitator,
         phone,
-        created.code,
-        created.facilitator_token,
-    )))
+        code: created.code,
+        token: created.facilitator_token,
+    }))
 }
 
 #[tokio::test]
 async fn a_read_only_database_file_refuses_commands_and_tafel_carries_on_when_it_is_writable()
 -> Result<()> {
-    let Some((mut server, disk, mut facilitator, mut phone, code, token)) =
-        on_ext4("Alleen lezen").await?
+    let Some(OnDisk {
+        mut server,
+        disk,
+        mut facilitator,
+        mut phone,
+        code,
+        token,
+    }) = on_disk("Alleen lezen", "voor de storing", Ext4::mount).await?
     else {
         return Ok(());
     };
@@ -224,8 +230,14 @@ async fn until_storage(client: &mut tafel_tests::Client, slow: bool, id: &str) -
 #[tokio::test]
 async fn a_stalled_disk_is_told_to_everyone_and_nothing_is_acknowledged_before_it_is_stored()
 -> Result<()> {
-    let Some((mut server, disk, mut facilitator, mut phone, code, token)) =
-        on_ext4("Vastgelopen schijf").await?
+    let Some(OnDisk {
+        mut server,
+        disk,
+        mut facilitator,
+        mut phone,
+        code,
+        token,
+    }) = on_disk("Vastgelopen schijf", "voor de storing", Ext4::mount).await?
     else {
         return Ok(());
     };

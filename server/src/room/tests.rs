@@ -347,18 +347,31 @@ impl crate::storage::Backend for Gated {
     }
 }
 
+impl Gated {
+    /// A gated store: its receiver hears when a commit has begun, and each `()` sent on its
+    /// sender lets one commit through.
+    fn new() -> (
+        Arc<Self>,
+        std::sync::mpsc::Receiver<()>,
+        std::sync::mpsc::Sender<()>,
+    ) {
+        let (begun_tx, begun) = std::sync::mpsc::channel();
+        let (open, open_rx) = std::sync::mpsc::channel();
+        let gated = Self {
+            inner: Default::default(),
+            begun: begun_tx.into(),
+            open: open_rx.into(),
+            fail: Default::default(),
+        };
+        (Arc::new(gated), begun, open)
+    }
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_change_goes_at_once_and_what_comes_during_a_commit_shares_the_next() {
-    let (begun_tx, begun) = std::sync::mpsc::channel();
-    let (open, open_rx) = std::sync::mpsc::channel();
-    let gated = Gated {
-        inner: Default::default(),
-        begun: begun_tx.into(),
-        open: open_rx.into(),
-        fail: Default::default(),
-    };
+    let (gated, begun, open) = Gated::new();
     // The session is created (not a commit) and the facilitator resumes (nothing to store).
-    let storage = Storage::new(Arc::new(gated));
+    let storage = Storage::new(gated);
     let mut h = Harness::start_on(storage, RoomConfig::default()).await;
     let (fac, mut rx) = h.sink(256);
     h.resume(&h.session.facilitator_token.clone(), &fac).await;
@@ -766,15 +779,8 @@ async fn an_over_share_hand_waits_its_moment_and_then_speaks_for_half_the_limit(
 
 #[tokio::test(start_paused = true)]
 async fn a_slow_write_is_told_to_everyone_and_nothing_is_acknowledged_before_it_is_stored() {
-    let (begun_tx, begun) = std::sync::mpsc::channel();
-    let (open, open_rx) = std::sync::mpsc::channel();
-    let gated = Gated {
-        inner: Default::default(),
-        begun: begun_tx.into(),
-        open: open_rx.into(),
-        fail: Default::default(),
-    };
-    let storage = Storage::new(Arc::new(gated));
+    let (gated, begun, open) = Gated::new();
+    let storage = Storage::new(gated);
     let mut h = Harness::start_on(storage, RoomConfig::default()).await;
     let (fac, mut rx) = h.sink(256);
     h.resume(&h.session.facilitator_token.clone(), &fac).await;
@@ -933,14 +939,7 @@ async fn a_batch_that_cannot_be_stored_is_undone_in_memory_joins_included() {
 
 #[tokio::test(start_paused = true)]
 async fn who_left_in_a_batch_that_could_not_be_stored_is_shown_gone() {
-    let (begun_tx, begun) = std::sync::mpsc::channel();
-    let (open, open_rx) = std::sync::mpsc::channel();
-    let gated = Arc::new(Gated {
-        inner: Default::default(),
-        begun: begun_tx.into(),
-        open: open_rx.into(),
-        fail: Default::default(),
-    });
+    let (gated, begun, open) = Gated::new();
     let mut h = Harness::start_on(Storage::new(gated.clone()), RoomConfig::default()).await;
     let (fac, mut rx) = h.sink(256);
     h.resume(&h.session.facilitator_token.clone(), &fac).await;
