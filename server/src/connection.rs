@@ -12,6 +12,7 @@ use crate::guard::JoinGuard;
 use crate::registry::{Answer, Registry};
 use crate::room::{ConnSink, JoinError, Joined, RoomHandle, RoomMsg};
 use crate::secrets;
+use crate::woken::Woken;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
 use dashmap::DashMap;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
@@ -352,6 +353,8 @@ where
     tokio::pin!(idle);
     let join_late = tokio::time::sleep_until(join_by);
     tokio::pin!(join_late);
+    // Most wakes are the room's frames; the read side is polled only when it was woken.
+    let mut reading = Woken::default();
 
     // Order matters under `biased`: stopping first, then what the client says (so a busy room
     // cannot starve its votes and pings), then the room's frames, then the idle deadline.
@@ -359,7 +362,7 @@ where
         tokio::select! {
             biased;
             _ = &mut stopping => break Flow::Close(close::GOING_AWAY, "the server is restarting"),
-            frame = socket.next() => {
+            frame = std::future::poll_fn(|cx| reading.poll_next(&mut socket, cx)) => {
                 deadline = Instant::now() + IDLE;
                 match frame {
                     Some(Ok(Message::Text(t))) => {

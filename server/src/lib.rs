@@ -6,7 +6,8 @@
 //! - [`config`] — the flags and their `TAFEL_…` environment variables.
 //! - [`accept`] — the HTTP/1 server loop: header time limit, pending connections per address.
 //! - [`http`] — the router: API, QR code, embedded web client ([`web`]), the `/ws` upgrade.
-//! - [`connection`] — one WebSocket: frames to typed messages, limits, outbox writes.
+//! - [`connection`] — one WebSocket: frames to typed messages, limits, outbox writes;
+//!   [`woken`] polls its read side only when it has something.
 //! - [`registry`] — which rooms are loaded (handles only); loads each session once.
 //! - [`replays`] — replays and reports, answered from storage (no live room needed).
 //! - [`retention`] — deleting sessions that ended long ago, when the operator asks for it.
@@ -42,6 +43,7 @@ pub mod session;
 pub mod sessions;
 pub mod storage;
 pub mod web;
+pub mod woken;
 
 use config::Config;
 use std::net::SocketAddr;
