@@ -5,7 +5,8 @@
 //! ```
 //!
 //! Applies 10,000 `add_card` commands to a session's document (as the room does, one change
-//! each, saving a chunk every 20 changes as a batch would), then times a snapshot, loading it,
+//! each, saving a chunk every 20 changes as a batch would), then times a snapshot (the
+//! document, its checkpoint, and both as a room stores them), loading it,
 //! reading the change messages, hydrating the state, and replaying the stored chunks — one
 //! `load_incremental` call for all of them, as the room does on load.
 
@@ -71,6 +72,20 @@ fn main() {
     let t = Instant::now();
     let snapshot = record.doc.save();
     println!("snapshot: {:?} ({} bytes)", t.elapsed(), snapshot.len());
+    let t = Instant::now();
+    let checkpoint = record.checkpoint(&record.heads());
+    println!(
+        "its checkpoint: {:?} ({} bytes)",
+        t.elapsed(),
+        checkpoint.len()
+    );
+    let t = Instant::now();
+    let stored = record.snapshot_bytes();
+    println!(
+        "both, as a room stores them (side by side on two threads): {:?} ({} bytes)",
+        t.elapsed(),
+        stored.len()
+    );
     let t = Instant::now();
     let loaded = automerge::Automerge::load(&snapshot).unwrap();
     println!("load snapshot: {:?}", t.elapsed());

@@ -97,15 +97,19 @@ pub async fn snapshot(
     upto: u64,
     fence: Option<u64>,
 ) -> Result<(), StorageError> {
+    let heads = record.doc.get_heads();
     let document = std::mem::take(&mut record.doc);
-    let (document, bytes) = tokio::task::spawn_blocking(move || {
+    let saving = tokio::task::spawn_blocking(move || {
         let bytes = document.save();
         (document, bytes)
-    })
-    .await
-    .map_err(|e| StorageError::Db(format!("snapshot task: {e}")))?;
+    });
+    // Written while the document saves: the state does not change while the room waits.
+    let checkpoint = record.checkpoint(&heads);
+    let (document, bytes) = saving
+        .await
+        .map_err(|e| StorageError::Db(format!("snapshot task: {e}")))?;
     record.doc = document;
-    let bytes = record.snapshot_of(bytes);
+    let bytes = crate::session::doc::snapshot_with(&checkpoint, &bytes);
     let mut writes = fenced(code, fence);
     writes.push(Write::Snapshot {
         code: code.to_owned(),

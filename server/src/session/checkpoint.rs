@@ -8,7 +8,7 @@
 //! one that does not decode, or one whose heads are not the snapshot's is ignored, and the
 //! state is hydrated from the document as it always was.
 
-use super::doc::{self, ChangeMessage, DocError};
+use super::doc::{ChangeMessage, DocError};
 use super::fold::{self, MAPS};
 use super::state::{Session, parse_id};
 use automerge::hydrate::Value;
@@ -44,18 +44,17 @@ pub struct Checkpoint {
     answers: Vec<(usize, String, AckResult)>,
 }
 
-/// A snapshot to store: the document's bytes, prefixed with a checkpoint of the state it
-/// holds (`seq`, `state` and `answers` as of `doc`'s heads).
-pub fn wrap(
-    doc: &Automerge,
-    doc_bytes: Vec<u8>,
+/// A checkpoint of the state as of the document's `heads` (`seq`, `state` and `answers` as
+/// of those heads), to store before the document's bytes (`doc::snapshot_with`).
+pub fn encode(
+    heads: &[ChangeHash],
     seq: u64,
     state: &Session,
     answers: &HashMap<(usize, String), AckResult>,
 ) -> Vec<u8> {
     let checkpoint = Written {
         version: VERSION,
-        heads: doc.get_heads().iter().map(ToString::to_string).collect(),
+        heads: heads.iter().map(ToString::to_string).collect(),
         seq,
         state,
         answers: answers
@@ -63,8 +62,7 @@ pub fn wrap(
             .map(|((p, id), ack)| (*p, id.as_str(), ack))
             .collect(),
     };
-    let json = serde_json::to_vec(&checkpoint).expect("the state serializes");
-    doc::snapshot_with(&json, &doc_bytes)
+    serde_json::to_vec(&checkpoint).expect("the state serializes")
 }
 
 /// What a checkpoint gives back: the state, the answers and the change count, brought up to
@@ -229,6 +227,7 @@ fn map_of(doc: &Automerge, obj: &automerge::ObjId) -> Result<automerge::hydrate:
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::session::doc;
 
     #[test]
     fn a_checkpoint_of_another_version_or_other_heads_is_not_used() {
@@ -246,7 +245,10 @@ mod tests {
             },
             [1; 32],
         );
-        let wrapped = wrap(&doc, doc.save(), 0, &state, &HashMap::new());
+        let wrapped = doc::snapshot_with(
+            &encode(&doc.get_heads(), 0, &state, &HashMap::new()),
+            &doc.save(),
+        );
         let (cp, _) = doc::split_snapshot(&wrapped);
         let cp = cp.expect("a checkpoint");
         assert!(restore(&doc, cp, [1; 32]).unwrap().is_some());

@@ -138,13 +138,23 @@ impl Record {
 
     /// The bytes of a snapshot of this record: the document, with a checkpoint of the state.
     pub fn snapshot_bytes(&self) -> Vec<u8> {
-        self.snapshot_of(self.doc.save())
+        // Two independent passes over data that holds still: the document saved on this
+        // thread, the checkpoint written on another, so a large room is held up for the
+        // longer of the two rather than for their sum.
+        let heads = self.doc.get_heads();
+        let (doc_bytes, checkpoint) = std::thread::scope(|s| {
+            let checkpoint = s.spawn(|| self.checkpoint(&heads));
+            (self.doc.save(), checkpoint.join())
+        });
+        match checkpoint {
+            Ok(checkpoint) => super::doc::snapshot_with(&checkpoint, &doc_bytes),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
     }
 
-    /// A snapshot of this record from its document saved as `doc_bytes` (saved elsewhere,
-    /// off the room's thread): the bytes with a checkpoint of the state.
-    pub fn snapshot_of(&self, doc_bytes: Vec<u8>) -> Vec<u8> {
-        super::checkpoint::wrap(&self.doc, doc_bytes, self.seq, &self.state, &self.answers)
+    /// A checkpoint of the state, taken when the document's heads are `heads`.
+    pub fn checkpoint(&self, heads: &[ChangeHash]) -> Vec<u8> {
+        super::checkpoint::encode(heads, self.seq, &self.state, &self.answers)
     }
 
     /// Wraps a loaded document, rebuilding the typed state and the answers from it.
