@@ -7,6 +7,10 @@
 //! read attempt, and the waker is registered anew at every layer. [`Woken`] remembers whether
 //! the stream's own waker fired since it last said `Pending`, and answers `Pending` at once
 //! when it did not.
+//!
+//! It relies on what every `Stream` promises: after `Pending`, the waker of that poll is woken
+//! when there may be more. tokio-tungstenite keeps that waker in its read proxy, and its
+//! writes never read; worth checking again when tokio-tungstenite or tungstenite is upgraded.
 
 use futures_util::task::AtomicWaker;
 use futures_util::{Stream, StreamExt};
