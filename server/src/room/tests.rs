@@ -103,6 +103,14 @@ impl Harness {
         joined.await.map_err(|e| format!("{e:?}")).unwrap()
     }
 
+    /// A new connection of the facilitator, in the room: its sink and its outbox.
+    async fn facilitator(&mut self, capacity: usize) -> (ConnSink, mpsc::Receiver<Utf8Bytes>) {
+        let (conn, rx) = self.sink(capacity);
+        self.resume(&self.session.facilitator_token.clone(), &conn)
+            .await;
+        (conn, rx)
+    }
+
     async fn join(&self, name: &str, conn: &ConnSink) -> Joined {
         let (name, conn) = (name.to_owned(), conn.clone());
         let perspective = Perspective::Client;
@@ -259,8 +267,7 @@ async fn a_phone_that_stops_reading_is_dropped_and_the_room_goes_on() {
         ..Default::default()
     })
     .await;
-    let (fac, mut fac_rx) = h.sink(4);
-    h.resume(&h.session.facilitator_token.clone(), &fac).await;
+    let (fac, mut fac_rx) = h.facilitator(4).await;
     let (slow, mut slow_rx) = h.sink(4);
     let joined = h.join("Traag", &slow).await;
     drop(slow); // only the room holds the sender now, as with a real connection
@@ -373,8 +380,7 @@ async fn a_change_goes_at_once_and_what_comes_during_a_commit_shares_the_next() 
     // The session is created (not a commit) and the facilitator resumes (nothing to store).
     let storage = Storage::new(gated);
     let mut h = Harness::start_on(storage, RoomConfig::default()).await;
-    let (fac, mut rx) = h.sink(256);
-    h.resume(&h.session.facilitator_token.clone(), &fac).await;
+    let (fac, mut rx) = h.facilitator(256).await;
     assert!(matches!(
         recv_within(&mut rx).await,
         ServerMessage::Welcome { .. }
@@ -448,8 +454,7 @@ async fn a_due_snapshot_waits_for_a_quiet_second() {
         ..Default::default()
     })
     .await;
-    let (fac, mut rx) = h.sink(256);
-    h.resume(&h.session.facilitator_token.clone(), &fac).await;
+    let (fac, mut rx) = h.facilitator(256).await;
     let stored = |storage: &Storage, code: &str| {
         let (storage, code) = (storage.clone(), code.to_owned());
         async move {
@@ -488,8 +493,7 @@ async fn a_room_that_never_pauses_puts_its_snapshot_in_a_batch() {
         ..Default::default()
     })
     .await;
-    let (fac, mut rx) = h.sink(256);
-    h.resume(&h.session.facilitator_token.clone(), &fac).await;
+    let (fac, mut rx) = h.facilitator(256).await;
     // Seven changes in a row, no quiet second: at twice `snapshot_every` the sixth's batch
     // carries a snapshot of the whole document, so only the seventh is stored apart.
     let ids = ["c0", "c1", "c2", "c3", "c4", "c5", "c6"];
@@ -530,8 +534,7 @@ async fn a_turn(
         ..Default::default()
     })
     .await;
-    let (fac, mut fac_rx) = h.sink(256);
-    h.resume(&h.session.facilitator_token.clone(), &fac).await;
+    let (fac, mut fac_rx) = h.facilitator(256).await;
     let (phone, mut phone_rx) = h.sink(256);
     h.join("Anna", &phone).await;
     let change = tafel_protocol::FloorSettingsChange {
@@ -597,8 +600,7 @@ async fn a_soft_turn_runs_on_marked_overtime() {
 #[tokio::test]
 async fn a_sync_is_answered_after_everything_before_it() {
     let mut h = Harness::start(RoomConfig::default()).await;
-    let (fac, mut fac_rx) = h.sink(64);
-    h.resume(&h.session.facilitator_token.clone(), &fac).await;
+    let (fac, mut fac_rx) = h.facilitator(64).await;
     let (phone, mut phone_rx) = h.sink(64);
     h.join("Anna", &phone).await;
     h.send(fac.id, "k", card("eerst")).await;
@@ -782,8 +784,7 @@ async fn a_slow_write_is_told_to_everyone_and_nothing_is_acknowledged_before_it_
     let (gated, begun, open) = Gated::new();
     let storage = Storage::new(gated);
     let mut h = Harness::start_on(storage, RoomConfig::default()).await;
-    let (fac, mut rx) = h.sink(256);
-    h.resume(&h.session.facilitator_token.clone(), &fac).await;
+    let (fac, mut rx) = h.facilitator(256).await;
     assert!(matches!(
         recv_within(&mut rx).await,
         ServerMessage::Welcome { .. }
@@ -872,8 +873,7 @@ async fn a_batch_that_cannot_be_stored_is_undone_in_memory_joins_included() {
     let failing = Arc::new(Failing::default());
     let storage = Storage::new(failing.clone());
     let mut h = Harness::start_on(storage, RoomConfig::default()).await;
-    let (fac, mut rx) = h.sink(256);
-    h.resume(&h.session.facilitator_token.clone(), &fac).await;
+    let (fac, mut rx) = h.facilitator(256).await;
     let people = match recv_within(&mut rx).await {
         ServerMessage::Welcome { view, .. } => view.participants.len(),
         other => panic!("expected a welcome, got {other:?}"),
@@ -925,8 +925,7 @@ async fn a_batch_that_cannot_be_stored_is_undone_in_memory_joins_included() {
     );
     h.send(fac.id, "kaart", card("tijdens de storing")).await;
     until(&mut rx, acked("kaart")).await;
-    let (late, mut late_rx) = h.sink(256);
-    h.resume(&h.session.facilitator_token.clone(), &late).await;
+    let (_late, mut late_rx) = h.facilitator(256).await;
     let view = match recv_within(&mut late_rx).await {
         ServerMessage::Welcome { view, .. } => view,
         other => panic!("expected a welcome, got {other:?}"),
@@ -941,8 +940,7 @@ async fn a_batch_that_cannot_be_stored_is_undone_in_memory_joins_included() {
 async fn who_left_in_a_batch_that_could_not_be_stored_is_shown_gone() {
     let (gated, begun, open) = Gated::new();
     let mut h = Harness::start_on(Storage::new(gated.clone()), RoomConfig::default()).await;
-    let (fac, mut rx) = h.sink(256);
-    h.resume(&h.session.facilitator_token.clone(), &fac).await;
+    let (fac, mut rx) = h.facilitator(256).await;
     let (phone, _phone_rx) = h.sink(256);
     open.send(()).unwrap();
     let anna = h.join("Anna", &phone).await;
