@@ -31,7 +31,8 @@ callgrind_control -z "$SERVER" >/dev/null
 wait $LOAD
 kill -INT $SERVER; wait $SERVER || true
 tail -15 "$DIR/load.log" >&2
-total=$(callgrind_annotate "$DIR"/cg.out* 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",","",$1); print $1; exit}')
 [ -z "${CG_OUT:-}" ] || cat "$DIR"/cg.out* >"$CG_OUT"
+# awk reads to the end: leaving early would fail the pipe (pipefail) when the output is long.
+total=$(callgrind_annotate "$DIR"/cg.out* 2>/dev/null | awk '/PROGRAM TOTALS/ && !t {gsub(",","",$1); t=$1} END {print t}')
 updates=$(grep -oE 'updates delivered [0-9]+' "$DIR/load.log" | grep -oE '[0-9]+$')
 python3 -c "t=$total; u=$updates; print(f'{t:,} instructions for {u:,} updates delivered: {t/u:,.0f} per update')"

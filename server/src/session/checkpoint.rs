@@ -194,13 +194,16 @@ pub fn restore_decoded(
                 maps.entry(at).or_insert(obj)
             }
         };
-        let Some((_, record)) = doc.get(map, super::state::id(prefix, index))? else {
-            continue;
+        let record = match doc.get(map, super::state::id(prefix, index))? {
+            Some((automerge::Value::Object(ObjType::Map), record)) => map_of(doc, &record)?,
+            // As it was made: its fields one JSON value.
+            Some((automerge::Value::Scalar(made), _)) => match made.as_ref() {
+                automerge::ScalarValue::Str(json) => fold::made(json),
+                _ => continue,
+            },
+            _ => continue,
         };
-        if doc.object_type(&record).ok() != Some(ObjType::Map) {
-            continue;
-        }
-        fold::apply_record(&mut state, name, index, &map_of(doc, &record)?)?;
+        fold::apply_record(&mut state, name, index, &record)?;
     }
     for m in &messages {
         if let (Some(by), Some(id)) = (&m.by, &m.id)

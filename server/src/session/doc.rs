@@ -32,12 +32,14 @@
 //! pseudonym, k = `room` or `facilitator`). Turns, floor time and the queue are
 //! derived from these; nothing that ticks is stored.
 //!
-//! Each record is a map whose fields are written, when the record is made, as one JSON object
-//! under the key `init` (two automerge operations per record rather than one per field: each
-//! operation costs the room tens of microseconds). A field changed later is its own key beside
-//! `init` and wins over it; one cleared later is put as null. Documents written before `init`
-//! hold every field as its own key, and read the same. The raw export writes every field as its
-//! own key again, so other tools see the plain maps drawn above.
+//! A record is made in one automerge operation: its fields, as one JSON object, are the value
+//! under its id (each operation costs the room tens of microseconds, and most records are
+//! never written again). The first later change makes the record a map, with the fields it was
+//! made with as the JSON under the key `init`; a field changed then is its own key beside
+//! `init` and wins over it, and one cleared is put as null. Earlier documents hold a record as
+//! such a map from the start (made in two operations), or, before `init`, with every field as
+//! its own key; all three read the same. The raw export writes every field as its own key
+//! again, so other tools see the plain maps drawn above.
 //!
 //! Records live in maps keyed by id (fast to add to, unlike a long list); votes, floor events
 //! and agreements are never rewritten; a card's `text` and `status`, a round's `closed_at`, a
@@ -247,11 +249,8 @@ pub fn put_card(
     )
 }
 
-fn card_obj(tx: &Transaction<'_>, o: &Objs, index: usize) -> Result<ObjId, AutomergeError> {
-    match tx.get(&o.cards, id('k', index))? {
-        Some((_, obj)) => Ok(obj),
-        None => Err(AutomergeError::InvalidObjId(id('k', index))),
-    }
+fn card_obj(tx: &mut Transaction<'_>, o: &Objs, index: usize) -> Result<ObjId, AutomergeError> {
+    record_obj(tx, &o.cards, &id('k', index))
 }
 
 /// Records a card's new text.
@@ -324,10 +323,8 @@ pub fn put_round_closed(
     index: usize,
     at: Millis,
 ) -> Result<(), AutomergeError> {
-    match tx.get(&o.rounds, id('r', index))? {
-        Some((_, obj)) => tx.put(&obj, "closed_at", at),
-        None => Err(AutomergeError::InvalidObjId(id('r', index))),
-    }
+    let obj = record_obj(tx, &o.rounds, &id('r', index))?;
+    tx.put(&obj, "closed_at", at)
 }
 
 /// One vote record: `delta` is +1 (placed) or −1 (taken back); `voter` is a pseudonym.
@@ -375,10 +372,25 @@ fn late_map(tx: &mut Transaction<'_>, name: &str) -> Result<ObjId, AutomergeErro
     }
 }
 
-fn record_in(tx: &Transaction<'_>, map: &ObjId, key: &str) -> Result<ObjId, AutomergeError> {
-    match tx.get(map, key)? {
-        Some((_, obj)) => Ok(obj),
-        None => Err(AutomergeError::InvalidObjId(key.to_owned())),
+/// The map of the record `key` in `parent`, to write a field of it: a record still as it was
+/// made (its fields as one JSON value) becomes a map first, holding that JSON under [`INIT`].
+fn record_obj(
+    tx: &mut Transaction<'_>,
+    parent: &ObjId,
+    key: &str,
+) -> Result<ObjId, AutomergeError> {
+    match tx.get(parent, key)? {
+        Some((automerge::Value::Object(ObjType::Map), obj)) => Ok(obj),
+        Some((automerge::Value::Scalar(made), _)) => {
+            let ScalarValue::Str(json) = made.as_ref() else {
+                return Err(AutomergeError::InvalidObjId(key.to_owned()));
+            };
+            let json = json.to_string();
+            let obj = tx.put_object(parent, key, ObjType::Map)?;
+            tx.put(&obj, INIT, json)?;
+            Ok(obj)
+        }
+        _ => Err(AutomergeError::InvalidObjId(key.to_owned())),
     }
 }
 
@@ -468,11 +480,11 @@ pub fn put_rule_change(
     match change {
         RuleChange::Added(text) => put_rule(tx, index, text)?,
         RuleChange::Text(text) => {
-            let obj = record_in(tx, &rules, &id('g', index))?;
+            let obj = record_obj(tx, &rules, &id('g', index))?;
             tx.put(&obj, "text", text)?;
         }
         RuleChange::Removed => {
-            let obj = record_in(tx, &rules, &id('g', index))?;
+            let obj = record_obj(tx, &rules, &id('g', index))?;
             tx.put(&obj, "status", "removed")?;
         }
     }
@@ -541,7 +553,7 @@ pub fn put_report_decision(
     r: &Report,
 ) -> Result<(), AutomergeError> {
     let reports = late_map(tx, "reports")?;
-    let obj = record_in(tx, &reports, &id('x', index))?;
+    let obj = record_obj(tx, &reports, &id('x', index))?;
     tx.put(&obj, "status", wire(&r.status))?;
     if let Some(at) = r.resolved_at {
         tx.put(&obj, "resolved_at", at)?;
@@ -610,7 +622,7 @@ pub fn put_fields(
     if new {
         return new_record(tx, &parent, key, fields);
     }
-    let obj = record_in(tx, &parent, key)?;
+    let obj = record_obj(tx, &parent, key)?;
     for (name, value) in fields {
         match *value {
             Field::Text(s) => tx.put(&obj, *name, s)?,
@@ -624,22 +636,21 @@ pub fn put_fields(
     Ok(())
 }
 
-/// The key under which a record holds the fields it was made with.
+/// The key under which a record that became a map holds the fields it was made with.
 pub const INIT: &str = "init";
 
-/// Makes the record `key` in `parent`: one map holding every field it was made with as one
-/// JSON object under [`INIT`]. That is two automerge operations instead of one per field,
-/// and each operation costs the room tens of microseconds on its hot path. A field changed
-/// later is put beside `init` and wins over it; one cleared later is put as null. The fold
-/// reads both (`fold::apply_record`), and the raw export writes each field as its own key
-/// again, so other tools read plain maps.
+/// Makes the record `key` in `parent` in one automerge operation: every field it is made
+/// with, as one JSON object, is the value under `key`. Each operation costs the room tens of
+/// microseconds on its hot path, and most records are never written again. A later change
+/// makes it a map first ([`record_obj`]). The fold reads every shape
+/// (`fold::record_fields`), and the raw export writes each field as its own key again, so
+/// other tools read plain maps.
 fn new_record(
     tx: &mut Transaction<'_>,
     parent: &ObjId,
     key: &str,
     fields: &[(&str, Field<'_>)],
 ) -> Result<(), AutomergeError> {
-    let obj = tx.put_object(parent, key, ObjType::Map)?;
     let mut init = serde_json::Map::with_capacity(fields.len());
     for (name, value) in fields {
         let value = match *value {
@@ -651,7 +662,7 @@ fn new_record(
         };
         init.insert((*name).to_owned(), value);
     }
-    tx.put(&obj, INIT, serde_json::Value::Object(init).to_string())
+    tx.put(parent, key, serde_json::Value::Object(init).to_string())
 }
 
 /// Records what the big screen shows.

@@ -36,10 +36,42 @@ fn alias(
     }
 }
 
+/// Writes the fields of a record's JSON (as it was made) into `obj`, a key each, with every
+/// pseudonym replaced by its alias in `map`.
+fn put_fields(
+    tx: &mut automerge::transaction::Transaction<'_>,
+    obj: &ObjId,
+    json: &str,
+    map: &str,
+    aliases: &mut HashMap<(String, String), String>,
+) -> Result<(), DocError> {
+    let Ok(serde_json::Value::Object(made)) = serde_json::from_str(json) else {
+        return Err(DocError::Bad {
+            key: INIT.into(),
+            problem: "not a JSON object".into(),
+        });
+    };
+    for (field, value) in made {
+        let value = match value {
+            serde_json::Value::String(s) => ScalarValue::Str(s.into()),
+            serde_json::Value::Bool(b) => ScalarValue::Boolean(b),
+            serde_json::Value::Number(n) => match n.as_i64() {
+                Some(i) => ScalarValue::Int(i),
+                None => ScalarValue::F64(n.as_f64().unwrap_or_default()),
+            },
+            _ => continue,
+        };
+        let value = alias(aliases, map, &field, value);
+        tx.put(obj, field.as_str(), value)?;
+    }
+    Ok(())
+}
+
 /// The export of a session's document.
 pub fn raw(doc: &Automerge) -> Result<Vec<u8>, DocError> {
     let mut out = Automerge::new();
-    let mut objects: HashMap<ObjectId, (ObjId, String)> = HashMap::new();
+    // Each object of the export: its id, the name of its top-level map, whether it is one.
+    let mut objects: HashMap<ObjectId, (ObjId, String, bool)> = HashMap::new();
     let mut aliases: HashMap<(String, String), String> = HashMap::new();
     for change in doc.get_changes(&[]) {
         let expanded = change.decode();
@@ -68,8 +100,8 @@ pub fn raw(doc: &Automerge) -> Result<Vec<u8>, DocError> {
                 ));
             };
             // The new object an operation works in, and the name of its top-level map.
-            let (parent, map) = match &op.obj {
-                ObjectId::Root => (ROOT, String::new()),
+            let (parent, map, top) = match &op.obj {
+                ObjectId::Root => (ROOT, String::new(), false),
                 id => objects
                     .get(id)
                     .cloned()
@@ -79,31 +111,22 @@ pub fn raw(doc: &Automerge) -> Result<Vec<u8>, DocError> {
                 OpType::Make(ObjType::Map) => {
                     let made = tx.put_object(&parent, key.as_str(), ObjType::Map)?;
                     // Records keep the name of their top-level map; top-level maps their own.
-                    let name = if map.is_empty() { key.to_string() } else { map };
-                    let id = OpId::new(start + n as u64, &expanded.actor_id);
-                    objects.insert(ObjectId::Id(id), (made, name));
-                }
-                // A record's `init` becomes a key per field again, for other tools.
-                OpType::Put(ScalarValue::Str(json)) if key.as_str() == INIT => {
-                    let Ok(serde_json::Value::Object(made)) = serde_json::from_str(json) else {
-                        return Err(DocError::Bad {
-                            key: INIT.into(),
-                            problem: "not a JSON object".into(),
-                        });
+                    let (name, top) = if map.is_empty() {
+                        (key.to_string(), true)
+                    } else {
+                        (map, false)
                     };
-                    for (field, value) in made {
-                        let value = match value {
-                            serde_json::Value::String(s) => ScalarValue::Str(s.into()),
-                            serde_json::Value::Bool(b) => ScalarValue::Boolean(b),
-                            serde_json::Value::Number(n) => match n.as_i64() {
-                                Some(i) => ScalarValue::Int(i),
-                                None => ScalarValue::F64(n.as_f64().unwrap_or_default()),
-                            },
-                            _ => continue,
-                        };
-                        let value = alias(&mut aliases, &map, &field, value);
-                        tx.put(&parent, field.as_str(), value)?;
-                    }
+                    let id = OpId::new(start + n as u64, &expanded.actor_id);
+                    objects.insert(ObjectId::Id(id), (made, name, top));
+                }
+                // A record made in one operation becomes a map with a key per field, and a
+                // record's `init` a key per field again, for other tools.
+                OpType::Put(ScalarValue::Str(json)) if top && map != "session" => {
+                    let made = tx.put_object(&parent, key.as_str(), ObjType::Map)?;
+                    put_fields(&mut tx, &made, json, &map, &mut aliases)?;
+                }
+                OpType::Put(ScalarValue::Str(json)) if key.as_str() == INIT => {
+                    put_fields(&mut tx, &parent, json, &map, &mut aliases)?;
                 }
                 // A field cleared beside an `init`: gone, in plain maps.
                 OpType::Put(ScalarValue::Null) => {

@@ -11,6 +11,7 @@ use super::method::{Check, Criterion, Entry, Experiment, Lesson, Party, Reflecti
 use super::state::{Card, Participant, Round, Session, SessionFields, parse_id};
 use automerge::hydrate::{Map, Value};
 use automerge::{Automerge, ScalarValue};
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// The maps of records, in the order loading applies them: a record refers only to records of
@@ -50,7 +51,7 @@ pub fn hydrate(doc: &Automerge, key: [u8; 32]) -> Result<Session, DocError> {
             return Err(bad(name, "not a map"));
         };
         for (index, record) in records(map, prefix)?.into_iter().enumerate() {
-            apply_record(&mut session, name, index, record)?;
+            apply_record(&mut session, name, index, &record)?;
         }
     }
     Ok(session)
@@ -523,7 +524,13 @@ fn ref_id(m: &Map, key: &str, prefix: char) -> Result<Option<usize>, DocError> {
 fn required_id(m: &Map, key: &str, prefix: char) -> Result<usize, DocError> {
     ref_id(m, key, prefix)?.ok_or_else(|| DocError::Missing(key.to_owned()))
 }
-/// Entries of a map keyed by `{prefix}{n}`, in id order.
+/// A record still as it was made, its fields one JSON value, as the map a later change makes
+/// of it: that JSON under [`INIT`].
+pub fn made(json: &str) -> Map {
+    let value = Value::Scalar(ScalarValue::Str(json.into()));
+    Map::from(HashMap::from([(INIT.to_owned(), value)]))
+}
+
 /// A record's fields as one map, when it keeps some in its `init` (the fields it was made
 /// with, as JSON) or marks some cleared (null): `init` first, then each key beside it, which
 /// wins, and without the cleared ones. `None` when the record is a plain map already (as
@@ -570,13 +577,15 @@ fn fields(r: &Map) -> Result<Option<Map>, DocError> {
     Ok(Some(Map::from(out)))
 }
 
-fn records(m: &Map, prefix: char) -> Result<Vec<&Map>, DocError> {
-    let mut out: Vec<(usize, &Map)> = Vec::with_capacity(m.len());
+/// Entries of a map keyed by `{prefix}{n}`, in id order.
+fn records(m: &Map, prefix: char) -> Result<Vec<Cow<'_, Map>>, DocError> {
+    let mut out: Vec<(usize, Cow<'_, Map>)> = Vec::with_capacity(m.len());
     for (key, v) in m.iter() {
         let i = parse_id(prefix, key).ok_or_else(|| bad(key, "not a record id"))?;
         match &v.value {
-            Value::Map(r) => out.push((i, r)),
-            _ => return Err(bad(key, "not a map")),
+            Value::Map(r) => out.push((i, Cow::Borrowed(r))),
+            Value::Scalar(ScalarValue::Str(json)) => out.push((i, Cow::Owned(made(json)))),
+            _ => return Err(bad(key, "not a record")),
         }
     }
     out.sort_by_key(|(i, _)| *i);

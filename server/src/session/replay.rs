@@ -12,7 +12,7 @@
 //! written by several changes: a card's text, then its status), each behind an `Arc`, so a
 //! checkpoint copies pointers, not records.
 
-use super::doc::{ChangeMessage, DocError};
+use super::doc::{ChangeMessage, DocError, INIT};
 use super::fold::{self, MAPS};
 use super::state::{Moment, Session};
 use automerge::hydrate::{Map, MapValue, Value};
@@ -384,6 +384,15 @@ fn read_steps(doc: &Automerge) -> Vec<Step> {
                         let id = OpId::new(start + n as u64, &expanded.actor_id);
                         places.insert(ObjectId::Id(id), place);
                         ops.push(Op::Make(place));
+                    }
+                    // A record made in one operation: its fields, one JSON value.
+                    (OpType::Put(v @ ScalarValue::Str(_)), Some(Place::Records(m))) => {
+                        let prefix = MAPS[m as usize].1;
+                        if let Some(i) = super::ids::parse_id(prefix, key) {
+                            let place = Place::Record(m, i);
+                            ops.push(Op::Make(place));
+                            ops.push(Op::Put(place, Arc::from(INIT), v.clone()));
+                        }
                     }
                     (OpType::Put(v), Some(place @ (Place::Session | Place::Record(..)))) => {
                         ops.push(Op::Put(place, Arc::from(key.as_str()), v.clone()));

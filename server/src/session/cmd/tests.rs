@@ -1014,6 +1014,63 @@ fn unknown_ids_are_refused_cleanly() {
     assert_eq!(r.refused(F, C::SetPhase { phase: 6 }), ErrorCode::Invalid);
 }
 
+/// A new card is one operation in the document (each costs the room tens of microseconds);
+/// the first later change of it makes it a map, and it reads the same either way.
+#[test]
+fn a_new_card_is_one_operation_until_it_changes() {
+    let mut r = Room::new(false);
+    let heads = r.record.heads();
+    let k = r.add(participant(1), "Meer tijd");
+    let made = r.record.doc.get_changes(&heads);
+    assert_eq!(
+        (made.len(), made[0].len()),
+        (1, 1),
+        "one change, one operation"
+    );
+    let heads = r.record.heads();
+    r.ok(F, C::HideCard { card: k.clone() });
+    let hidden = r.record.doc.get_changes(&heads);
+    assert_eq!(
+        hidden[0].len(),
+        3,
+        "the map, the fields it was made with, the status"
+    );
+    r.assert_hydrates();
+    assert_eq!(r.record.state.cards[0].status, CardStatus::Hidden);
+    assert_eq!(r.record.state.cards[0].text, "Meer tijd");
+}
+
+/// Until records were made in one operation, each was a map from the start, its fields as JSON
+/// under `init`. A session stored that way (by 9c7d924: a busy room, edits, a merge, votes, a
+/// closed round, turns, then 1,200 random steps until it ended) opens, replays and exports as
+/// it was.
+#[test]
+fn a_session_stored_with_records_as_init_maps_opens_as_it_was() {
+    let bytes = include_bytes!("../../../testdata/records-in-init-maps.automerge");
+    let mut was: crate::session::state::Session =
+        serde_json::from_str(include_str!("../../../testdata/records-in-init-maps.json")).unwrap();
+    // The pseudonym key is never written out.
+    was.key = [7; 32];
+    assert!(was.cards.iter().any(|c| c.edited_at.is_some()));
+    assert!(was.cards.iter().any(|c| c.merged_into.is_some()));
+    assert!(was.vote_records > 0 && was.floor.events > 0);
+    let opened = Record::open(bytes, &[], [7; 32]).unwrap();
+    assert_eq!(opened.state, was, "opened");
+    let doc = automerge::Automerge::load(bytes).unwrap();
+    let replay = crate::session::Replay::new(&doc, [7; 32]).unwrap();
+    assert_eq!(replay.state_after(replay.len()).unwrap(), was, "replayed");
+    let plain = crate::session::export::raw(&doc).unwrap();
+    let plain = automerge::Automerge::load(&plain).unwrap();
+    let (_, cards) = automerge::ReadDoc::get(&plain, automerge::ROOT, "cards")
+        .unwrap()
+        .unwrap();
+    let (_, first) = automerge::ReadDoc::get(&plain, &cards, "k1")
+        .unwrap()
+        .unwrap();
+    let text = automerge::ReadDoc::get(&plain, &first, "text").unwrap();
+    assert_eq!(text.unwrap().0.as_str(), Some("Meer tijd"), "exported");
+}
+
 /// The typed state must always equal what the document says: run a script of every command,
 /// then rebuild from the saved bytes and compare every role's view.
 #[test]
