@@ -13,6 +13,7 @@ REPEATS=${3:-3}
 INTERVALS=${4:-"40 20"}
 OUT=${OUT:-$ROOT/bench/runs/ab-$(date -u +%Y%m%d-%H%M)}
 mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd) # the harness runs in its own directory
 [ -d "$PEER/node_modules" ] || (cd "$PEER" && npm ci --no-audit --no-fund)
 for interval in $INTERVALS; do
   for r in $(seq 1 "$REPEATS"); do

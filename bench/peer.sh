@@ -15,6 +15,7 @@ REPEATS=${1:-3}
 INTERVALS=${2:-"40 20 10 5"}
 OUT=${OUT:-$ROOT/bench/runs/peer-$(date -u +%Y%m%d-%H%M)}
 mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd) # the harness runs in its own directory
 
 (cd "$ROOT" && cargo build --release --bin tafel)
 [ -d "$PEER/node_modules" ] || (cd "$PEER" && npm ci --no-audit --no-fund)
