@@ -5,6 +5,7 @@
 
 use anyhow::{Result, ensure};
 use std::time::Duration;
+use tafel_protocol::{CardKind, Command};
 use tafel_tests::Server;
 use tafel_tests::browser::*;
 
@@ -43,6 +44,22 @@ async fn balanced_floor(server: &Server, driver: &mut Driver) -> Result<()> {
     quiet.goto(&created.join_url).await?;
     join_through_form(&quiet, "Stil", "client").await?;
 
+    // Getting ready (phase 0): the board fills up, so the floor sits below the cards.
+    for i in 1..=8 {
+        console
+            .ok(Command::AddCard {
+                text: format!("Wat we al weten, punt {i}"),
+                kind: CardKind::Idea,
+                builds_on: None,
+                source: None,
+                lesson_of: None,
+            })
+            .await?;
+    }
+    quiet
+        .wait_js("return document.querySelectorAll('#cards [data-card]').length === 8")
+        .await?;
+
     // The loud one raises, gets the floor and talks for a few seconds.
     loud.click("#raise-hand").await?;
     settled(&loud).await?;
@@ -63,6 +80,15 @@ async fn balanced_floor(server: &Server, driver: &mut Driver) -> Result<()> {
     quiet.wait_for("#invitation").await?;
     let text = quiet.text("#invitation").await?;
     ensure!(text.contains("ruimte voor jou"), "{text:?}");
+    // It is not lost below the cards: the floor moves above them while the invitation is open.
+    ensure!(
+        quiet
+            .js("const i = document.querySelector('#invitation'), c = document.querySelector('#cards');
+                 return String(Boolean(i.compareDocumentPosition(c) & Node.DOCUMENT_POSITION_FOLLOWING))")
+            .await?
+            == "true",
+        "the invitation comes before the cards"
+    );
     quiet.shot("phone-invitation").await?;
     quiet.axe("participant (invitation)").await?;
     // The loud phone waits its moment and knows why; nobody else sees the invitation.

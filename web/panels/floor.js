@@ -82,10 +82,16 @@ function myTurn(store, actions) {
     }, t('endMyTurn')));
 }
 
+/** Whether this person has an open invitation to speak on screen (not put aside, no hand up). */
+export function invitationShown(store) {
+  const invitation = store.you?.floor?.invitation;
+  return Boolean(invitation && !putAside.has(invitation.at) && !store.you?.floor?.hand);
+}
+
 /** A gentle, private invitation to speak: one tap raises the hand; "not now" only hides it. */
 function invitationCard(store, actions) {
-  const invitation = store.you?.floor?.invitation;
-  if (!invitation || putAside.has(invitation.at) || store.you?.floor?.hand) return null;
+  if (!invitationShown(store)) return null;
+  const invitation = store.you.floor.invitation;
   return h('div', { class: 'invitation', id: 'invitation', role: 'region', 'aria-labelledby': 'invitation-title', 'data-by': invitation.by },
     h('p', { class: 'invitation-title', id: 'invitation-title' }, t('invitationTitle')),
     h('p', {}, t(invitation.by === 'facilitator' ? 'invitationByFacilitator' : 'invitationByRoom')),

@@ -26,7 +26,7 @@ import {
 import { renderBoard } from '../panels/cards.js';
 import { renderAddForm, renderEditForm } from '../panels/card-forms.js';
 import { renderBudget, renderRound } from '../panels/voting.js';
-import { renderFloor } from '../panels/floor.js';
+import { invitationShown, renderFloor } from '../panels/floor.js';
 import { renderRules, renderRulesReminder } from '../panels/rules.js';
 import { renderWarnings, renderReportForm } from '../panels/reports.js';
 
@@ -332,9 +332,10 @@ export function start(main, { conn, onForgotten }) {
   }
 
   /**
-   * The floor comes first while the group works on the problem (phases 1 to 5) and whenever it
-   * is this person's turn; in phase 0 the work of getting ready comes first and the floor
-   * follows the cards. It never moves while someone has focus in it.
+   * The floor comes first while the group works on the problem (phases 1 to 5), whenever it
+   * is this person's turn and while they are invited to speak; otherwise, in phase 0, the work
+   * of getting ready comes first and the floor follows the cards. It never moves while someone
+   * has focus in it.
    */
   function placeFloor(top) {
     if (regions.floorAtTop === top) return;
@@ -387,7 +388,7 @@ export function start(main, { conn, onForgotten }) {
     replace(regions.warnings, renderWarnings(s, warningActions, { closed: closedWarnings }));
     replace(regions.floor, renderFloor(s, base));
     const myTurn = s.floor?.turn && s.floor.turn.speaker === s.you?.id;
-    placeFloor(s.session.phase > 0 || Boolean(myTurn));
+    placeFloor(s.session.phase > 0 || Boolean(myTurn) || invitationShown(s));
     const unanswered = !ended() && mustAnswerRules(s.rules, yourFloor());
     const rulesOnTop = s.session.phase === 0 && Boolean(s.rules?.rules?.length);
     replace(regions.reminder, unanswered && !rulesOnTop ? renderRulesReminder(s, base) : null);
