@@ -52,14 +52,8 @@ fn put_fields(
         });
     };
     for (field, value) in made {
-        let value = match value {
-            serde_json::Value::String(s) => ScalarValue::Str(s.into()),
-            serde_json::Value::Bool(b) => ScalarValue::Boolean(b),
-            serde_json::Value::Number(n) => match n.as_i64() {
-                Some(i) => ScalarValue::Int(i),
-                None => ScalarValue::F64(n.as_f64().unwrap_or_default()),
-            },
-            _ => continue,
+        let Some(value) = super::fold::plain_value(value) else {
+            continue;
         };
         let value = alias(aliases, map, &field, value);
         tx.put(obj, field.as_str(), value)?;

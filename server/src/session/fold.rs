@@ -531,6 +531,20 @@ pub fn made(json: &str) -> Map {
     Map::from(HashMap::from([(INIT.to_owned(), value)]))
 }
 
+/// A field of a record's JSON (as it was made) as the value it is in the document: text, a
+/// number or a flag; `None` for anything else.
+pub fn plain_value(value: serde_json::Value) -> Option<ScalarValue> {
+    Some(match value {
+        serde_json::Value::String(s) => ScalarValue::Str(s.into()),
+        serde_json::Value::Bool(b) => ScalarValue::Boolean(b),
+        serde_json::Value::Number(n) => match n.as_i64() {
+            Some(i) => ScalarValue::Int(i),
+            None => ScalarValue::F64(n.as_f64()?),
+        },
+        _ => return None,
+    })
+}
+
 /// A record's fields as one map, when it keeps some in its `init` (the fields it was made
 /// with, as JSON) or marks some cleared (null): `init` first, then each key beside it, which
 /// wins, and without the cleared ones. `None` when the record is a plain map already (as
@@ -552,15 +566,7 @@ fn fields(r: &Map) -> Result<Option<Map>, DocError> {
             return Err(bad(INIT, "not a JSON object"));
         };
         for (key, value) in made {
-            let scalar = match value {
-                serde_json::Value::String(s) => ScalarValue::Str(s.into()),
-                serde_json::Value::Bool(b) => ScalarValue::Boolean(b),
-                serde_json::Value::Number(n) => match n.as_i64() {
-                    Some(i) => ScalarValue::Int(i),
-                    None => ScalarValue::F64(n.as_f64().ok_or_else(|| bad(&key, "a number"))?),
-                },
-                _ => return Err(bad(&key, "not a plain value")),
-            };
+            let scalar = plain_value(value).ok_or_else(|| bad(&key, "not a plain value"))?;
             out.insert(key, Value::Scalar(scalar));
         }
     }

@@ -1040,6 +1040,19 @@ fn a_new_card_is_one_operation_until_it_changes() {
     assert_eq!(r.record.state.cards[0].text, "Meer tijd");
 }
 
+/// The raw export of `doc`, loaded, and its first card's object in it.
+fn exported_first_card(doc: &automerge::Automerge) -> (automerge::Automerge, automerge::ObjId) {
+    let plain = crate::session::export::raw(doc).unwrap();
+    let plain = automerge::Automerge::load(&plain).unwrap();
+    let (_, cards) = automerge::ReadDoc::get(&plain, automerge::ROOT, "cards")
+        .unwrap()
+        .unwrap();
+    let (_, first) = automerge::ReadDoc::get(&plain, &cards, "k1")
+        .unwrap()
+        .unwrap();
+    (plain, first)
+}
+
 /// Until records were made in one operation, each was a map from the start, its fields as JSON
 /// under `init`. A session stored that way (by 9c7d924: a busy room, edits, a merge, votes, a
 /// closed round, turns, then 1,200 random steps until it ended) opens, replays and exports as
@@ -1059,14 +1072,7 @@ fn a_session_stored_with_records_as_init_maps_opens_as_it_was() {
     let doc = automerge::Automerge::load(bytes).unwrap();
     let replay = crate::session::Replay::new(&doc, [7; 32]).unwrap();
     assert_eq!(replay.state_after(replay.len()).unwrap(), was, "replayed");
-    let plain = crate::session::export::raw(&doc).unwrap();
-    let plain = automerge::Automerge::load(&plain).unwrap();
-    let (_, cards) = automerge::ReadDoc::get(&plain, automerge::ROOT, "cards")
-        .unwrap()
-        .unwrap();
-    let (_, first) = automerge::ReadDoc::get(&plain, &cards, "k1")
-        .unwrap()
-        .unwrap();
+    let (plain, first) = exported_first_card(&doc);
     let text = automerge::ReadDoc::get(&plain, &first, "text").unwrap();
     assert_eq!(text.unwrap().0.as_str(), Some("Meer tijd"), "exported");
 }
@@ -1092,14 +1098,7 @@ fn a_document_with_every_field_as_its_own_key_reads_the_same() {
     r.ok(F, C::HideCard { card: a.clone() });
     r.ok(F, C::RestoreCard { card: a.clone() });
     r.ok(F, C::MergeCards { card: a, into: b });
-    let plain = crate::session::export::raw(&r.record.doc).unwrap();
-    let plain = automerge::Automerge::load(&plain).unwrap();
-    let (_, cards) = automerge::ReadDoc::get(&plain, automerge::ROOT, "cards")
-        .unwrap()
-        .unwrap();
-    let (_, first) = automerge::ReadDoc::get(&plain, &cards, "k1")
-        .unwrap()
-        .unwrap();
+    let (plain, first) = exported_first_card(&r.record.doc);
     assert!(
         automerge::ReadDoc::get(&plain, &first, "init")
             .unwrap()
