@@ -27,52 +27,41 @@ use tafel_protocol::*;
 use tafel_tests::{Server, Ws, ws_connect};
 use tokio_tungstenite::tungstenite::Message;
 
+/// Measures a real `tafel` process over real sockets: memory, a stress room, the floor, a
+/// stored room after SIGKILL, replay, and rooms at rest. It starts the server itself.
+#[derive(clap::Parser)]
+#[command(name = "tafel-bench")]
 struct Args {
+    /// The server binary to start.
+    #[arg(long, default_value = "target/release/tafel")]
     server: String,
+    /// Connections in the room for the memory figure.
+    #[arg(long, default_value_t = 200)]
     idle_conns: usize,
+    /// Phones adding cards at once in the stress room.
+    #[arg(long, default_value_t = 32)]
     writers: usize,
+    /// Commands each writer keeps in flight.
+    #[arg(long, default_value_t = 32)]
     window: usize,
+    /// Cards added in the stress room.
+    #[arg(long, default_value_t = 40_000)]
     commands: usize,
+    /// Changes in the stored room that is loaded after SIGKILL.
+    #[arg(long, default_value_t = 10_000)]
     load_changes: usize,
+    /// Turns given in the floor measurement.
+    #[arg(long, default_value_t = 200)]
     floor_turns: usize,
+    /// Phones in the floor measurement's room.
+    #[arg(long, default_value_t = 50)]
     floor_phones: usize,
+    /// Rooms filled for the memory-at-rest figure.
+    #[arg(long, default_value_t = 100)]
     idle_rooms: usize,
+    /// Changes in the larger replay.
+    #[arg(long, default_value_t = 20_000)]
     replay_changes: usize,
-}
-
-fn parse_args() -> Result<Args> {
-    let mut args = Args {
-        server: "target/release/tafel".into(),
-        idle_conns: 200,
-        writers: 32,
-        window: 32,
-        commands: 40_000,
-        load_changes: 10_000,
-        floor_turns: 200,
-        floor_phones: 50,
-        idle_rooms: 100,
-        replay_changes: 20_000,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let value = it.next().with_context(|| format!("{flag} needs a value"))?;
-        match flag.as_str() {
-            "--server" => args.server = value,
-            "--idle-conns" => args.idle_conns = value.parse()?,
-            "--writers" => args.writers = value.parse()?,
-            "--window" => args.window = value.parse()?,
-            "--commands" => args.commands = value.parse()?,
-            "--load-changes" => args.load_changes = value.parse()?,
-            "--floor-turns" => args.floor_turns = value.parse()?,
-            "--floor-phones" => args.floor_phones = value.parse()?,
-            "--idle-rooms" => args.idle_rooms = value.parse()?,
-            "--replay-changes" => args.replay_changes = value.parse()?,
-            _ => bail!(
-                "unknown flag {flag}; flags: --server PATH --idle-conns N --writers N --window N --commands N --load-changes N --floor-turns N --floor-phones N --idle-rooms N --replay-changes N"
-            ),
-        }
-    }
-    Ok(args)
 }
 
 /// Resident memory of a process, in KiB, from /proc.
@@ -548,7 +537,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let args = parse_args()?;
+    let args = <Args as clap::Parser>::parse();
     let mut server =
         Server::start_bin(args.server.as_ref(), &["--max-messages-per-sec", "1000000"])?;
     tokio::time::sleep(Duration::from_millis(500)).await;
