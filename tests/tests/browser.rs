@@ -81,6 +81,7 @@ async fn session_from_start_to_ranking(server: &Server, driver: &mut Driver) -> 
     ensure!(projector.text(".join-panel #join-code").await? == code);
     projector.wait_js("return document.querySelector('.join-panel img.qr')?.complete && document.querySelector('.join-panel img.qr').naturalWidth > 0").await?;
     projector.axe("projector").await?;
+    join_link_whole(&projector).await?;
     projector.shot("projector").await?;
 
     // Phone A opens the join link (measured: bytes and time until the session shows).
@@ -204,6 +205,7 @@ async fn session_from_start_to_ranking(server: &Server, driver: &mut Driver) -> 
         );
     }
     projector.axe("projector (voting)").await?;
+    join_link_whole(&projector).await?;
     projector.shot("projector-voting").await?;
     facilitator.shot("facilitator-voting").await?;
 
@@ -1952,6 +1954,22 @@ async fn replay_and_report(server: &Server, driver: &mut Driver) -> Result<()> {
 }
 
 /// Moves the session to a phase from the console and waits until every page shows it.
+/// The join link on the big screen wraps, if at all, only after a slash: no part of it (the
+/// address with its port, the code) is split over two lines.
+async fn join_link_whole(projector: &Page) -> Result<()> {
+    let split = projector
+        .js("const link = document.querySelector('.join-panel .join-url'); \
+             return [...link.querySelectorAll('bdi')] \
+               .filter((part) => new Set([...part.getClientRects()].map((r) => Math.round(r.top))).size > 1) \
+               .map((part) => part.textContent)")
+        .await?;
+    ensure!(
+        split == json!([]),
+        "the join link breaks inside {split} on the big screen"
+    );
+    Ok(())
+}
+
 async fn set_phase(facilitator: &Page, pages: &[&Page], phase: u8) -> Result<()> {
     facilitator
         .click(&format!("[data-key='phase-{phase}']"))

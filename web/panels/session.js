@@ -161,7 +161,15 @@ export function renderInvite(store, actions, { links = {} } = {}) {
         : h('div', {},
           h('p', { class: 'hint' }, t('projectorLinkUnknown')),
           h('button', { type: 'button', class: 'secondary', 'data-key': 'projector-link', onclick: actions.newProjectorLink }, t('projectorLinkNew'))),
-    ] : h('p', { class: 'join-url' }, session.join_url));
+    ] : h('p', { class: 'join-url' }, linkText(session.join_url)));
+}
+
+/**
+ * A link as text that may wrap only after a slash: never inside the address, its port or the
+ * code, which someone reads off the screen and types.
+ */
+function linkText(link) {
+  return link.split(/(?<=\/)/).flatMap((part, i) => (i ? [h('wbr', {}), part] : [part]));
 }
 
 /** The way in on the big screen; `large` while people are still joining. */
@@ -172,7 +180,7 @@ export function renderJoin(store, actions, { large = false } = {}) {
     qrImage(session, large ? 320 : 120),
     h('div', { class: 'join-text' },
       h('p', {}, t('projectorJoin')),
-      h('p', { class: 'join-url' }, link),
+      h('p', { class: 'join-url' }, linkText(link)),
       h('p', {}, t('projectorCode')),
       joinCode(session),
       large ? h('p', { class: 'hint' }, t('projectorOrScan')) : null));
