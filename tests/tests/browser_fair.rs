@@ -3,9 +3,9 @@
 //! and then speaks under it; the console suggests, invites and sees whether an invitation was
 //! taken. Screenshots go to `tests/artifacts/` (see browser.rs for the harness).
 
-use anyhow::{Result, ensure};
+use anyhow::{Context, Result, ensure};
 use std::time::Duration;
-use tafel_protocol::{CardKind, Command};
+use tafel_protocol::{CardKind, Command, InvitationStatus};
 use tafel_tests::Server;
 use tafel_tests::browser::*;
 
@@ -148,6 +148,35 @@ async fn balanced_floor(server: &Server, driver: &mut Driver) -> Result<()> {
         )
         .await?;
     facilitator.shot("facilitator-balance-perspectives").await?;
+
+    // An invitation still open when the session ends lapses: the phone stops showing it, and
+    // the facilitator's view lists it as lapsed, not as open.
+    let stil = console
+        .view()
+        .participants
+        .iter()
+        .find(|p| p.name == "Stil")
+        .context("the quiet one is a participant")?
+        .id
+        .clone();
+    console.ok(Command::Invite { participant: stil }).await?;
+    quiet.wait_for("#invitation").await?;
+    facilitator
+        .wait_js("return document.querySelector('#invitations [data-status=open]') !== null")
+        .await?;
+    console.ok(Command::End).await?;
+    quiet.wait_for("#ended-notice").await?;
+    ensure!(
+        quiet.count("#invitation").await? == 0,
+        "an ended session still invites the phone to speak"
+    );
+    console
+        .until(|v| v.floor.invitations.last().map(|i| i.status) == Some(InvitationStatus::Lapsed))
+        .await?;
+    ensure!(
+        facilitator.count("#invitations [data-status=open]").await? == 0,
+        "the console still shows an open invitation after the end"
+    );
     Ok(())
 }
 

@@ -21,8 +21,8 @@ use tafel_protocol::{
     YourFloor, YourLastTurn, YourReport, YourVotes, YourWarning,
 };
 use tafel_protocol::{
-    FloorPreset, HandKind, InvitationView, Suggestion, SuggestionReason, TurnKind, YourInvitation,
-    floor_limits,
+    FloorPreset, HandKind, InvitationStatus, InvitationView, SessionStatus, Suggestion,
+    SuggestionReason, TurnKind, YourInvitation, floor_limits,
 };
 
 impl Session {
@@ -114,7 +114,13 @@ impl Session {
         })
     }
 
-    /// The latest invitations, for the facilitator.
+    /// Whether the session has ended: nobody can take the floor any more.
+    fn ended(&self) -> bool {
+        self.fields.status == SessionStatus::Ended
+    }
+
+    /// The latest invitations, for the facilitator. Once the session has ended, one still open
+    /// can no longer be taken: it has lapsed.
     fn invitations_view(&self) -> Vec<InvitationView> {
         let all = &self.floor.invitations;
         all[all.len().saturating_sub(floor_limits::INVITATIONS_SHOWN)..]
@@ -123,7 +129,10 @@ impl Session {
                 participant: id('p', i.p),
                 at: i.at,
                 by: i.by,
-                status: i.status,
+                status: match i.status {
+                    InvitationStatus::Open if self.ended() => InvitationStatus::Lapsed,
+                    status => status,
+                },
             })
             .collect()
     }
@@ -133,7 +142,7 @@ impl Session {
     /// only ones present of a perspective that is behind, then the least floor time.
     fn suggestions(&self, people: &People<'_>, share: &floor::Share) -> Vec<Suggestion> {
         let fl = &self.floor;
-        if share.total <= 0 {
+        if share.total <= 0 || self.ended() {
             return Vec::new();
         }
         let behind = fl.behind(people, share);
@@ -300,6 +309,7 @@ impl Session {
             }),
             invitation: fl
                 .invitation_of(me)
+                .filter(|_| !self.ended())
                 .map(|i| YourInvitation { at: i.at, by: i.by }),
             agreed: self
                 .agreements

@@ -3,6 +3,7 @@
 //! suggestions, perspectives, the presets, and a scripted session under four queue orders.
 
 use super::*;
+use crate::session::changes::Part;
 use tafel_protocol::{
     FloorPreset, FloorSettingsChange, HandKind, InvitationStatus, InvitedBy, QueueOrder,
     QueueReason, SuggestionReason, TurnEnd,
@@ -447,6 +448,49 @@ fn the_facilitator_invites_whom_the_console_suggests() {
     let fac = floor(&r, Role::Facilitator);
     assert_eq!(fac.invitations[0].status, InvitationStatus::Lapsed);
     assert_eq!(r.record.state.your_floor(5).invitation, None);
+    r.assert_hydrates();
+}
+
+#[test]
+fn an_open_invitation_lapses_when_the_session_ends() {
+    let mut r = five();
+    r.ok(
+        F,
+        settings(FloorSettingsChange {
+            room_secs: Some(0),
+            ..Default::default()
+        }),
+    );
+    for (p, ms) in [(3, 60_000), (4, 60_000)] {
+        r.ok(
+            F,
+            C::GiveFloor {
+                to: Some(format!("p{p}")),
+            },
+        );
+        speaks(&mut r, ms);
+    }
+    r.ok(
+        F,
+        C::Invite {
+            participant: "p6".into(),
+        },
+    );
+    assert!(r.record.state.your_floor(5).invitation.is_some());
+    assert!(!floor(&r, Role::Facilitator).suggestions.is_empty());
+    let (_, changed) = r.step(F, &C::End);
+    assert!(
+        changed.you().any(|(p, _)| p == 5),
+        "the invited phone hears that its invitation is gone"
+    );
+    assert!(changed.has(Part::Floor), "the console hears it too");
+    assert_eq!(r.record.state.your_floor(5).invitation, None);
+    let fac = floor(&r, Role::Facilitator);
+    assert_eq!(fac.invitations[0].status, InvitationStatus::Lapsed);
+    assert!(
+        fac.suggestions.is_empty(),
+        "nobody is suggested for a floor that has closed"
+    );
     r.assert_hydrates();
 }
 
