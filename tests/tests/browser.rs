@@ -1954,8 +1954,8 @@ async fn replay_and_report(server: &Server, driver: &mut Driver) -> Result<()> {
 }
 
 /// Moves the session to a phase from the console and waits until every page shows it.
-/// The join link on the big screen wraps, if at all, only after a slash: no part of it (the
-/// address with its port, the code) is split over two lines.
+/// The join link on the big screen wraps, if at all, only after a slash or a dot: no part of
+/// it (a name, the port, the code) is split over two lines.
 async fn join_link_whole(projector: &Page) -> Result<()> {
     let split = projector
         .js("const link = document.querySelector('.join-panel .join-url'); \

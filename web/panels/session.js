@@ -165,11 +165,11 @@ export function renderInvite(store, actions, { links = {} } = {}) {
 }
 
 /**
- * A link as text that may wrap only after a slash: never inside the address, its port or the
- * code, which someone reads off the screen and types.
+ * A link as text that may wrap only after a slash or a dot: never inside a name, the port or
+ * the code, which someone reads off the screen and types.
  */
 function linkText(link) {
-  return link.split(/(?<=\/)/).flatMap((part, i) => (i ? [h('wbr', {}), part] : [part]));
+  return link.split(/(?<=[/.])/).flatMap((part, i) => (i ? [h('wbr', {}), part] : [part]));
 }
 
 /** The way in on the big screen; `large` while people are still joining. */
