@@ -33,6 +33,19 @@ fn speaks(r: &mut Room, ms: i64) {
     r.ok(participant(p), C::EndTurn);
 }
 
+/// The facilitator gives the floor to each person in turn, who speaks for so many ms.
+fn spoke(r: &mut Room, turns: &[(usize, i64)]) {
+    for &(p, ms) in turns {
+        r.ok(
+            F,
+            C::GiveFloor {
+                to: Some(format!("p{p}")),
+            },
+        );
+        speaks(r, ms);
+    }
+}
+
 fn floor(r: &Room, role: Role) -> tafel_protocol::FloorView {
     r.record.state.floor_view(role, r.now, &r.online)
 }
@@ -359,15 +372,7 @@ fn the_facilitator_invites_whom_the_console_suggests() {
         floor(&r, Role::Facilitator).suggestions.is_empty(),
         "nobody spoke yet: nothing to suggest"
     );
-    for (p, ms) in [(3, 60_000), (4, 60_000), (2, 60_000), (5, 3_000)] {
-        r.ok(
-            F,
-            C::GiveFloor {
-                to: Some(format!("p{p}")),
-            },
-        );
-        speaks(&mut r, ms);
-    }
+    spoke(&mut r, &[(3, 60_000), (4, 60_000), (2, 60_000), (5, 3_000)]);
     let s = floor(&r, Role::Facilitator).suggestions;
     assert_eq!(
         s.iter()
@@ -461,15 +466,7 @@ fn an_open_invitation_lapses_when_the_session_ends() {
             ..Default::default()
         }),
     );
-    for (p, ms) in [(3, 60_000), (4, 60_000)] {
-        r.ok(
-            F,
-            C::GiveFloor {
-                to: Some(format!("p{p}")),
-            },
-        );
-        speaks(&mut r, ms);
-    }
+    spoke(&mut r, &[(3, 60_000), (4, 60_000)]);
     r.ok(
         F,
         C::Invite {
@@ -508,15 +505,7 @@ fn hands_of_a_perspective_far_behind_go_first() {
         }),
     );
     // Medewerkers (2 of 5 people) and the bestuurder speak; the client (1 of 5) a little.
-    for (p, ms) in [(3, 60_000), (4, 60_000), (2, 60_000), (5, 2_000)] {
-        r.ok(
-            F,
-            C::GiveFloor {
-                to: Some(format!("p{p}")),
-            },
-        );
-        speaks(&mut r, ms);
-    }
+    spoke(&mut r, &[(3, 60_000), (4, 60_000), (2, 60_000), (5, 2_000)]);
     raise(&mut r, 2);
     raise(&mut r, 4);
     let q = floor(&r, Role::Participant).queue;
