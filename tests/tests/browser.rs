@@ -1953,7 +1953,6 @@ async fn replay_and_report(server: &Server, driver: &mut Driver) -> Result<()> {
     Ok(())
 }
 
-/// Moves the session to a phase from the console and waits until every page shows it.
 /// The join link on the big screen wraps, if at all, only after a slash or a dot: no part of
 /// it (a name, the port, the code) is split over two lines.
 async fn join_link_whole(projector: &Page) -> Result<()> {
@@ -1970,6 +1969,7 @@ async fn join_link_whole(projector: &Page) -> Result<()> {
     Ok(())
 }
 
+/// Moves the session to a phase from the console and waits until every page shows it.
 async fn set_phase(facilitator: &Page, pages: &[&Page], phase: u8) -> Result<()> {
     facilitator
         .click(&format!("[data-key='phase-{phase}']"))
