@@ -21,7 +21,7 @@ trap 'rm -rf "$DIR"' EXIT
 [ -d "$PEER/node_modules" ] || (cd "$PEER" && npm ci --no-audit --no-fund)
 
 # utime stime of a process, in ticks (the fields after the command name).
-times() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12, $13}'; }
+cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12, $13}'; }
 # softirq ticks of CPU 0.
 softirq() { awk '$1 == "cpu0" {print $8}' /proc/stat; }
 
@@ -37,11 +37,11 @@ measure() { # NAME ADAPTER, then the harness's extra arguments
   local pid
   pid=$(grep -oE 'server pid [0-9]+' "$log" | grep -oE '[0-9]+$')
   sleep 7 # the 5 s warm-up, and a margin
-  read -r u0 s0 < <(times "$pid")
+  read -r u0 s0 < <(cpu_ticks "$pid")
   local q0
   q0=$(softirq)
   sleep 20
-  read -r u1 s1 < <(times "$pid")
+  read -r u1 s1 < <(cpu_ticks "$pid")
   local q1
   q1=$(softirq)
   wait $run
